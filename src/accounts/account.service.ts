@@ -1,0 +1,123 @@
+// Accounts: creation, password sign-in and the claims released to relying parties.
+import { randomUUID } from 'node:crypto';
+import type { Knex } from 'knex';
+import type { AccountRepo, UserRow } from './account.repo.ts';
+import { normalizeEmail, emailSchema } from './email.ts';
+import {
+  burnVerifyTime, checkPasswordPolicy, hashPassword, needsRehash, verifyPassword, PASSWORD_PROBLEM_TEXT,
+} from './password.ts';
+import { badRequest, conflict } from '../http/errors.ts';
+
+export interface NewAccount {
+  email: string;
+  password?: string;
+  name?: string;
+  roles?: string[];
+  emailVerified?: boolean;
+}
+
+/** Claims by name, for the scopes in src/oidc/claims.ts. */
+export function accountClaims(user: UserRow): Record<string, unknown> {
+  return {
+    sub: user.id,
+    email: user.email,
+    email_verified: user.email_verified,
+    name: user.name ?? undefined,
+    given_name: user.given_name ?? undefined,
+    family_name: user.family_name ?? undefined,
+    picture: user.picture ?? undefined,
+    locale: user.locale ?? undefined,
+    updated_at: Math.floor(new Date(user.updated_at).getTime() / 1000),
+    roles: user.roles,
+  };
+}
+
+export function createAccountService(deps: { knex: Knex; repo: AccountRepo }) {
+  const { repo, knex } = deps;
+
+  function parseEmail(email: string): string {
+    const parsed = emailSchema.safeParse(email);
+    if (!parsed.success) throw badRequest(parsed.error.issues[0]!.message, 'invalid_email');
+    return parsed.data;
+  }
+
+  function checkPassword(password: string, email: string): void {
+    const problem = checkPasswordPolicy(password, email);
+    if (problem) throw badRequest(PASSWORD_PROBLEM_TEXT[problem], 'weak_password');
+  }
+
+  return {
+    parseEmail,
+    checkPassword,
+
+    async create(input: NewAccount, trx: Knex = knex): Promise<UserRow> {
+      const email = parseEmail(input.email);
+      if (input.password !== undefined) checkPassword(input.password, email);
+      const emailNormalized = normalizeEmail(email);
+      if (await repo.findByEmail(emailNormalized, trx)) throw conflict('An account with that email already exists.', 'email_taken');
+      try {
+        return await repo.insert({
+          id: randomUUID(),
+          email,
+          email_normalized: emailNormalized,
+          email_verified: input.emailVerified ?? false,
+          password_hash: input.password === undefined ? null : await hashPassword(input.password),
+          name: input.name?.trim() || null,
+          roles: input.roles ?? [],
+        }, trx);
+      } catch (e) {
+        if ((e as { code?: string }).code === '23505') throw conflict('An account with that email already exists.', 'email_taken');
+        throw e;
+      }
+    },
+
+    /** Sign-up after the emailed code: the email was verified by the code. Undefined if taken meanwhile. */
+    async createWithHash(input: { email: string; name: string; passwordHash: string }): Promise<UserRow | undefined> {
+      try {
+        return await repo.insert({
+          id: randomUUID(), email: input.email, email_normalized: normalizeEmail(input.email), email_verified: true,
+          password_hash: input.passwordHash, name: input.name.trim() || null, roles: [],
+        });
+      } catch (e) {
+        if ((e as { code?: string }).code === '23505') return undefined;
+        throw e;
+      }
+    },
+
+    /** The account if the password is right and the account is enabled; the same time either way. */
+    async authenticate(email: string, password: string): Promise<UserRow | undefined> {
+      const user = await repo.findByEmail(normalizeEmail(email));
+      if (!user?.password_hash) {
+        await burnVerifyTime(password);
+        return undefined;
+      }
+      if (!(await verifyPassword(user.password_hash, password))) return undefined;
+      if (user.disabled_at) return undefined;
+      if (needsRehash(user.password_hash)) {
+        await repo.update(user.id, { password_hash: await hashPassword(password) });
+      }
+      return user;
+    },
+
+    /** GATEHOUSE_ADMIN_EMAIL at boot: created with the admin role, or promoted; never duplicated. */
+    async ensureAdmin(email: string, password: string): Promise<UserRow> {
+      return knex.transaction(async (trx) => {
+        await trx.raw('select pg_advisory_xact_lock(?)', [0x6164_6d6e]);
+        const existing = await repo.findByEmail(normalizeEmail(email), trx);
+        if (!existing) return this.create({ email, password, roles: ['admin'], emailVerified: true }, trx);
+        if (existing.roles.includes('admin')) return existing;
+        return (await repo.update(existing.id, { roles: [...existing.roles, 'admin'] }, trx))!;
+      });
+    },
+
+    async findActive(id: string): Promise<UserRow | undefined> {
+      const user = await repo.findById(id);
+      return user && !user.disabled_at ? user : undefined;
+    },
+
+    findByEmail: (email: string) => repo.findByEmail(normalizeEmail(email)),
+    findById: (id: string) => repo.findById(id),
+    list: (opts: { limit: number; offset: number }) => repo.list(opts),
+  };
+}
+export type AccountService = ReturnType<typeof createAccountService>;

@@ -1,0 +1,57 @@
+// Password hashing: argon2id with the OWASP Password Storage Cheat Sheet parameters. A stored hash
+// made with other parameters is re-hashed at the next successful sign-in.
+import argon2 from 'argon2';
+
+export const ARGON2_OPTIONS = {
+  type: argon2.argon2id,
+  memoryCost: 19 * 1024, // 19 MiB (OWASP minimum for argon2id)
+  timeCost: 2,
+  parallelism: 1,
+} as const;
+
+/** NIST SP 800-63B: at least 8; we accept long passphrases and never truncate. */
+export const PASSWORD_MIN_LENGTH = 8;
+export const PASSWORD_MAX_LENGTH = 256;
+
+export function hashPassword(password: string): Promise<string> {
+  return argon2.hash(password, ARGON2_OPTIONS);
+}
+
+export async function verifyPassword(hash: string, password: string): Promise<boolean> {
+  try {
+    return await argon2.verify(hash, password);
+  } catch {
+    return false; // a malformed stored hash never authenticates
+  }
+}
+
+export function needsRehash(hash: string): boolean {
+  return argon2.needsRehash(hash, ARGON2_OPTIONS);
+}
+
+/** Spend the same time for an unknown account as for a known one (no timing enumeration). */
+let dummyHash: Promise<string> | undefined;
+export async function burnVerifyTime(password: string): Promise<void> {
+  dummyHash ??= hashPassword('gatehouse-timing-equaliser');
+  await verifyPassword(await dummyHash, password);
+}
+
+export type PasswordProblem = 'too_short' | 'too_long' | 'contains_email';
+
+export function checkPasswordPolicy(password: string, email?: string): PasswordProblem | undefined {
+  const length = [...password].length; // count code points, not UTF-16 units
+  if (length < PASSWORD_MIN_LENGTH) return 'too_short';
+  if (length > PASSWORD_MAX_LENGTH) return 'too_long';
+  if (email) {
+    const local = email.split('@')[0]!.toLowerCase();
+    const lower = password.toLowerCase();
+    if (lower.includes(email.toLowerCase()) || (local.length >= 4 && lower.includes(local))) return 'contains_email';
+  }
+  return undefined;
+}
+
+export const PASSWORD_PROBLEM_TEXT: Record<PasswordProblem, string> = {
+  too_short: `Use at least ${PASSWORD_MIN_LENGTH} characters.`,
+  too_long: `Use at most ${PASSWORD_MAX_LENGTH} characters.`,
+  contains_email: 'Choose a password that does not contain your email address.',
+};

@@ -1,0 +1,58 @@
+// How an operator command reaches the database: Postgres directly; the embedded database directly
+// when no server holds it, or through the running server's control socket when one does.
+import { existsSync } from 'node:fs';
+import type { Config } from '../config/index.ts';
+import { openDatabase } from '../storage/database.ts';
+import { migrateLatest } from '../storage/migrate.ts';
+import { controlSocketPath, lockHolder, tryLock } from '../storage/lock.ts';
+import { createContainer } from '../container.ts';
+import { callControl } from '../ops/control.ts';
+import { runOperation } from '../ops/operations.ts';
+
+const WAIT_FOR_SERVER_MS = 15_000;
+const POLL_MS = 100;
+
+export class CliError extends Error {
+  readonly exitCode: number;
+  constructor(message: string, exitCode = 1) { super(message); this.exitCode = exitCode; }
+}
+
+async function direct<T>(config: Config, fn: (c: ReturnType<typeof createContainer>) => Promise<T>): Promise<T> {
+  const db = openDatabase(config);
+  try {
+    await migrateLatest(db.knex);
+    const container = createContainer(config, db);
+    return await fn(container);
+  } catch (e) {
+    const code = (e as { code?: string }).code;
+    if (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === '3D000' || code === '28P01') {
+      throw new CliError(`Cannot reach the database at DATABASE_URL (${code}): check that PostgreSQL is running and the URL is right.`);
+    }
+    throw e;
+  } finally {
+    await db.close();
+  }
+}
+
+export async function runOp(config: Config, name: string, args: Record<string, unknown>): Promise<unknown> {
+  if (config.databaseUrl) return direct(config, (c) => runOperation(c, name, args));
+  const until = Date.now() + WAIT_FOR_SERVER_MS;
+  for (;;) {
+    const socket = controlSocketPath(config.dataDir);
+    if (lockHolder(config.dataDir) !== undefined) {
+      if (existsSync(socket)) {
+        try { return await callControl(socket, name, args); } catch (e) {
+          if (!['ECONNREFUSED', 'ENOENT'].includes((e as { code?: string }).code ?? '')) throw e;
+        }
+      }
+    } else {
+      const lock = tryLock(config.dataDir);
+      if (lock) {
+        try { return await direct(config, (c) => runOperation(c, name, args)); } finally { lock.release(); }
+      }
+    }
+    // a server is starting (lock held, socket not yet open), or another command holds the lock
+    if (Date.now() > until) throw new CliError(`The data folder ${config.dataDir} is busy: a Gatehouse server is starting or not answering on its control socket. Try again in a moment.`);
+    await new Promise((r) => setTimeout(r, POLL_MS));
+  }
+}

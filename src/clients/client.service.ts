@@ -1,0 +1,157 @@
+// OAuth clients live in Postgres. The provider reads them through the Client adapter
+// (src/oidc/adapters/client.ts); operators create them from the CLI, a clients file or the API.
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import type { Knex } from 'knex';
+import YAML from 'yaml';
+import { z } from 'zod';
+import type { ClientRepo, ClientRow } from './client.repo.ts';
+import { clientInputSchema, describeZodError, type ClientInput, type ValidClientInput } from './client.schema.ts';
+import type { SecretBox } from '../security/secretbox.ts';
+import { badRequest, conflict, notFound } from '../http/errors.ts';
+
+const SECRET_BYTES = 32; // 256 bits
+
+export interface ClientView {
+  client_id: string;
+  client_name: string;
+  redirect_uris: string[];
+  post_logout_redirect_uris: string[];
+  grant_types: string[];
+  scope: string;
+  token_endpoint_auth_method: string;
+  id_token_signed_response_alg: string;
+  created_at: string;
+}
+
+function toMetadata(clientId: string, c: ValidClientInput): Record<string, unknown> {
+  const interactive = c.grant_types.includes('authorization_code');
+  return {
+    client_id: clientId,
+    client_name: c.name,
+    redirect_uris: c.redirect_uris,
+    post_logout_redirect_uris: c.post_logout_redirect_uris,
+    grant_types: c.grant_types,
+    response_types: interactive ? ['code'] : [],
+    token_endpoint_auth_method: c.public ? 'none' : 'client_secret_basic',
+    scope: c.scope,
+    id_token_signed_response_alg: c.id_token_signed_response_alg,
+    application_type: c.redirect_uris.some((u) => !/^https?:/.test(u)) ? 'native' : 'web',
+  };
+}
+
+function view(row: ClientRow): ClientView {
+  const m = row.metadata as Record<string, any>;
+  return {
+    client_id: row.client_id,
+    client_name: row.name,
+    redirect_uris: m.redirect_uris ?? [],
+    post_logout_redirect_uris: m.post_logout_redirect_uris ?? [],
+    grant_types: m.grant_types ?? [],
+    scope: m.scope ?? '',
+    token_endpoint_auth_method: m.token_endpoint_auth_method,
+    id_token_signed_response_alg: m.id_token_signed_response_alg ?? 'RS256',
+    created_at: new Date(row.created_at).toISOString(),
+  };
+}
+
+function parse(input: ClientInput): ValidClientInput {
+  const parsed = clientInputSchema.safeParse(input);
+  if (!parsed.success) throw badRequest(describeZodError(parsed.error), 'invalid_client_metadata');
+  return parsed.data;
+}
+
+/** `${NAME}` in a clients file is replaced by the environment variable NAME (for secrets). */
+function interpolate(text: string, env: NodeJS.ProcessEnv): string {
+  return text.replace(/\$\{([A-Z0-9_]+)\}/g, (_, name: string) => {
+    const value = env[name];
+    if (value === undefined) throw badRequest(`the clients file refers to \${${name}}, which is not set`);
+    return value;
+  });
+}
+
+const fileSchema = z.union([z.array(z.unknown()), z.object({ clients: z.array(z.unknown()) }).transform((o) => o.clients)]);
+
+export function createClientService(deps: { knex: Knex; repo: ClientRepo; box: SecretBox; onChange?: (clientId: string) => void }) {
+  const { repo, box, knex } = deps;
+  const changed = (id: string) => deps.onChange?.(id);
+
+  function row(clientId: string, c: ValidClientInput, secret: string | undefined, source: string) {
+    return {
+      client_id: clientId,
+      name: c.name,
+      client_secret_encrypted: secret ? box.seal(secret) : null,
+      metadata: toMetadata(clientId, c),
+      source,
+    };
+  }
+
+  return {
+    async create(input: ClientInput): Promise<ClientView & { client_secret?: string }> {
+      const c = parse(input);
+      const clientId = c.client_id ?? randomBytes(16).toString('base64url');
+      const secret = c.public ? undefined : (c.client_secret ?? randomBytes(SECRET_BYTES).toString('base64url'));
+      if (await repo.find(clientId)) throw conflict(`a client with client_id "${clientId}" already exists`);
+      await repo.insert(row(clientId, c, secret, 'cli'));
+      const created = view((await repo.find(clientId))!);
+      return secret ? { ...created, client_secret: secret } : created;
+    },
+
+    async list(): Promise<ClientView[]> { return (await repo.list()).map(view); },
+
+    async show(clientId: string): Promise<ClientView> {
+      const found = await repo.find(clientId);
+      if (!found) throw notFound(`no client with client_id "${clientId}"`);
+      return view(found);
+    },
+
+    async delete(clientId: string): Promise<void> {
+      if (!(await repo.delete(clientId))) throw notFound(`no client with client_id "${clientId}"`);
+      changed(clientId);
+    },
+
+    async rotateSecret(clientId: string): Promise<{ client_id: string; client_secret: string }> {
+      const found = await repo.find(clientId);
+      if (!found) throw notFound(`no client with client_id "${clientId}"`);
+      if (found.metadata.token_endpoint_auth_method === 'none') throw badRequest('a public client has no secret to rotate');
+      const secret = randomBytes(SECRET_BYTES).toString('base64url');
+      await knex('clients').where({ client_id: clientId }).update({ client_secret_encrypted: box.seal(secret), updated_at: knex.fn.now() });
+      changed(clientId);
+      return { client_id: clientId, client_secret: secret };
+    },
+
+    /** GATEHOUSE_CLIENTS_FILE: every entry upserted by client_id, all or nothing. */
+    async applyFile(path: string, env: NodeJS.ProcessEnv = process.env): Promise<string[]> {
+      let text: string;
+      try { text = readFileSync(path, 'utf8'); } catch (e) { throw badRequest(`cannot read the clients file ${path}: ${(e as Error).message}`); }
+      let doc: unknown;
+      try { doc = YAML.parse(interpolate(text, env)); } catch (e) { throw badRequest(`the clients file ${path} is not valid JSON or YAML: ${(e as Error).message}`); }
+      const entries = fileSchema.safeParse(doc);
+      if (!entries.success) throw badRequest(`the clients file ${path} must be a list of clients or { clients: [...] }`);
+      const rows = entries.data.map((entry, i) => {
+        const e = entry as Record<string, unknown>;
+        const input = { ...e, scope: e.scope ?? (Array.isArray(e.scopes) ? e.scopes.join(' ') : e.scopes) } as ClientInput;
+        delete (input as Record<string, unknown>).scopes;
+        const parsed = clientInputSchema.safeParse(input);
+        if (!parsed.success) throw badRequest(`clients file entry ${i + 1}: ${describeZodError(parsed.error)}`);
+        const c = parsed.data;
+        if (!c.client_id) throw badRequest(`clients file entry ${i + 1}: client_id is required`);
+        if (!c.public && !c.client_secret) throw badRequest(`clients file entry ${i + 1}: a confidential client needs client_secret (or public: true)`);
+        return row(c.client_id, c, c.client_secret, 'file');
+      });
+      await knex.transaction(async (trx) => { for (const r of rows) await repo.upsert(r, trx); });
+      rows.forEach((r) => changed(r.client_id));
+      return rows.map((r) => r.client_id);
+    },
+
+    /** For the provider's Client adapter: metadata with the secret opened. */
+    async providerMetadata(clientId: string): Promise<Record<string, unknown> | undefined> {
+      const found = await repo.find(clientId);
+      if (!found) return undefined;
+      return found.client_secret_encrypted
+        ? { ...found.metadata, client_secret: box.open(found.client_secret_encrypted) }
+        : { ...found.metadata };
+    },
+  };
+}
+export type ClientService = ReturnType<typeof createClientService>;

@@ -1,0 +1,24 @@
+// Explicit wiring: repositories → services, from the open stores. The server and the CLI build the
+// same container; nothing is a module-level singleton.
+import type { Redis } from 'ioredis';
+import type { Config } from './config/index.ts';
+import type { Database } from './storage/database.ts';
+import { createSecretBox } from './security/secretbox.ts';
+import { createAccountRepo } from './accounts/account.repo.ts';
+import { createAccountService } from './accounts/account.service.ts';
+import { createClientRepo } from './clients/client.repo.ts';
+import { createClientService } from './clients/client.service.ts';
+import { createKeyRepo } from './keys/key.repo.ts';
+import { createKeyService } from './keys/key.service.ts';
+
+export function createContainer(config: Config, db: Database, redis?: Redis) {
+  const { knex } = db;
+  const box = createSecretBox(config.secret, 'gatehouse data encryption');
+  const accounts = createAccountService({ knex, repo: createAccountRepo(knex) });
+  const clients = createClientService({ knex, repo: createClientRepo(knex), box });
+  // A retired key must outlive every token it signed: the longest JWT lifetime we issue.
+  const maxTokenLifetimeSeconds = () => Math.max(config.ttl.accessToken, config.ttl.idToken);
+  const keys = createKeyService({ knex, repo: createKeyRepo(knex), box, maxTokenLifetimeSeconds });
+  return { config, db, knex, redis, accounts, clients, keys };
+}
+export type Container = ReturnType<typeof createContainer>;

@@ -1,0 +1,78 @@
+// Cross-cutting middleware: request ids and one log line per request, security headers, and the
+// single error translator (JSON for APIs, a page for browsers; never a stack trace).
+import { randomUUID } from 'node:crypto';
+import type { Context, Next } from 'koa';
+import type { Logger } from 'pino';
+import { ZodError } from 'zod';
+import { AppError } from './errors.ts';
+import type { Views } from '../views/render.ts';
+
+export function requestLog(log: Logger) {
+  return async (ctx: Context, next: Next) => {
+    const started = process.hrtime.bigint();
+    const incoming = ctx.get('x-request-id');
+    const id = /^[A-Za-z0-9._-]{1,64}$/.test(incoming) ? incoming : randomUUID();
+    ctx.state.requestId = id;
+    ctx.set('X-Request-Id', id);
+    try {
+      await next();
+    } finally {
+      const ms = Number(process.hrtime.bigint() - started) / 1e6;
+      // the path only: query strings carry codes, tokens and state
+      log.info({ req_id: id, method: ctx.method, path: ctx.path, status: ctx.respond === false ? ctx.res.statusCode : ctx.status, ms: Math.round(ms * 10) / 10 }, 'request');
+    }
+  };
+}
+
+// Set before the handler runs, so oidc-provider can add the hash of its one inline script (the
+// form_post response) to script-src.
+const CSP = [
+  "default-src 'none'", "script-src 'self'", "style-src 'self'", "img-src 'self' data:",
+  "frame-ancestors 'none'", "base-uri 'none'",
+].join('; ');
+
+/** Every response: no framing, no referrer, a strict CSP; HTML is never cached. */
+export function securityHeaders() {
+  return async (ctx: Context, next: Next) => {
+    ctx.set('Content-Security-Policy', CSP);
+    ctx.set('X-Content-Type-Options', 'nosniff');
+    ctx.set('Referrer-Policy', 'no-referrer');
+    ctx.set('X-Frame-Options', 'DENY');
+    ctx.set('Cross-Origin-Opener-Policy', 'same-origin');
+    await next();
+    if (ctx.response.is('html')) ctx.set('Cache-Control', 'no-store');
+  };
+}
+
+function wantsJson(ctx: Context): boolean {
+  return ctx.path.startsWith('/api/') || (!ctx.accepts('html') && !!ctx.accepts('json'));
+}
+
+export function errorHandler(log: Logger, views: Views) {
+  return async (ctx: Context, next: Next) => {
+    try {
+      await next();
+    } catch (err) {
+      let status = 500; let code = 'server_error'; let message = 'Something went wrong on our side. Try again in a moment.';
+      if (err instanceof AppError) {
+        status = err.status; code = err.code; if (err.expose) message = err.message;
+      } else if (err instanceof ZodError) {
+        status = 400; code = 'invalid_request'; message = err.issues[0]?.message ?? 'Invalid input.';
+      } else if ((err as { expose?: boolean; status?: number }).expose && (err as { status?: number }).status) {
+        const e = err as { status: number; message: string; error?: string; error_description?: string };
+        status = e.status; code = e.error ?? 'invalid_request'; message = e.error_description ?? e.message;
+      } else if ((err as { code?: string }).code === 'ECONNREFUSED' || /Connection is closed|timed out|Timeout/i.test((err as Error).message ?? '')) {
+        status = 503; code = 'temporarily_unavailable'; message = 'A backing service is unavailable. Try again in a moment.';
+      }
+      if (status >= 500) log.error({ err, req_id: ctx.state.requestId }, 'request failed');
+      ctx.status = status;
+      if (status === 503) ctx.set('Retry-After', '5');
+      if (wantsJson(ctx)) {
+        ctx.body = { error: code, message };
+      } else {
+        ctx.type = 'html';
+        ctx.body = views.render('error', { title: 'Something went wrong', heading: status >= 500 ? 'Something went wrong' : 'We could not do that', message });
+      }
+    }
+  };
+}

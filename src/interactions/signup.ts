@@ -1,0 +1,133 @@
+// Sign-up without account enumeration: whatever the email, the user is asked for the code we
+// mailed. A new address gets a code that creates the account (verified) and signs in; an address
+// that already has an account gets a notice instead, and no code can succeed. The pending sign-up
+// (with the password already hashed) lives in the provider's short-lived store, keyed by interaction.
+import { createHash, randomInt, timingSafeEqual } from 'node:crypto';
+import type { Context } from 'koa';
+import { z } from 'zod';
+import { hashPassword } from '../accounts/password.ts';
+import { AppError } from '../http/errors.ts';
+import { SIGNUP_LIMITS, recordFailure, retryAfter } from '../security/rate-limit.ts';
+import { clientIp, clientName, finish, loadInteraction, page, type Details, type InteractionDeps } from './context.ts';
+
+const CODE_DIGITS = 6;
+const CODE_TTL_SECONDS = 15 * 60;
+/** 6 digits × 5 tries: a 1-in-200,000 chance for a guesser per mailed code. */
+const MAX_CODE_ATTEMPTS = 5;
+
+const signupBody = z.object({
+  name: z.string().trim().max(200).default(''),
+  email: z.string().max(320).default(''),
+  password: z.string().max(1024).default(''),
+});
+
+interface Pending {
+  email: string;
+  name: string;
+  passwordHash?: string; // absent when the address already has an account
+  codeHash: string;
+  attempts: number;
+}
+
+const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
+
+export function createSignupHandlers(deps: InteractionDeps) {
+  const store = deps.adapters('PendingSignup');
+  const ipLimit = deps.limiters(SIGNUP_LIMITS.ip);
+
+  async function showForm(ctx: Context, details: Details, extra: { name?: string; email?: string; error?: string } = {}, status = 200) {
+    page(deps, ctx, 'signup', {
+      title: 'Create your account',
+      clientName: await clientName(deps, details.params.client_id),
+      name: extra.name ?? '',
+      email: extra.email ?? (typeof details.params.login_hint === 'string' ? details.params.login_hint : ''),
+      error: extra.error,
+      action: `/interaction/${details.uid}/signup`,
+      loginUrl: `/interaction/${details.uid}`,
+    }, status);
+  }
+
+  function showVerify(ctx: Context, details: Details, pending: Pick<Pending, 'email'>, error?: string, status = 200) {
+    page(deps, ctx, 'verify', {
+      title: 'Check your email',
+      email: pending.email,
+      error,
+      action: `/interaction/${details.uid}/verify`,
+      restartUrl: `/interaction/${details.uid}/signup`,
+    }, status);
+  }
+
+  return {
+    async form(ctx: Context) {
+      await showForm(ctx, await loadInteraction(deps, ctx, 'login'));
+    },
+
+    async submit(ctx: Context) {
+      const details = await loadInteraction(deps, ctx, 'login');
+      const input = signupBody.parse(ctx.request.body ?? {});
+      const ip = clientIp(ctx);
+      const wait = await retryAfter([[ipLimit, ip]]);
+      if (wait > 0) {
+        ctx.set('Retry-After', String(wait));
+        return showForm(ctx, details, { ...input, error: 'Too many sign-ups from your network. Try again later.' }, 429);
+      }
+      let email: string;
+      try {
+        email = deps.accounts.parseEmail(input.email);
+        deps.accounts.checkPassword(input.password, email);
+      } catch (e) {
+        if (e instanceof AppError) return showForm(ctx, details, { ...input, error: e.message }, 400);
+        throw e;
+      }
+      await recordFailure([[ipLimit, ip]]); // every sign-up counts toward the per-IP budget
+      const existing = await deps.accounts.findByEmail(email);
+      const code = String(randomInt(0, 10 ** CODE_DIGITS)).padStart(CODE_DIGITS, '0');
+      // Hash in both branches so the two take the same time.
+      const passwordHash = await hashPassword(input.password);
+      const pending: Pending = {
+        email, name: input.name, codeHash: sha256(`${details.uid}:${code}`), attempts: 0,
+        ...(existing ? {} : { passwordHash }),
+      };
+      await store.upsert(details.uid, pending as unknown as Record<string, unknown>, CODE_TTL_SECONDS);
+      await deps.mailer.send(existing
+        ? { to: existing.email, template: 'signup-existing', subject: 'Someone tried to create an account with your email', data: { issuer: deps.config.issuer } }
+        : { to: email, template: 'signup-code', subject: `Your Gatehouse code: ${code}`, data: { code, name: input.name, minutes: CODE_TTL_SECONDS / 60 } });
+      ctx.redirect(`/interaction/${details.uid}/verify`);
+      ctx.status = 303;
+    },
+
+    async verifyForm(ctx: Context) {
+      const details = await loadInteraction(deps, ctx, 'login');
+      const pending = await store.find(details.uid) as Pending | undefined;
+      if (!pending) { ctx.redirect(`/interaction/${details.uid}/signup`); ctx.status = 303; return; }
+      showVerify(ctx, details, pending);
+    },
+
+    async verify(ctx: Context) {
+      const details = await loadInteraction(deps, ctx, 'login');
+      const pending = await store.find(details.uid) as Pending | undefined;
+      if (!pending) { ctx.redirect(`/interaction/${details.uid}/signup`); ctx.status = 303; return; }
+      const code = String((ctx.request.body as Record<string, unknown>)?.code ?? '').replace(/\s+/g, '');
+      const expected = Buffer.from(pending.codeHash);
+      const given = Buffer.from(sha256(`${details.uid}:${code}`));
+      const right = pending.passwordHash !== undefined && pending.attempts < MAX_CODE_ATTEMPTS && timingSafeEqual(expected, given);
+      if (!right) {
+        pending.attempts += 1;
+        if (pending.attempts >= MAX_CODE_ATTEMPTS) {
+          await store.destroy(details.uid);
+          return showForm(ctx, details, { name: pending.name, email: pending.email, error: 'Too many wrong codes. Start again to get a new one.' }, 429);
+        }
+        await store.upsert(details.uid, pending as unknown as Record<string, unknown>, CODE_TTL_SECONDS);
+        return showVerify(ctx, details, pending, 'That code is not right or has expired.', 400);
+      }
+      await store.destroy(details.uid);
+      const user = await deps.accounts.createWithHash({ email: pending.email, name: pending.name, passwordHash: pending.passwordHash! });
+      if (!user) {
+        // the address was registered meanwhile: same answer as a wrong code
+        return showVerify(ctx, details, pending, 'That code is not right or has expired.', 400);
+      }
+      deps.log.info({ event: 'signup', sub: user.id }, 'account created');
+      await finish(deps, ctx, { login: { accountId: user.id, amr: ['pwd'], acr: 'pwd', remember: true } }, false);
+    },
+  };
+}

@@ -1,0 +1,86 @@
+// The provider's short-lived records in Redis: one hash per record (payload + consumed), a list
+// per grant for revocation, and index keys for Session.uid and DeviceCode.userCode.
+import type { Redis } from 'ioredis';
+import { lostConsumeRace, type Adapter, type AdapterFactory, type Payload } from './types.ts';
+
+const PREFIX = 'gh:oidc:';
+const key = (model: string, id: string) => `${PREFIX}${model}:${id}`;
+const grantKey = (grantId: string) => `${PREFIX}grant:${grantId}`;
+const uidKey = (uid: string) => `${PREFIX}uid:${uid}`;
+const userCodeKey = (userCode: string) => `${PREFIX}userCode:${userCode}`;
+
+// HSETNX alone would create a missing record; the script marks consumed only if it exists.
+// Returns 1 (won), 0 (already consumed), -1 (no such record).
+const CONSUME_SCRIPT = `
+if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
+return redis.call('HSETNX', KEYS[1], 'consumed', ARGV[1])`;
+
+function decode(hash: Record<string, string>): Payload | undefined {
+  if (!hash.payload) return undefined;
+  const payload = JSON.parse(hash.payload) as Payload;
+  if (hash.consumed) payload.consumed = Number(hash.consumed);
+  return payload;
+}
+
+export function createRedisAdapterFactory(redis: Redis): AdapterFactory {
+  redis.defineCommand('ghConsume', { numberOfKeys: 1, lua: CONSUME_SCRIPT });
+  const consume = (k: string, at: number) => (redis as unknown as { ghConsume(k: string, at: number): Promise<number> }).ghConsume(k, at);
+
+  return (model: string): Adapter => {
+    const adapter: Adapter = {
+      async upsert(id, payload, expiresIn) {
+        const k = key(model, id);
+        const multi = redis.multi();
+        multi.del(k);
+        multi.hset(k, 'payload', JSON.stringify(payload));
+        if (expiresIn) multi.expire(k, expiresIn);
+        if (payload.grantId) {
+          const gk = grantKey(payload.grantId);
+          multi.rpush(gk, k);
+          // the grant list lives as long as its longest-lived member
+          const ttl = await redis.ttl(gk);
+          if (expiresIn && expiresIn > ttl) multi.expire(gk, expiresIn);
+        }
+        if (payload.userCode) {
+          multi.set(userCodeKey(payload.userCode), id);
+          if (expiresIn) multi.expire(userCodeKey(payload.userCode), expiresIn);
+        }
+        if (payload.uid) {
+          multi.set(uidKey(payload.uid), id);
+          if (expiresIn) multi.expire(uidKey(payload.uid), expiresIn);
+        }
+        await multi.exec();
+      },
+      async find(id) {
+        return decode(await redis.hgetall(key(model, id)));
+      },
+      async findByUid(uid) {
+        const id = await redis.get(uidKey(uid));
+        return id ? adapter.find(id) : undefined;
+      },
+      async findByUserCode(userCode) {
+        const id = await redis.get(userCodeKey(userCode));
+        return id ? adapter.find(id) : undefined;
+      },
+      async consume(id) {
+        const k = key(model, id);
+        const won = await consume(k, Math.floor(Date.now() / 1000));
+        if (won === 1) return;
+        const existing = won === 0 ? decode(await redis.hgetall(k)) : undefined;
+        await lostConsumeRace(adapter, model, existing?.grantId);
+      },
+      async destroy(id) {
+        await redis.del(key(model, id));
+      },
+      async revokeByGrantId(grantId) {
+        const gk = grantKey(grantId);
+        const members = await redis.lrange(gk, 0, -1);
+        const multi = redis.multi();
+        members.forEach((m) => multi.del(m));
+        multi.del(gk);
+        await multi.exec();
+      },
+    };
+    return adapter;
+  };
+}

@@ -1,0 +1,58 @@
+// The provider's short-lived records in a SQL table, for the embedded default (no REDIS_URL).
+// Consumption is one conditional UPDATE, so of N parallel redemptions exactly one wins.
+import type { Knex } from 'knex';
+import { lostConsumeRace, type Adapter, type AdapterFactory, type Payload } from './types.ts';
+
+const TABLE = 'oidc_records';
+
+interface Row {
+  payload: Payload;
+  expires_at: Date | null;
+  consumed_at: Date | null;
+}
+
+function decode(row: Row | undefined): Payload | undefined {
+  if (!row) return undefined;
+  if (row.expires_at && new Date(row.expires_at).getTime() <= Date.now()) return undefined;
+  const payload = { ...row.payload };
+  if (row.consumed_at) payload.consumed = Math.floor(new Date(row.consumed_at).getTime() / 1000);
+  return payload;
+}
+
+export function createSqlAdapterFactory(knex: Knex): AdapterFactory {
+  return (model: string): Adapter => {
+    const select = () => knex(TABLE).select('payload', 'expires_at', 'consumed_at').where('model', model);
+    const adapter: Adapter = {
+      async upsert(id, payload, expiresIn) {
+        const row = {
+          model,
+          id,
+          payload: JSON.stringify(payload),
+          grant_id: payload.grantId ?? null,
+          user_code: payload.userCode ?? null,
+          uid: payload.uid ?? null,
+          expires_at: expiresIn ? new Date(Date.now() + expiresIn * 1000) : null,
+          consumed_at: null,
+        };
+        await knex(TABLE).insert(row).onConflict(['model', 'id']).merge();
+      },
+      async find(id) { return decode(await select().andWhere('id', id).first()); },
+      async findByUid(uid) { return decode(await select().andWhere('uid', uid).first()); },
+      async findByUserCode(userCode) { return decode(await select().andWhere('user_code', userCode).first()); },
+      async consume(id) {
+        const won = await knex(TABLE).where({ model, id }).whereNull('consumed_at').update({ consumed_at: knex.fn.now() });
+        if (won === 1) return;
+        const existing = await knex(TABLE).select('grant_id').where({ model, id }).first();
+        await lostConsumeRace(adapter, model, existing?.grant_id ?? undefined);
+      },
+      async destroy(id) { await knex(TABLE).where({ model, id }).delete(); },
+      async revokeByGrantId(grantId) { await knex(TABLE).where({ grant_id: grantId }).delete(); },
+    };
+    return adapter;
+  };
+}
+
+/** Expired records are invisible to find(); this reclaims their space. */
+export async function pruneExpired(knex: Knex): Promise<number> {
+  return knex(TABLE).where('expires_at', '<=', knex.fn.now()).delete();
+}

@@ -1,0 +1,13 @@
+// The claim contract (../shared/DESIGN.md): which scope releases which claims.
+export const SCOPE_CLAIMS: Record<string, string[]> = {
+  openid: ['sub'],
+  profile: ['name', 'given_name', 'family_name', 'picture', 'locale', 'updated_at'],
+  email: ['email', 'email_verified'],
+  roles: ['roles'],
+};
+
+/** Scopes with no claims of their own. `admin` authorises the admin API (DESIGN.md). */
+export const EXTRA_SCOPES = ['openid', 'offline_access', 'admin'];
+
+/** acr values: how the user authenticated. */
+export const ACR_VALUES = ['pwd', 'mfa'];

@@ -1,0 +1,35 @@
+// Assembles the provider side from the container: adapters (Redis or SQL), the provider host.
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import type { Container } from '../container.ts';
+import type { Views } from '../views/render.ts';
+import { createRedisAdapterFactory } from './adapters/redis.ts';
+import { createSqlAdapterFactory } from './adapters/sql.ts';
+import { createClientAdapter } from './adapters/client.ts';
+import type { AdapterFactory } from './adapters/types.ts';
+import { createProvider } from './provider.ts';
+import { createProviderHost } from './host.ts';
+import { deriveKey } from '../security/secretbox.ts';
+
+export function createAdapterFactory(container: Container, redis?: Redis): AdapterFactory {
+  return redis ? createRedisAdapterFactory(redis) : createSqlAdapterFactory(container.knex);
+}
+
+export function cookieKeysFrom(secret: string): string[] {
+  return [deriveKey(secret, 'gatehouse cookies').toString('base64url')];
+}
+
+export async function createOidc(container: Container, views: Views, log: Logger) {
+  const adapters = createAdapterFactory(container, container.redis);
+  const clientAdapter = createClientAdapter(container.clients);
+  const cookieKeys = cookieKeysFrom(container.config.secret);
+  const host = await createProviderHost({
+    keys: container.keys,
+    refreshSeconds: container.config.keyRefreshSeconds,
+    log,
+    build: (jwks) => createProvider({
+      config: container.config, adapters, clientAdapter, accounts: container.accounts, views, jwks, cookieKeys,
+    }),
+  });
+  return { adapters, host, cookieKeys };
+}

@@ -1,0 +1,38 @@
+// Pages the provider renders itself (errors, logout), drawn with our views so every page looks alike.
+import type { KoaContextWithOIDC } from 'oidc-provider';
+import type { Views } from '../views/render.ts';
+
+const FRIENDLY: Record<string, string> = {
+  invalid_redirect_uri: 'The app sent you here with a return address it has not registered, so we stopped before sending you anywhere.',
+  invalid_client: 'The app that sent you here is not known to this server.',
+  invalid_request: 'The sign-in request from the app was not valid.',
+  session_not_found: 'Your sign-in attempt expired or was already completed. Go back to the app and start again.',
+  access_denied: 'Access was denied.',
+};
+
+export function renderProviderError(views: Views, ctx: KoaContextWithOIDC, out: Record<string, unknown>, _error: unknown): void {
+  const code = String(out.error ?? 'server_error');
+  ctx.type = 'html';
+  ctx.body = views.render('error', {
+    title: 'Something went wrong',
+    heading: 'We could not complete this request',
+    message: FRIENDLY[code] ?? 'Go back to the app you came from and try again.',
+    error: code,
+    errorDescription: typeof out.error_description === 'string' ? out.error_description : undefined,
+  });
+}
+
+export function renderLogout(views: Views, ctx: KoaContextWithOIDC, form: string): void {
+  ctx.type = 'html';
+  ctx.body = views.render('logout', {
+    title: 'Sign out',
+    form,
+    clientName: ctx.oidc.client?.clientName,
+    host: ctx.host,
+  });
+}
+
+export function renderLogoutSuccess(views: Views, ctx: KoaContextWithOIDC): void {
+  ctx.type = 'html';
+  ctx.body = views.render('logout-success', { title: 'Signed out', clientName: ctx.oidc.client?.clientName });
+}

@@ -1,0 +1,61 @@
+// Operator operations: what the CLI does to the database, as named functions of the container.
+// The CLI runs them directly, or — when a server holds the embedded database — asks that server to
+// run them over its control socket (src/ops/control.ts). One list, two transports.
+import type { Container } from '../container.ts';
+import type { ClientInput } from '../clients/client.schema.ts';
+import { badRequest, notFound } from '../http/errors.ts';
+import { isUuid, type UserRow } from '../accounts/account.repo.ts';
+import { SIGNING_ALGS, type SigningAlg } from '../keys/key.service.ts';
+
+export interface UserView {
+  id: string; email: string; email_verified: boolean; name: string | null; roles: string[];
+  disabled: boolean; created_at: string;
+}
+
+export const userView = (u: UserRow): UserView => ({
+  id: u.id, email: u.email, email_verified: u.email_verified, name: u.name, roles: u.roles,
+  disabled: !!u.disabled_at, created_at: new Date(u.created_at).toISOString(),
+});
+
+async function findUser(c: Container, ref: string): Promise<UserRow> {
+  const user = isUuid(ref) ? await c.accounts.findById(ref) : await c.accounts.findByEmail(ref);
+  if (!user) throw notFound(`no user "${ref}"`);
+  return user;
+}
+
+type Args = Record<string, any>;
+
+export const operations: Record<string, (c: Container, args: Args) => Promise<unknown>> = {
+  'clients.create': (c, a) => c.clients.create(a as ClientInput),
+  'clients.list': (c) => c.clients.list(),
+  'clients.show': (c, a) => c.clients.show(String(a.client_id)),
+  'clients.delete': async (c, a) => { await c.clients.delete(String(a.client_id)); return { deleted: a.client_id }; },
+  'clients.rotate-secret': (c, a) => c.clients.rotateSecret(String(a.client_id)),
+
+  'users.create': async (c, a) => userView(await c.accounts.create({
+    email: String(a.email ?? ''), password: a.password, name: a.name, roles: a.admin ? ['admin'] : [], emailVerified: !!a.verified,
+  })),
+  'users.list': async (c, a) => (await c.accounts.list({ limit: Number(a.limit ?? 100), offset: Number(a.offset ?? 0) })).map(userView),
+  'users.show': async (c, a) => userView(await findUser(c, String(a.user))),
+  'users.disable': async (c, a) => {
+    const u = await findUser(c, String(a.user));
+    return userView((await c.knex('users').where({ id: u.id }).update({ disabled_at: c.knex.fn.now(), updated_at: c.knex.fn.now() }).returning('*'))[0]);
+  },
+  'users.enable': async (c, a) => {
+    const u = await findUser(c, String(a.user));
+    return userView((await c.knex('users').where({ id: u.id }).update({ disabled_at: null, updated_at: c.knex.fn.now() }).returning('*'))[0]);
+  },
+
+  'keys.list': (c) => c.keys.list(),
+  'keys.rotate': async (c, a) => {
+    const algs = (a.alg ? [a.alg] : SIGNING_ALGS) as SigningAlg[];
+    if (!algs.every((x) => (SIGNING_ALGS as readonly string[]).includes(x))) throw badRequest(`alg must be one of ${SIGNING_ALGS.join(', ')}`);
+    return { rotated: await c.keys.rotate(algs) };
+  },
+};
+
+export async function runOperation(c: Container, name: string, args: Args): Promise<unknown> {
+  const op = operations[name];
+  if (!op) throw notFound(`unknown operation ${name}`);
+  return op(c, args);
+}

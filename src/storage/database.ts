@@ -1,0 +1,40 @@
+// Opens the durable store: PostgreSQL from DATABASE_URL, or embedded PostgreSQL (PGlite) in the
+// data folder. PGlite is single-connection, so knex-pglite pins the pool to one connection; code
+// inside a transaction must use the transaction, never the outer handle.
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import knexFactory, { type Knex } from 'knex';
+import ClientPgLite from 'knex-pglite';
+import type { Config } from '../config/index.ts';
+
+export interface Database {
+  knex: Knex;
+  kind: 'postgres' | 'embedded';
+  close(): Promise<void>;
+}
+
+/** Pool sized for one node on 2 cores: enough for argon2-bound sign-ins, small for N nodes × pool. */
+const PG_POOL_MAX = 10;
+
+export function embeddedDataPath(dataDir: string): string {
+  return join(dataDir, 'pgdata');
+}
+
+export function openDatabase(config: Pick<Config, 'databaseUrl' | 'dataDir'>): Database {
+  if (config.databaseUrl) {
+    const knex = knexFactory({
+      client: 'pg',
+      connection: config.databaseUrl,
+      pool: { min: 0, max: PG_POOL_MAX },
+      acquireConnectionTimeout: 5000,
+    });
+    return { knex, kind: 'postgres', close: () => knex.destroy() };
+  }
+  mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+  const knex = knexFactory({
+    client: ClientPgLite as unknown as typeof knexFactory.Client,
+    dialect: 'postgres',
+    connection: { filename: embeddedDataPath(config.dataDir) } as Knex.StaticConnectionConfig,
+  } as Knex.Config);
+  return { knex, kind: 'embedded', close: () => knex.destroy() };
+}
