@@ -1,6 +1,7 @@
 // The claim contract (../shared/DESIGN.md): which scope releases which claims.
 export const SCOPE_CLAIMS: Record<string, string[]> = {
-  openid: ['sub'],
+  // acr/amr/auth_time: how and when the user authenticated (RFC 8176), in every ID token.
+  openid: ['sub', 'acr', 'amr', 'auth_time'],
   profile: ['name', 'given_name', 'family_name', 'picture', 'locale', 'updated_at'],
   email: ['email', 'email_verified'],
   roles: ['roles'],

@@ -1,0 +1,136 @@
+// Starts Gatehouse as a real child process (node src/main.ts), on real Postgres + Redis or on the
+// embedded default, and runs the `gatehouse` CLI against the same configuration.
+import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { freshDatabase, requireReal } from './env.ts';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+const exec = promisify(execFile);
+const READY_TIMEOUT_MS = 30_000;
+
+export async function freePort(): Promise<number> {
+  return new Promise((res, rej) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => { const { port } = s.address() as { port: number }; s.close(() => res(port)); });
+    s.on('error', rej);
+  });
+}
+
+export interface TestServer {
+  issuer: string;
+  port: number;
+  env: NodeJS.ProcessEnv;
+  dataDir: string;
+  log(): string;
+  cli(args: string[], opts?: { input?: string }): Promise<{ code: number; stdout: string; stderr: string }>;
+  cliJson<T = any>(args: string[]): Promise<T>;
+  stop(): Promise<void>;
+  restart(): Promise<void>;
+  /** stop + remove the data folder and the database */
+  destroy(): Promise<void>;
+}
+
+export interface ServerOptions {
+  /** embedded default (no DATABASE_URL / REDIS_URL) */
+  embedded?: boolean;
+  env?: Record<string, string>;
+  /** share another server's data folder / database (multi-node) */
+  shareWith?: TestServer;
+  /** do not wait for readiness (e.g. when expecting a refusal to start) */
+  noWait?: boolean;
+}
+
+function spawnServer(env: NodeJS.ProcessEnv): { child: ChildProcess; output: string[] } {
+  const output: string[] = [];
+  const child = spawn(process.execPath, ['src/main.ts'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  child.stdout!.on('data', (d) => output.push(String(d)));
+  child.stderr!.on('data', (d) => output.push(String(d)));
+  return { child, output };
+}
+
+async function waitReady(issuer: string, child: ChildProcess, output: string[]): Promise<void> {
+  const until = Date.now() + READY_TIMEOUT_MS;
+  while (Date.now() < until) {
+    if (child.exitCode !== null) throw new Error(`server exited (${child.exitCode}):\n${output.join('')}`);
+    try {
+      const r = await fetch(`${issuer}/readyz`);
+      if (r.ok) return;
+    } catch { /* not listening yet */ }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`server not ready after ${READY_TIMEOUT_MS} ms:\n${output.join('')}`);
+}
+
+export async function startServer(opts: ServerOptions = {}): Promise<TestServer> {
+  const port = await freePort();
+  const issuer = `http://127.0.0.1:${port}`;
+  const shared = opts.shareWith;
+  const dataDir = shared?.dataDir ?? mkdtempSync(join(tmpdir(), 'gatehouse-test-'));
+  let db: Awaited<ReturnType<typeof freshDatabase>> | undefined;
+  const base: NodeJS.ProcessEnv = {
+    PATH: process.env.PATH, HOME: process.env.HOME, NODE_ENV: 'test', LOG_LEVEL: 'info',
+    PORT: String(port), GATEHOUSE_ISSUER: issuer, GATEHOUSE_DATA_DIR: dataDir,
+    GATEHOUSE_SECRET: shared?.env.GATEHOUSE_SECRET ?? 'test-secret-0123456789-abcdefghijklmnop',
+  };
+  if (!opts.embedded) {
+    const real = requireReal();
+    if (shared) {
+      base.DATABASE_URL = shared.env.DATABASE_URL;
+    } else {
+      db = await freshDatabase();
+      base.DATABASE_URL = db.url;
+    }
+    base.REDIS_URL = real.redisUrl;
+  }
+  const env = { ...base, ...opts.env };
+  let proc = spawnServer(env);
+  if (!opts.noWait) await waitReady(issuer, proc.child, proc.output);
+
+  const stop = async () => {
+    if (proc.child.exitCode !== null || proc.child.signalCode) return;
+    const exited = new Promise((r) => proc.child.once('exit', r));
+    proc.child.kill('SIGTERM');
+    const timer = setTimeout(() => proc.child.kill('SIGKILL'), 10_000);
+    await exited;
+    clearTimeout(timer);
+  };
+
+  const server: TestServer = {
+    issuer, port, env, dataDir,
+    log: () => proc.output.join(''),
+    async cli(args, o = {}) {
+      try {
+        const child = exec(process.execPath, ['bin/gatehouse.js', ...args], { cwd: ROOT, env: { ...env, PORT: undefined } });
+        if (o.input !== undefined) { child.child.stdin!.end(o.input); }
+        const { stdout, stderr } = await child;
+        return { code: 0, stdout, stderr };
+      } catch (e) {
+        const err = e as { code: number; stdout: string; stderr: string };
+        return { code: err.code ?? 1, stdout: err.stdout ?? '', stderr: err.stderr ?? '' };
+      }
+    },
+    async cliJson(args) {
+      const r = await server.cli([...args, '--json']);
+      if (r.code !== 0) throw new Error(`gatehouse ${args.join(' ')} failed (${r.code}): ${r.stderr}`);
+      return JSON.parse(r.stdout);
+    },
+    stop,
+    async restart() {
+      await stop();
+      proc = spawnServer(env);
+      await waitReady(issuer, proc.child, proc.output);
+    },
+    async destroy() {
+      await stop();
+      if (!shared) {
+        await db?.drop();
+        rmSync(dataDir, { recursive: true, force: true });
+      }
+    },
+  };
+  return server;
+}
