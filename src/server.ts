@@ -39,7 +39,11 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     if (applied.length) log.info({ applied }, 'migrations applied');
     const container = createContainer(config, db, redis);
     await container.keys.ensureKeys();
-    if (config.admin) await container.accounts.ensureAdmin(config.admin.email, config.admin.password);
+    if (config.admin) {
+      await container.accounts.ensureAdmin(config.admin.email, config.admin.password).catch((e) => {
+        throw new Error(`GATEHOUSE_ADMIN_EMAIL / GATEHOUSE_ADMIN_PASSWORD: ${(e as Error).message}`);
+      });
+    }
     if (config.clientsFile) {
       const ids = await container.clients.applyFile(config.clientsFile);
       log.info({ clients: ids }, 'clients file applied');

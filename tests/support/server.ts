@@ -29,6 +29,10 @@ export interface TestServer {
   cli(args: string[], opts?: { input?: string }): Promise<{ code: number; stdout: string; stderr: string }>;
   cliJson<T = any>(args: string[]): Promise<T>;
   stop(): Promise<void>;
+  /** resolves when /readyz answers 200 (for servers started with noWait) */
+  ready(): Promise<void>;
+  /** resolves with the exit code (for servers expected to refuse to start) */
+  exited(): Promise<number | null>;
   restart(): Promise<void>;
   /** stop + remove the data folder and the database */
   destroy(): Promise<void>;
@@ -119,6 +123,8 @@ export async function startServer(opts: ServerOptions = {}): Promise<TestServer>
       return JSON.parse(r.stdout);
     },
     stop,
+    ready: () => waitReady(issuer, proc.child, proc.output),
+    exited: () => proc.child.exitCode !== null ? Promise.resolve(proc.child.exitCode) : new Promise((r) => proc.child.once('exit', (c) => r(c))),
     async restart() {
       await stop();
       proc = spawnServer(env);

@@ -1,0 +1,77 @@
+// Migrations run when every node starts: several nodes at once must not trip over each other,
+// and the embedded database must keep its data across restarts.
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { migrationSource } from '../../migrations/index.ts';
+import { openDatabase, type Database } from '../../src/storage/database.ts';
+import { migrateLatest } from '../../src/storage/migrate.ts';
+import { freshDatabase, requireReal } from '../support/env.ts';
+import { tempDir } from '../support/stores.ts';
+
+requireReal();
+
+const NODES = 3;
+const TABLES = ['users', 'clients', 'signing_keys', 'audit_events', 'oidc_records'];
+
+async function migrationNames(): Promise<string[]> {
+  const list = await migrationSource.getMigrations([]);
+  return list.map((m) => migrationSource.getMigrationName(m));
+}
+
+describe('migrations on PostgreSQL, three nodes starting at once', () => {
+  let fresh: Awaited<ReturnType<typeof freshDatabase>>;
+  let dbs: Database[] = [];
+  const dir = tempDir();
+  beforeAll(async () => {
+    fresh = await freshDatabase();
+    dbs = Array.from({ length: NODES }, () => openDatabase({ databaseUrl: fresh.url, dataDir: dir.path }));
+  });
+  afterAll(async () => {
+    await Promise.all(dbs.map((d) => d.close()));
+    await fresh?.drop();
+    dir.remove();
+  });
+
+  it('all succeed, each migration is applied and recorded once, and the tables exist', async () => {
+    const results = await Promise.all(dbs.map((d) => migrateLatest(d.knex)));
+    const names = await migrationNames();
+
+    expect(results.flat().sort()).toEqual([...names].sort()); // one node applied them; the others found nothing to do
+    const knex = dbs[0]!.knex;
+    const recorded = await knex('knex_migrations').select('name').orderBy('id');
+    expect(recorded.map((r) => r.name)).toEqual(names);
+    const [lock] = await knex('knex_migrations_lock').select('is_locked');
+    expect(lock.is_locked).toBe(0);
+    for (const table of TABLES) expect(await knex.schema.hasTable(table)).toBe(true);
+  });
+
+  it('a later start finds nothing to do', async () => {
+    expect(await migrateLatest(dbs[1]!.knex)).toEqual([]);
+  });
+});
+
+describe('migrations on the embedded database (PGlite)', () => {
+  const dir = tempDir();
+  afterAll(() => dir.remove());
+
+  it('data written before a restart is there after it', async () => {
+    const id = randomUUID();
+    const first = openDatabase({ databaseUrl: undefined, dataDir: dir.path });
+    expect(first.kind).toBe('embedded');
+    try {
+      expect(await migrateLatest(first.knex)).toEqual(await migrationNames());
+      await first.knex('users').insert({ id, email: 'Keep@Example.com', email_normalized: 'keep@example.com' });
+    } finally {
+      await first.close();
+    }
+
+    const second = openDatabase({ databaseUrl: undefined, dataDir: dir.path });
+    try {
+      expect(await migrateLatest(second.knex)).toEqual([]);
+      const row = await second.knex('users').where({ id }).first();
+      expect(row).toMatchObject({ id, email: 'Keep@Example.com', email_normalized: 'keep@example.com', roles: [] });
+    } finally {
+      await second.close();
+    }
+  });
+});
