@@ -46,30 +46,31 @@ export function createAccountService(deps: { knex: Knex; repo: AccountRepo }) {
     if (problem) throw badRequest(PASSWORD_PROBLEM_TEXT[problem], 'weak_password');
   }
 
+  async function create(input: NewAccount, trx: Knex = knex): Promise<UserRow> {
+    const email = parseEmail(input.email);
+    if (input.password !== undefined) checkPassword(input.password, email);
+    const emailNormalized = normalizeEmail(email);
+    if (await repo.findByEmail(emailNormalized, trx)) throw conflict('An account with that email already exists.', 'email_taken');
+    try {
+      return await repo.insert({
+        id: randomUUID(),
+        email,
+        email_normalized: emailNormalized,
+        email_verified: input.emailVerified ?? false,
+        password_hash: input.password === undefined ? null : await hashPassword(input.password),
+        name: input.name?.trim() || null,
+        roles: input.roles ?? [],
+      }, trx);
+    } catch (e) {
+      if ((e as { code?: string }).code === '23505') throw conflict('An account with that email already exists.', 'email_taken');
+      throw e;
+    }
+  }
+
   return {
     parseEmail,
     checkPassword,
-
-    async create(input: NewAccount, trx: Knex = knex): Promise<UserRow> {
-      const email = parseEmail(input.email);
-      if (input.password !== undefined) checkPassword(input.password, email);
-      const emailNormalized = normalizeEmail(email);
-      if (await repo.findByEmail(emailNormalized, trx)) throw conflict('An account with that email already exists.', 'email_taken');
-      try {
-        return await repo.insert({
-          id: randomUUID(),
-          email,
-          email_normalized: emailNormalized,
-          email_verified: input.emailVerified ?? false,
-          password_hash: input.password === undefined ? null : await hashPassword(input.password),
-          name: input.name?.trim() || null,
-          roles: input.roles ?? [],
-        }, trx);
-      } catch (e) {
-        if ((e as { code?: string }).code === '23505') throw conflict('An account with that email already exists.', 'email_taken');
-        throw e;
-      }
-    },
+    create,
 
     /** Sign-up after the emailed code: the email was verified by the code. Undefined if taken meanwhile. */
     async createWithHash(input: { email: string; name: string; passwordHash: string }): Promise<UserRow | undefined> {
@@ -104,7 +105,7 @@ export function createAccountService(deps: { knex: Knex; repo: AccountRepo }) {
       return knex.transaction(async (trx) => {
         await trx.raw('select pg_advisory_xact_lock(?)', [0x6164_6d6e]);
         const existing = await repo.findByEmail(normalizeEmail(email), trx);
-        if (!existing) return this.create({ email, password, roles: ['admin'], emailVerified: true }, trx);
+        if (!existing) return create({ email, password, roles: ['admin'], emailVerified: true }, trx);
         if (existing.roles.includes('admin')) return existing;
         return (await repo.update(existing.id, { roles: [...existing.roles, 'admin'] }, trx))!;
       });

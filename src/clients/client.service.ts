@@ -61,13 +61,21 @@ function parse(input: ClientInput): ValidClientInput {
   return parsed.data;
 }
 
-/** `${NAME}` in a clients file is replaced by the environment variable NAME (for secrets). */
-function interpolate(text: string, env: NodeJS.ProcessEnv): string {
-  return text.replace(/\$\{([A-Z0-9_]+)\}/g, (_, name: string) => {
-    const value = env[name];
-    if (value === undefined) throw badRequest(`the clients file refers to \${${name}}, which is not set`);
-    return value;
-  });
+/**
+ * `${NAME}` in a clients file's values is replaced by the environment variable NAME (for secrets).
+ * Substituted after parsing, so a value can never inject YAML.
+ */
+function interpolate(value: unknown, env: NodeJS.ProcessEnv): unknown {
+  if (typeof value === 'string') {
+    return value.replace(/\$\{([A-Z0-9_]+)\}/g, (_, name: string) => {
+      const v = env[name];
+      if (v === undefined) throw badRequest(`the clients file refers to \${${name}}, which is not set`);
+      return v;
+    });
+  }
+  if (Array.isArray(value)) return value.map((v) => interpolate(v, env));
+  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, interpolate(v, env)]));
+  return value;
 }
 
 const fileSchema = z.union([z.array(z.unknown()), z.object({ clients: z.array(z.unknown()) }).transform((o) => o.clients)]);
@@ -125,7 +133,8 @@ export function createClientService(deps: { knex: Knex; repo: ClientRepo; box: S
       let text: string;
       try { text = readFileSync(path, 'utf8'); } catch (e) { throw badRequest(`cannot read the clients file ${path}: ${(e as Error).message}`); }
       let doc: unknown;
-      try { doc = YAML.parse(interpolate(text, env)); } catch (e) { throw badRequest(`the clients file ${path} is not valid JSON or YAML: ${(e as Error).message}`); }
+      try { doc = YAML.parse(text); } catch (e) { throw badRequest(`the clients file ${path} is not valid JSON or YAML: ${(e as Error).message}`); }
+      doc = interpolate(doc, env);
       const entries = fileSchema.safeParse(doc);
       if (!entries.success) throw badRequest(`the clients file ${path} must be a list of clients or { clients: [...] }`);
       const rows = entries.data.map((entry, i) => {

@@ -34,6 +34,10 @@ function status(row: KeyRow, now: Date): PublicKeyInfo['status'] {
   return new Date(row.activates_at) > now ? 'pending' : 'active';
 }
 
+/** Serialises key-set changes across nodes (a transaction-scoped advisory lock). */
+const KEYS_LOCK_ID = 0x6761_7465;
+const lockKeys = (trx: Knex) => trx.raw('select pg_advisory_xact_lock(?)', [KEYS_LOCK_ID]);
+
 export function createKeyService(deps: { knex: Knex; repo: KeyRepo; box: SecretBox; maxTokenLifetimeSeconds: () => number }) {
   const { knex, repo, box } = deps;
 
@@ -50,7 +54,7 @@ export function createKeyService(deps: { knex: Knex; repo: KeyRepo; box: SecretB
     /** First boot: one key per algorithm. Safe when several nodes boot at once (advisory lock). */
     async ensureKeys(): Promise<void> {
       await knex.transaction(async (trx) => {
-        await trx.raw('select pg_advisory_xact_lock(?)', [0x6761_7465]);
+        await lockKeys(trx);
         const present = new Set((await trx('signing_keys').whereNull('retired_at').select('alg')).map((r) => r.alg));
         for (const alg of SIGNING_ALGS) if (!present.has(alg)) await insertNew(alg, trx);
       });
@@ -77,6 +81,7 @@ export function createKeyService(deps: { knex: Knex; repo: KeyRepo; box: SecretB
       const expiresAt = new Date(now.getTime() + deps.maxTokenLifetimeSeconds() * 1000);
       const kids: string[] = [];
       await knex.transaction(async (trx) => {
+        await lockKeys(trx); // two rotations at once must not leave two active keys per algorithm
         for (const alg of algs) {
           await repo.retireActive(alg, now, expiresAt, trx);
           kids.push(await insertNew(alg, trx, now));

@@ -16,6 +16,17 @@ export interface Database {
 /** Pool sized for one node on 2 cores: enough for argon2-bound sign-ins, small for N nodes × pool. */
 const PG_POOL_MAX = 10;
 
+/**
+ * knex-pglite names a delete's command "DEL", so knex hands back the raw result instead of the
+ * row count it returns for Postgres. Report the count, as the pg dialect does.
+ */
+class EmbeddedClient extends (ClientPgLite as unknown as new (config: Knex.Config) => { processResponse(obj: any, runner: unknown): unknown }) {
+  processResponse(obj: { method?: string; returning?: unknown; response: { affectedRows?: number } }, runner: unknown): unknown {
+    if (obj.method === 'del' && !obj.returning) return obj.response.affectedRows ?? 0;
+    return super.processResponse(obj, runner);
+  }
+}
+
 export function embeddedDataPath(dataDir: string): string {
   return join(dataDir, 'pgdata');
 }
@@ -32,7 +43,7 @@ export function openDatabase(config: Pick<Config, 'databaseUrl' | 'dataDir'>): D
   }
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   const knex = knexFactory({
-    client: ClientPgLite as unknown as typeof knexFactory.Client,
+    client: EmbeddedClient as unknown as typeof knexFactory.Client,
     dialect: 'postgres',
     connection: { filename: embeddedDataPath(config.dataDir) } as Knex.StaticConnectionConfig,
   } as Knex.Config);

@@ -48,6 +48,9 @@ describe('embedded default', () => {
     await gh.stop();
     const listed = await gh.cliJson(['clients', 'list']) as Array<{ client_id: string }>;
     expect(listed.map((c) => c.client_id)).toContain(client.client_id);
+    const doomed = await gh.cliJson(['clients', 'create', '--name', 'Doomed', '--redirect-uri', REDIRECT]);
+    expect((await gh.cli(['clients', 'delete', doomed.client_id])).code).toBe(0);
+    expect((await gh.cli(['clients', 'show', doomed.client_id])).code).toBe(4);
     const dup = await gh.cli(['users', 'create', '--email', 'EMB@example.test', '--password', PASSWORD, '--json']);
     expect(dup.code).not.toBe(0);
     expect(dup.stderr).toMatch(/already exists/);
@@ -90,10 +93,11 @@ describe('embedded default', () => {
 
 describe('production mode', () => {
   it('refuses to start without GATEHOUSE_SECRET or on a plain-http public issuer', async () => {
-    for (const env of [
+    const refusals: Array<Record<string, string>> = [
       { NODE_ENV: 'production', GATEHOUSE_SECRET: '' },
       { NODE_ENV: 'production', GATEHOUSE_ISSUER: 'http://id.example.com' },
-    ]) {
+    ];
+    for (const env of refusals) {
       const bad = await startServer({ embedded: true, noWait: true, env });
       expect(await bad.exited()).not.toBe(0);
       expect(bad.log()).toMatch(/GATEHOUSE_SECRET|https/);

@@ -106,7 +106,8 @@ describe('authorization code + PKCE', () => {
   it('asks again with prompt=login and with an exceeded max_age', async () => {
     const agent = new Agent();
     await signIn(config, { ...rp(), email: EMAIL, password: PASSWORD, agent });
-    for (const extra of [{ prompt: 'login' }, { max_age: '0' }]) {
+    const asks: Array<Record<string, string>> = [{ prompt: 'login' }, { max_age: '0' }];
+    for (const extra of asks) {
       const url = oidc.buildAuthorizationUrl(config, { redirect_uri: REDIRECT, scope: 'openid', state: 'x', ...extra,
         code_challenge: await oidc.calculatePKCECodeChallenge(oidc.randomPKCECodeVerifier()), code_challenge_method: 'S256' });
       await new Promise((r) => setTimeout(r, 1100)); // max_age=0 needs auth_time in the past

@@ -60,3 +60,19 @@ export function testConfig(opts: { databaseUrl?: string; dataDir: string; env?: 
     ...opts.env,
   });
 }
+
+/**
+ * The algorithm, version and parameters of an argon2 PHC string, e.g.
+ * `$argon2id$v=19$m=19456,p=1,t=2$salt$hash` → { id: 'argon2id', v: 19, m: 19456, t: 2, p: 1 }.
+ * Parsed rather than matched: the argon2 package orders the parameters m,p,t, the reference m,t,p.
+ */
+export function argon2Params(hash: string): { id: string; v: number; m: number; t: number; p: number } {
+  const [, id, version, params] = hash.split('$');
+  const fields = Object.fromEntries([version!, ...params!.split(',')].map((kv) => {
+    const [k, v] = kv.split('=');
+    return [k, Number(v)];
+  }));
+  return { id: id!, v: fields.v, m: fields.m, t: fields.t, p: fields.p };
+}
+
+export const OWASP_ARGON2 = { id: 'argon2id', v: 19, m: 19456, t: 2, p: 1 } as const;

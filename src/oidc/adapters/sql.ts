@@ -40,7 +40,9 @@ export function createSqlAdapterFactory(knex: Knex): AdapterFactory {
       async findByUid(uid) { return decode(await select().andWhere('uid', uid).first()); },
       async findByUserCode(userCode) { return decode(await select().andWhere('user_code', userCode).first()); },
       async consume(id) {
-        const won = await knex(TABLE).where({ model, id }).whereNull('consumed_at').update({ consumed_at: knex.fn.now() });
+        const won = await knex(TABLE).where({ model, id }).whereNull('consumed_at')
+          .andWhere((q) => q.whereNull('expires_at').orWhere('expires_at', '>', knex.fn.now()))
+          .update({ consumed_at: knex.fn.now() });
         if (won === 1) return;
         const existing = await knex(TABLE).select('grant_id').where({ model, id }).first();
         await lostConsumeRace(adapter, model, existing?.grant_id ?? undefined);
