@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import nodemailer from 'nodemailer';
 import type { Logger } from 'pino';
 import type { Views } from '../views/render.ts';
+import { unavailable } from '../http/errors.ts';
 
 export interface Mail { to: string; template: string; subject: string; data: Record<string, unknown> }
 export interface Mailer { send(mail: Mail): Promise<void>; outboxDir?: string }
@@ -15,15 +16,20 @@ export function createMailer(opts: { smtpUrl?: string; from: string; dataDir: st
     from: opts.from,
     to: m.to,
     subject: m.subject,
-    text: views.render(`mail/${m.template}.txt`, { title: m.subject, ...m.data }),
-    html: views.render(`mail/${m.template}.html`, { title: m.subject, ...m.data }),
+    text: views.render(`mail/${m.template}.txt.eta`, { title: m.subject, ...m.data }),
+    html: views.render(`mail/${m.template}.html.eta`, { title: m.subject, ...m.data }),
   });
 
   if (opts.smtpUrl) {
     const transport = nodemailer.createTransport(opts.smtpUrl);
     return {
       async send(m) {
-        await transport.sendMail(render(m));
+        try {
+          await transport.sendMail(render(m));
+        } catch (err) {
+          log.error({ err: (err as Error).message, template: m.template }, 'mail could not be sent');
+          throw unavailable('We could not send the email just now. Try again in a few minutes.');
+        }
         log.info({ template: m.template }, 'mail sent');
       },
     };
