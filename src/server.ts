@@ -51,7 +51,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
 
     const views = createViews({ cache: config.env === 'production' });
     const mailer = createMailer({ smtpUrl: config.smtpUrl, from: config.mailFrom, dataDir: config.dataDir, views, log });
-    const limiters = createLimiterFactory(redis);
+    const limiters = createLimiterFactory(redis, config.redisPrefix);
     const { adapters, host, cookieKeys } = await createOidc(container, views, log);
     cleanups.push(() => host.stop());
     const app = createApp({ container, host, views, mailer, adapters, limiters, cookieKeys, log });

@@ -25,6 +25,8 @@ const schema = z.object({
   DATABASE_URL: optionalString,
   /** REDIS_URL: Redis connection string. Unset: short-lived records in the SQL store. */
   REDIS_URL: optionalString,
+  /** GATEHOUSE_REDIS_PREFIX: prefix of every Redis key, so deployments can share one Redis. */
+  GATEHOUSE_REDIS_PREFIX: z.string().regex(/^[A-Za-z0-9:_-]{1,32}$/).default('gh:'),
   /** GATEHOUSE_SECRET: master secret (≥ 32 characters): cookie keys and key encryption derive from it. */
   GATEHOUSE_SECRET: optionalString,
   /** GATEHOUSE_ADMIN_EMAIL / GATEHOUSE_ADMIN_PASSWORD: a first admin, created or promoted at boot. */
@@ -65,6 +67,7 @@ export interface Config {
   dataDir: string;
   databaseUrl?: string;
   redisUrl?: string;
+  redisPrefix: string;
   secret: string;
   admin?: { email: string; password: string };
   clientsFile?: string;
@@ -151,6 +154,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dataDir,
     databaseUrl: e.DATABASE_URL,
     redisUrl: e.REDIS_URL,
+    redisPrefix: e.GATEHOUSE_REDIS_PREFIX,
     secret: checkSecret(e.NODE_ENV, e.GATEHOUSE_SECRET, dataDir),
     admin: e.GATEHOUSE_ADMIN_EMAIL ? { email: e.GATEHOUSE_ADMIN_EMAIL, password: e.GATEHOUSE_ADMIN_PASSWORD! } : undefined,
     clientsFile: e.GATEHOUSE_CLIENTS_FILE,

@@ -12,7 +12,7 @@ import { createProviderHost } from './host.ts';
 import { deriveKey } from '../security/secretbox.ts';
 
 export function createAdapterFactory(container: Container, redis?: Redis): AdapterFactory {
-  return redis ? createRedisAdapterFactory(redis) : createSqlAdapterFactory(container.knex);
+  return redis ? createRedisAdapterFactory(redis, container.config.redisPrefix) : createSqlAdapterFactory(container.knex);
 }
 
 export function cookieKeysFrom(secret: string): string[] {

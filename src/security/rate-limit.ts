@@ -31,9 +31,9 @@ export const SIGNUP_LIMITS = {
 
 export type LimiterFactory = (spec: LimitSpec) => RateLimiterAbstract;
 
-export function createLimiterFactory(redis?: Redis): LimiterFactory {
+export function createLimiterFactory(redis?: Redis, prefix = 'gh:'): LimiterFactory {
   return (spec) => {
-    const opts = { keyPrefix: `gh:rl:${spec.name}`, points: spec.points, duration: spec.duration, blockDuration: spec.blockDuration };
+    const opts = { keyPrefix: `${prefix}rl:${spec.name}`, points: spec.points, duration: spec.duration, blockDuration: spec.blockDuration };
     return redis ? new RateLimiterRedis({ ...opts, storeClient: redis }) : new RateLimiterMemory(opts);
   };
 }

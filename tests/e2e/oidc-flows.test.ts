@@ -186,7 +186,7 @@ describe('codes', () => {
     const { code } = await codeFor();
     const redis = new Redis(gh.env.REDIS_URL!);
     try {
-      const ttl = await redis.ttl(`gh:oidc:AuthorizationCode:${code}`);
+      const ttl = await redis.ttl(`${gh.env.GATEHOUSE_REDIS_PREFIX}oidc:AuthorizationCode:${code}`);
       expect(ttl).toBeGreaterThan(0);
       expect(ttl).toBeLessThanOrEqual(60);
     } finally { redis.disconnect(); }

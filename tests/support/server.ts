@@ -1,6 +1,7 @@
 // Starts Gatehouse as a real child process (node src/main.ts), on real Postgres + Redis or on the
 // embedded default, and runs the `gatehouse` CLI against the same configuration.
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -79,6 +80,8 @@ export async function startServer(opts: ServerOptions = {}): Promise<TestServer>
     PATH: process.env.PATH, HOME: process.env.HOME, NODE_ENV: 'test', LOG_LEVEL: 'info',
     PORT: String(port), GATEHOUSE_ISSUER: issuer, GATEHOUSE_DATA_DIR: dataDir,
     GATEHOUSE_SECRET: shared?.env.GATEHOUSE_SECRET ?? 'test-secret-0123456789-abcdefghijklmnop',
+    // each test deployment has its own Redis keys (rate-limit counters must not leak between runs)
+    GATEHOUSE_REDIS_PREFIX: shared?.env.GATEHOUSE_REDIS_PREFIX ?? `t${randomBytes(4).toString('hex')}:`,
   };
   if (!opts.embedded) {
     const real = requireReal();

@@ -3,11 +3,6 @@
 import type { Redis } from 'ioredis';
 import { lostConsumeRace, type Adapter, type AdapterFactory, type Payload } from './types.ts';
 
-const PREFIX = 'gh:oidc:';
-const key = (model: string, id: string) => `${PREFIX}${model}:${id}`;
-const grantKey = (grantId: string) => `${PREFIX}grant:${grantId}`;
-const uidKey = (uid: string) => `${PREFIX}uid:${uid}`;
-const userCodeKey = (userCode: string) => `${PREFIX}userCode:${userCode}`;
 
 // HSETNX alone would create a missing record; the script marks consumed only if it exists.
 // Returns 1 (won), 0 (already consumed), -1 (no such record).
@@ -22,7 +17,12 @@ function decode(hash: Record<string, string>): Payload | undefined {
   return payload;
 }
 
-export function createRedisAdapterFactory(redis: Redis): AdapterFactory {
+export function createRedisAdapterFactory(redis: Redis, prefix = 'gh:'): AdapterFactory {
+  const base = `${prefix}oidc:`;
+  const key = (model: string, id: string) => `${base}${model}:${id}`;
+  const grantKey = (grantId: string) => `${base}grant:${grantId}`;
+  const uidKey = (uid: string) => `${base}uid:${uid}`;
+  const userCodeKey = (userCode: string) => `${base}userCode:${userCode}`;
   redis.defineCommand('ghConsume', { numberOfKeys: 1, lua: CONSUME_SCRIPT });
   const consume = (k: string, at: number) => (redis as unknown as { ghConsume(k: string, at: number): Promise<number> }).ghConsume(k, at);
 
