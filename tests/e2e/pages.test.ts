@@ -9,17 +9,17 @@ import type { Browser, BrowserContext, Page, Response } from 'playwright-core';
 import { startServer, type TestServer } from '../support/server.ts';
 import { discover } from '../support/agent.ts';
 import { lastCodeFor } from '../support/outbox.ts';
-import { SCREENSHOT_DIR, VIEWPORTS, launchBrowser, newRpContext, screenshot } from '../support/browser.ts';
+import { SCREENSHOT_DIR, VIEWPORTS, launchBrowser, newContext, screenshot, startRelyingParty, type RelyingParty } from '../support/browser.ts';
 
-const RP = 'http://127.0.0.1:7999';
-const REDIRECT = `${RP}/cb`;
-const POST_LOGOUT = `${RP}/bye`;
 const PASSWORD = 'correct horse battery staple';
 const BAD_LOGIN = 'That email and password do not match an account.';
-const PAGES = ['login', 'login-error', 'signup', 'verify', 'consent', 'error', 'logout', 'logout-success'];
+const PAGES = ['login', 'login-error', 'signup', 'verify', 'verify-error', 'consent', 'error', 'logout', 'logout-success'];
 
 let gh: TestServer;
+let rp: RelyingParty;
 let browser: Browser;
+let REDIRECT: string;
+let POST_LOGOUT: string;
 let web: { client_id: string; client_secret: string };
 let config: oidc.Configuration;
 const contexts: BrowserContext[] = [];
@@ -27,7 +27,9 @@ const unique = (who: string) => `${who}-${Date.now().toString(36)}${Math.random(
 
 beforeAll(async () => {
   rmSync(SCREENSHOT_DIR, { recursive: true, force: true }); // the last test checks this run made them all
-  [gh, browser] = await Promise.all([startServer(), launchBrowser()]);
+  [gh, browser, rp] = await Promise.all([startServer(), launchBrowser(), startRelyingParty()]);
+  REDIRECT = `${rp.origin}/cb`;
+  POST_LOGOUT = `${rp.origin}/bye`;
   web = await gh.cliJson(['clients', 'create', '--name', 'Acme Notes', '--redirect-uri', REDIRECT,
     '--post-logout-redirect-uri', POST_LOGOUT, '--scopes', 'openid profile email']);
   config = await discover({ issuer: gh.issuer, clientId: web.client_id, clientSecret: web.client_secret, redirectUri: REDIRECT });
@@ -35,13 +37,16 @@ beforeAll(async () => {
 afterAll(async () => {
   await Promise.all(contexts.map((c) => c.close()));
   await browser?.close();
+  await rp?.close();
+  const failures = gh?.log().split('\n').filter((l) => /"level":(50|60)/.test(l)) ?? [];
+  if (failures.length) console.warn(`server errors:\n${failures.join('\n')}`);
   await gh?.destroy();
 });
 
-async function fresh(): Promise<{ page: Page; hits: string[] }> {
-  const { context, page, hits } = await newRpContext(browser, RP);
+async function fresh(): Promise<{ page: Page }> {
+  const context = await newContext(browser);
   contexts.push(context);
-  return { page, hits };
+  return { page: await context.newPage() };
 }
 
 /** An authorization request as openid-client builds it, with what the token exchange needs later. */
@@ -67,7 +72,7 @@ async function submit(page: Page, button: string): Promise<Response> {
 }
 
 async function clickAndLeave(page: Page, button: string): Promise<URL> {
-  await Promise.all([page.waitForURL(`${RP}/**`), page.getByRole('button', { name: button, exact: true }).click()]);
+  await Promise.all([page.waitForURL(`${rp.origin}/**`), page.getByRole('button', { name: button, exact: true }).click()]);
   return new URL(page.url());
 }
 
@@ -76,6 +81,21 @@ async function signIn(page: Page, email: string, password: string): Promise<Resp
   await page.getByLabel('Password').fill(password);
   return submit(page, 'Sign in');
 }
+
+/** From the app's authorization request to its redirect URI, through the password form and consent. */
+async function signInToApp(page: Page, email: string): Promise<URL> {
+  await page.goto((await authorization()).url);
+  await signIn(page, email, PASSWORD);
+  return clickAndLeave(page, 'Allow');
+}
+
+/** Names of visible inputs with neither a <label> nor an aria-label. */
+const unlabelled = (page: Page) => page.locator('input:not([type=hidden])').evaluateAll((inputs) =>
+  (inputs as HTMLInputElement[]).filter((i) => i.labels?.length === 0 && !i.getAttribute('aria-label')).map((i) => i.name));
+const autocomplete = (page: Page, label: string) => page.getByLabel(label, { exact: true }).getAttribute('autocomplete');
+/** The type of each form's _csrf field: every form should say "hidden". */
+const csrfFields = async (page: Page) => new Set(await page.locator('form').evaluateAll((forms) =>
+  (forms as HTMLFormElement[]).map((f) => (f.elements.namedItem('_csrf') as HTMLInputElement | null)?.type ?? 'missing')));
 
 describe('hosted pages in Chromium', () => {
   it('signs up with an emailed code, consents, and the app gets a verified email', async () => {
@@ -95,10 +115,19 @@ describe('hosted pages in Chromium', () => {
     expect((await submit(page, 'Continue')).status()).toBe(303);
     await page.waitForURL(/\/verify$/);
     expect(await page.locator('.lead').textContent()).toContain(email);
+    expect(await autocomplete(page, 'Code')).toBe('one-time-code');
+    expect(await page.getByLabel('Code').getAttribute('inputmode')).toBe('numeric');
+    expect(await unlabelled(page)).toEqual([]);
+    expect(await csrfFields(page)).toEqual(new Set(['hidden']));
     await screenshot(page, 'verify');
 
     const code = lastCodeFor(gh.dataDir, email);
     expect(code).toMatch(/^\d{6}$/);
+    await page.getByLabel('Code').fill(code === '000000' ? '111111' : '000000');
+    expect((await submit(page, 'Verify and continue')).status()).toBe(400);
+    expect(await page.getByRole('alert').textContent()).toBe('That code is not right or has expired.');
+    expect(await page.getByLabel('Code').getAttribute('aria-invalid')).toBe('true');
+    await screenshot(page, 'verify-error');
     await page.getByLabel('Code').fill(code!);
     await submit(page, 'Verify and continue');
     await page.getByRole('button', { name: 'Allow' }).waitFor();
@@ -159,38 +188,25 @@ describe('hosted pages in Chromium', () => {
     expect(headers['referrer-policy']).toBe('no-referrer');
     expect(headers['x-frame-options']).toBe('DENY');
 
-    const unlabelled = () => page.locator('input:not([type=hidden])').evaluateAll((inputs) =>
-      (inputs as HTMLInputElement[]).filter((i) => i.labels?.length === 0 && !i.getAttribute('aria-label')).map((i) => i.name));
-    const autocomplete = (label: string) => page.getByLabel(label, { exact: true }).getAttribute('autocomplete');
-    const csrfFields = () => page.locator('form').evaluateAll((forms) =>
-      (forms as HTMLFormElement[]).map((f) => (f.elements.namedItem('_csrf') as HTMLInputElement | null)?.type ?? 'missing'));
-
-    expect(await autocomplete('Email')).toBe('username');
-    expect(await autocomplete('Password')).toBe('current-password');
-    expect(await unlabelled()).toEqual([]);
-    expect(new Set(await csrfFields())).toEqual(new Set(['hidden']));
+    expect(await autocomplete(page, 'Email')).toBe('username');
+    expect(await autocomplete(page, 'Password')).toBe('current-password');
+    expect(await unlabelled(page)).toEqual([]);
+    expect(await csrfFields(page)).toEqual(new Set(['hidden']));
 
     await page.getByRole('link', { name: 'Create an account' }).click();
     await page.waitForURL(/\/signup$/);
-    expect(await autocomplete('Email')).toBe('username');
-    expect(await autocomplete('Password')).toBe('new-password');
-    expect(await autocomplete('Name')).toBe('name');
-    expect(await unlabelled()).toEqual([]);
-    expect(new Set(await csrfFields())).toEqual(new Set(['hidden']));
-
-    await page.getByLabel('Email').fill(unique('csrf'));
-    await page.getByLabel('Password').fill(PASSWORD);
-    await submit(page, 'Continue');
-    await page.waitForURL(/\/verify$/);
-    expect(await autocomplete('Code')).toBe('one-time-code');
-    expect(await page.getByLabel('Code').getAttribute('inputmode')).toBe('numeric');
-    expect(await unlabelled()).toEqual([]);
-    expect(new Set(await csrfFields())).toEqual(new Set(['hidden']));
+    expect(await autocomplete(page, 'Email')).toBe('username');
+    expect(await autocomplete(page, 'Password')).toBe('new-password');
+    expect(await autocomplete(page, 'Name')).toBe('name');
+    expect(await unlabelled(page)).toEqual([]);
+    expect(await csrfFields(page)).toEqual(new Set(['hidden']));
+    // (the verify page is checked in the sign-up test: each sign-up spends the per-IP sign-up budget)
 
     // a forged form: the right cookie, the wrong token
-    await page.locator('input[name=_csrf]').evaluate((el) => { (el as HTMLInputElement).value = 'forged'; });
-    await page.getByLabel('Code').fill('000000');
-    const forged = await submit(page, 'Verify and continue');
+    await page.getByRole('link', { name: 'Sign in' }).click();
+    await page.getByLabel('Password').waitFor();
+    await page.locator('form:has(#password) input[name=_csrf]').evaluate((el) => { (el as HTMLInputElement).value = 'forged'; });
+    const forged = await signIn(page, unique('csrf'), PASSWORD);
     expect(forged.status()).toBe(403);
     expect(forged.headers()['content-type']).toMatch(/^text\/html/);
     expect(await page.getByRole('heading', { level: 1 }).textContent()).toBe('We could not do that');
@@ -199,7 +215,8 @@ describe('hosted pages in Chromium', () => {
   });
 
   it('shows a readable error page, and redirects nowhere, for an unknown client or an unregistered redirect_uri', async () => {
-    const { page, hits } = await fresh();
+    const { page } = await fresh();
+    const before = rp.hits.length;
     const good = new URL((await authorization()).url);
 
     const unknownClient = new URL(good);
@@ -213,49 +230,40 @@ describe('hosted pages in Chromium', () => {
     await screenshot(page, 'error');
 
     const mismatch = new URL(good);
-    mismatch.searchParams.set('redirect_uri', `${RP}/evil`);
+    mismatch.searchParams.set('redirect_uri', `${rp.origin}/evil`);
     const r2 = (await page.goto(mismatch.href))!;
     expect(r2.status()).toBe(400);
     expect(page.url().startsWith(gh.issuer)).toBe(true);
     expect(await page.locator('.lead').textContent()).toContain('has not registered');
     await page.getByText('Technical details').click();
     expect(await page.locator('.technical code').textContent()).toBe('invalid_redirect_uri');
-    expect(hits).toEqual([]);
+    expect(rp.hits.slice(before)).toEqual([]);
   });
 
-  it('asks before signing out, then returns to the registered post-logout URI', async () => {
+  it('asks before signing out, then shows the signed-out page or returns to the registered post-logout URI', async () => {
     const email = unique('katherine');
     await gh.cliJson(['users', 'create', '--email', email, '--password', PASSWORD, '--name', 'Katherine Johnson']);
     const { page } = await fresh();
-    await page.goto((await authorization()).url);
-    await signIn(page, email, PASSWORD);
-    expect((await clickAndLeave(page, 'Allow')).searchParams.get('code')).toBeTruthy();
+    const endSession = (params: Record<string, string>) => `${gh.issuer}/session/end?${new URLSearchParams({ client_id: web.client_id, ...params })}`;
 
-    const end = new URL('/session/end', gh.issuer);
-    end.searchParams.set('client_id', web.client_id);
-    end.searchParams.set('post_logout_redirect_uri', POST_LOGOUT);
-    end.searchParams.set('state', 'bye-state');
-    const shown = (await page.goto(end.href))!;
+    expect((await signInToApp(page, email)).searchParams.get('code')).toBeTruthy();
+    const shown = (await page.goto(endSession({})))!;
     expect(shown.headers()['x-frame-options']).toBe('DENY');
     expect(await page.getByRole('heading', { level: 1 }).textContent()).toBe('Sign out?');
     expect(await page.locator('.lead').textContent()).toContain('Acme Notes');
-    await screenshot(page, 'logout');
-    const back = await clickAndLeave(page, 'Yes, sign me out');
-    expect(back.origin + back.pathname).toBe(POST_LOGOUT);
-    expect(back.searchParams.get('state')).toBe('bye-state');
-
-    // the session is gone: the app's next request asks for the password again
-    await page.goto((await authorization()).url);
-    expect(await page.getByLabel('Password').getAttribute('autocomplete')).toBe('current-password');
-
-    // without a return address, the provider's own "signed out" page
-    const bare = new URL('/session/end', gh.issuer);
-    bare.searchParams.set('client_id', web.client_id);
-    await page.goto(bare.href);
     await submit(page, 'Yes, sign me out');
     await page.waitForURL(/\/session\/end\/success/);
     expect(await page.getByRole('heading', { level: 1 }).textContent()).toBe('You are signed out');
     await screenshot(page, 'logout-success');
+
+    // the session is gone: the app's next request asks for the password again
+    expect((await signInToApp(page, email)).searchParams.get('code')).toBeTruthy();
+    await page.goto(endSession({ post_logout_redirect_uri: POST_LOGOUT, state: 'bye-state' }));
+    await page.getByRole('button', { name: 'No, stay signed in' }).waitFor();
+    await screenshot(page, 'logout');
+    const back = await clickAndLeave(page, 'Yes, sign me out');
+    expect(back.origin + back.pathname).toBe(POST_LOGOUT);
+    expect(back.searchParams.get('state')).toBe('bye-state');
   });
 
   it('saved a desktop and a phone screenshot of every page', () => {

@@ -1,6 +1,9 @@
 // Headless Chromium for the hosted-page tests: the system browser (Debian's chromium package),
 // never a downloaded one, with everything that phones home switched off.
+import { once } from 'node:events';
 import { mkdirSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 
@@ -22,31 +25,58 @@ export function launchBrowser(): Promise<Browser> {
   return chromium.launch({ executablePath: EXECUTABLE, args: ARGS });
 }
 
-/**
- * A fresh context (own cookies) whose relying-party origin answers "ok" without a server, so the
- * test can read the code from the redirect URL. `hits` records every request made to it.
- */
-export async function newRpContext(browser: Browser, rpOrigin: string): Promise<{ context: BrowserContext; page: Page; hits: string[] }> {
-  const context = await browser.newContext({ viewport: VIEWPORTS.desktop });
-  const hits: string[] = [];
-  await context.route(`${rpOrigin}/**`, (route) => {
-    hits.push(route.request().url());
-    return route.fulfill({ status: 200, contentType: 'text/plain', body: 'ok' });
-  });
-  const page = await context.newPage();
-  return { context, page, hits };
+/** A fresh context: its own cookies, so each test is a new visitor. */
+export function newContext(browser: Browser): Promise<BrowserContext> {
+  return browser.newContext({ viewport: VIEWPORTS.desktop });
 }
 
-/** Saves `<name>-desktop.png` and `<name>-phone.png` of the current page, then restores the desktop size. */
+export interface RelyingParty {
+  /** e.g. http://127.0.0.1:41234 */
+  origin: string;
+  /** every URL the browser was sent to, in order */
+  hits: URL[];
+  close(): Promise<void>;
+}
+
+/**
+ * Where the app would be: a tiny HTTP server that answers "ok" and records each URL, so a test can
+ * read the code (or error) from the redirect. A real listener, because Playwright's page.route()
+ * does not intercept the target of a redirect, and every return to the app is a 303.
+ */
+export async function startRelyingParty(): Promise<RelyingParty> {
+  const hits: URL[] = [];
+  const server = createServer((req, res) => {
+    hits.push(new URL(req.url ?? '/', origin));
+    res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' }).end('ok');
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return {
+    origin, hits,
+    close: () => new Promise<void>((res) => { server.closeAllConnections(); server.close(() => res()); }),
+  };
+}
+
+/**
+ * Saves `<name>-desktop.png` and `<name>-phone.png` of the current page, and `<name>-phone-dark.png`
+ * in the dark colour scheme, then restores the desktop size and light scheme.
+ */
 export async function screenshot(page: Page, name: string): Promise<string[]> {
   mkdirSync(SCREENSHOT_DIR, { recursive: true });
   const files: string[] = [];
-  for (const [size, viewport] of Object.entries(VIEWPORTS)) {
-    await page.setViewportSize(viewport);
-    const path = join(SCREENSHOT_DIR, `${name}-${size}.png`);
+  const shoot = async (file: string) => {
+    const path = join(SCREENSHOT_DIR, `${file}.png`);
     await page.screenshot({ path, fullPage: true, animations: 'disabled', caret: 'hide' });
     files.push(path);
+  };
+  for (const [size, viewport] of Object.entries(VIEWPORTS)) {
+    await page.setViewportSize(viewport);
+    await shoot(`${name}-${size}`);
   }
+  await page.emulateMedia({ colorScheme: 'dark' });
+  await shoot(`${name}-phone-dark`);
+  await page.emulateMedia({ colorScheme: 'light' });
   await page.setViewportSize(VIEWPORTS.desktop);
   return files;
 }
