@@ -85,3 +85,15 @@ describe('email normalisation', () => {
     expect(normalizeEmail('ﬁnn@example.com')).toBe('finn@example.com'); // the ﬁ ligature
   });
 });
+
+describe('email addresses', () => {
+  it('accepts internationalised addresses and normalises case and Unicode', async () => {
+    const { isPlausibleEmail, normalizeEmail } = await import('../../src/accounts/email.ts');
+    expect(isPlausibleEmail('josé@exämple.com')).toBe(true);
+    expect(isPlausibleEmail('a.b+tag@example.co.uk')).toBe(true);
+    for (const bad of ['plain', '@example.com', 'a@', 'a@b', 'a b@example.com', 'a@exa mple.com', 'a..b@example.com', 'a@-x.com', '<a>@example.com']) {
+      expect(isPlausibleEmail(bad)).toBe(false);
+    }
+    expect(normalizeEmail(' ＡＤＡ@Example.COM ')).toBe('ada@example.com');
+  });
+});
