@@ -11,6 +11,8 @@ import { requestLog, securityHeaders, errorHandler } from './http/middleware.ts'
 import { assets } from './http/assets.ts';
 import { createHealthRouter } from './health/router.ts';
 import { createInteractionRouter } from './interactions/router.ts';
+import { createApiRouter, apiCorsFor } from './api/router.ts';
+import { createAudit } from './audit/audit.ts';
 
 export interface AppDeps {
   container: Container;
@@ -43,6 +45,12 @@ export function createApp(deps: AppDeps): Koa {
   });
   app.use(interactions.routes());
   app.use(interactions.allowedMethods());
+
+  const apiDeps = { provider: host.current, container, audit: createAudit(container.knex), mailer: deps.mailer, log };
+  const api = createApiRouter(apiDeps);
+  app.use(apiCorsFor(apiDeps));
+  app.use(api.routes());
+  app.use(api.allowedMethods());
 
   // Everything else is the provider's: discovery, authorize, token, userinfo, jwks, …
   const callbacks = new WeakMap<object, ReturnType<ReturnType<ProviderHost['current']>['callback']>>();
