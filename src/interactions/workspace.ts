@@ -1,0 +1,48 @@
+// The workspace picker: one prompt (workspace), one job (store the chosen workspace as the user's
+// active one), then finish. Shown when the app asks for the `workspace` scope and the user has
+// several workspaces and none active (src/oidc/workspace-prompt.ts decides).
+import type { Context } from 'koa';
+import { z } from 'zod';
+import { AppError } from '../http/errors.ts';
+import { requestOrigin } from '../audit/audit.ts';
+import { clientName, finish, loadInteraction, page, type Details, type InteractionDeps } from './context.ts';
+
+const pickBody = z.object({ workspace_id: z.string().max(100).default('') });
+
+export function createWorkspacePicker(deps: InteractionDeps) {
+  async function show(ctx: Context, details: Details, error?: string, status = 200) {
+    const accountId = details.session?.accountId;
+    if (!accountId) throw new AppError(400, 'interaction_state', 'This step is no longer current. Go back to the app and start again.');
+    const [workspaces, account] = await Promise.all([deps.workspaces.listMine(accountId), deps.accounts.findById(accountId)]);
+    page(deps, ctx, 'workspace-picker', {
+      title: 'Choose a workspace',
+      clientName: await clientName(deps, details.params.client_id),
+      accountEmail: account?.email,
+      workspaces,
+      error,
+      action: `/interaction/${details.uid}/workspace`,
+      abortUrl: `/interaction/${details.uid}/abort`,
+    }, status);
+  }
+
+  return {
+    show,
+
+    async submit(ctx: Context) {
+      const details = await loadInteraction(deps, ctx, 'workspace');
+      const accountId = details.session?.accountId;
+      if (!accountId) throw new AppError(400, 'interaction_state', 'This step is no longer current. Go back to the app and start again.');
+      const { workspace_id: ref } = pickBody.parse(ctx.request.body ?? {});
+      let chosen;
+      try {
+        chosen = await deps.workspaces.setActive(accountId, ref, {
+          actorId: accountId, clientId: typeof details.params.client_id === 'string' ? details.params.client_id : null, ...requestOrigin(ctx),
+        });
+      } catch (e) {
+        if (e instanceof AppError && e.status < 500) return show(ctx, details, 'Choose one of your workspaces.', e.status);
+        throw e;
+      }
+      await finish(deps, ctx, { workspace: { id: chosen.id } }, true);
+    },
+  };
+}

@@ -1,0 +1,185 @@
+// Hosted workspace pages, authenticated by the provider's session cookie (src/oidc/session.ts):
+//   GET  /account/workspaces           the switcher: memberships, the active one marked
+//   POST /account/workspaces/active    switch (CSRF-protected form)
+//   GET  /invitations/accept?token=…   the mailed link: accept, or sign in / sign up on the way
+//   POST /invitations/accept           accept as the signed-in account (the invited address only)
+//   POST /invitations/signin           sign in with the invited address's password, then accept
+//   POST /invitations/signup           create the account (verified by the mailed link), then accept
+// The token travels in the query string and in form bodies, never in a path: request logs record
+// paths, and a logged token would let its reader sign up as the invitee.
+import Router from '@koa/router';
+import type { Context } from 'koa';
+import type Provider from 'oidc-provider';
+import type { Logger } from 'pino';
+import { z } from 'zod';
+import type { Container } from '../container.ts';
+import type { UserRow } from '../accounts/account.repo.ts';
+import type { Views } from '../views/render.ts';
+import { normalizeEmail } from '../accounts/email.ts';
+import { requestOrigin } from '../audit/audit.ts';
+import { AppError } from '../http/errors.ts';
+import { formBody } from '../http/body.ts';
+import { csrfToken, requireCsrf } from '../security/csrf.ts';
+import { LOGIN_LIMITS, SIGNUP_LIMITS, recordFailure, retryAfter, type LimiterFactory } from '../security/rate-limit.ts';
+import { signedInAccountId } from '../oidc/session.ts';
+import type { InvitationView } from './invitation.service.ts';
+import type { WorkspaceView } from './workspace.service.ts';
+
+export interface WorkspacePagesDeps {
+  provider: () => Provider;
+  container: Container;
+  views: Views;
+  limiters: LimiterFactory;
+  log: Logger;
+}
+
+type InvitationState = 'accept' | 'signin' | 'signup' | 'joined';
+
+const tokenBody = z.object({ token: z.string().max(200).default('') });
+const signinBody = tokenBody.extend({ password: z.string().max(1024).default('') });
+const signupBody = tokenBody.extend({ name: z.string().trim().max(200).default(''), password: z.string().max(1024).default('') });
+const switchBody = z.object({ workspace_id: z.string().max(100).default('') });
+
+export function createWorkspacePagesRouter(deps: WorkspacePagesDeps): Router {
+  const { accounts, workspaces, invitations, config } = deps.container;
+  const router = new Router();
+  const post = [formBody(), requireCsrf(new URL(config.issuer).origin)];
+  const secure = config.issuer.startsWith('https:');
+  const limits = {
+    ipAccount: deps.limiters(LOGIN_LIMITS.ipAccount), account: deps.limiters(LOGIN_LIMITS.account), ip: deps.limiters(LOGIN_LIMITS.ip),
+    signup: deps.limiters(SIGNUP_LIMITS.ip),
+  };
+
+  function render(ctx: Context, template: string, data: Record<string, unknown> & { title: string }, status = 200) {
+    ctx.status = status;
+    ctx.type = 'html';
+    ctx.set('Cache-Control', 'no-store');
+    ctx.body = deps.views.render(template, { ...data, csrf: csrfToken(ctx, secure) });
+  }
+
+  async function signedIn(ctx: Context): Promise<UserRow | undefined> {
+    const id = await signedInAccountId(deps.provider(), ctx);
+    return id ? accounts.findActive(id) : undefined;
+  }
+
+  // ── the switcher ──────────────────────────────────────────────────────────────────────────────
+
+  async function showSwitcher(ctx: Context, user: UserRow, extra: { notice?: string; error?: string } = {}, status = 200) {
+    render(ctx, 'account-workspaces', {
+      title: 'Your workspaces', accountEmail: user.email, workspaces: await workspaces.listMine(user.id),
+      action: '/account/workspaces/active', ...extra,
+    }, status);
+  }
+
+  function notSignedIn(ctx: Context) {
+    render(ctx, 'error', {
+      title: 'Sign in first', heading: 'Sign in first',
+      message: 'This page shows the workspaces of the signed-in account. Sign in through an app that uses this server, then come back.',
+    }, 401);
+  }
+
+  router.get('/account/workspaces', async (ctx) => {
+    const user = await signedIn(ctx);
+    if (!user) return notSignedIn(ctx);
+    const switched = typeof ctx.query.switched === 'string' ? (await workspaces.listMine(user.id)).find((w) => w.active) : undefined;
+    await showSwitcher(ctx, user, { notice: switched ? `${switched.name} is now your active workspace.` : undefined });
+  });
+
+  router.post('/account/workspaces/active', ...post, async (ctx) => {
+    const user = await signedIn(ctx);
+    if (!user) return notSignedIn(ctx);
+    const { workspace_id: ref } = switchBody.parse(ctx.request.body ?? {});
+    try {
+      await workspaces.setActive(user.id, ref, { actorId: user.id, clientId: null, ...requestOrigin(ctx) });
+    } catch (e) {
+      if (e instanceof AppError && e.status < 500) return showSwitcher(ctx, user, { error: e.message }, e.status);
+      throw e;
+    }
+    ctx.status = 303;
+    ctx.redirect('/account/workspaces?switched=1');
+  });
+
+  // ── invitations ──────────────────────────────────────────────────────────────────────────────
+
+  function showInvitation(ctx: Context, state: InvitationState, token: string, o: { invitation: InvitationView; workspace: WorkspaceView },
+    extra: { error?: string; signedInAs?: string; name?: string } = {}, status = 200) {
+    const action = { accept: '/invitations/accept', signin: '/invitations/signin', signup: '/invitations/signup', joined: '' }[state];
+    render(ctx, 'invitation', {
+      title: state === 'joined' ? `You joined ${o.workspace.name}` : `Join ${o.workspace.name}`,
+      state, token, action, workspaceName: o.workspace.name, role: o.invitation.role, email: o.invitation.email, name: extra.name ?? '', ...extra,
+    }, status);
+  }
+
+  /** What the invitee should do next: accept as who they are, or sign in / sign up as the invited address. */
+  async function nextStep(ctx: Context, token: string, extra: { error?: string; name?: string } = {}, status = 200) {
+    const o = await invitations.open(token); // 404 / 410 render as the error page
+    const user = await signedIn(ctx);
+    const matches = user && normalizeEmail(user.email) === normalizeEmail(o.invitation.email);
+    const state: InvitationState = matches ? 'accept' : o.accountExists ? 'signin' : 'signup';
+    showInvitation(ctx, state, token, o, { ...extra, signedInAs: matches ? undefined : user?.email }, status);
+  }
+
+  async function joined(ctx: Context, token: string, workspace: WorkspaceView) {
+    const o = { workspace, invitation: { role: workspace.role } as InvitationView };
+    showInvitation(ctx, 'joined', token, o);
+  }
+
+  router.get('/invitations/accept', async (ctx) => {
+    await nextStep(ctx, typeof ctx.query.token === 'string' ? ctx.query.token : '');
+  });
+
+  router.post('/invitations/accept', ...post, async (ctx) => {
+    const { token } = tokenBody.parse(ctx.request.body ?? {});
+    const user = await signedIn(ctx);
+    if (!user) return nextStep(ctx, token, { error: 'Your session has ended. Sign in to accept.' }, 401);
+    try {
+      const workspace = await invitations.accept(token, user, { actorId: user.id, clientId: null, ...requestOrigin(ctx) });
+      await joined(ctx, token, workspace);
+    } catch (e) {
+      if (e instanceof AppError && e.code === 'invitation_email_mismatch') return nextStep(ctx, token, { error: e.message }, 403);
+      throw e;
+    }
+  });
+
+  router.post('/invitations/signin', ...post, async (ctx) => {
+    const { token, password } = signinBody.parse(ctx.request.body ?? {});
+    const { invitation } = await invitations.open(token);
+    const ip = ctx.ip || 'unknown';
+    const account = normalizeEmail(invitation.email);
+    const checks: Array<[typeof limits.ip, string]> = [[limits.ipAccount, `${ip}|${account}`], [limits.account, account], [limits.ip, ip]];
+    const wait = await retryAfter(checks);
+    if (wait > 0) {
+      ctx.set('Retry-After', String(wait));
+      return nextStep(ctx, token, { error: `Too many attempts. Try again in ${Math.ceil(wait / 60)} minute(s).` }, 429);
+    }
+    const user = password ? await accounts.authenticate(invitation.email, password) : undefined;
+    if (!user) {
+      await recordFailure(checks);
+      deps.log.info({ event: 'login_failed', ip, via: 'invitation' }, 'sign-in failed');
+      return nextStep(ctx, token, { error: 'That password is not right.' }, 401);
+    }
+    await limits.ipAccount.delete(`${ip}|${account}`);
+    await joined(ctx, token, await invitations.accept(token, user, { actorId: user.id, clientId: null, ...requestOrigin(ctx) }));
+  });
+
+  router.post('/invitations/signup', ...post, async (ctx) => {
+    const { token, name, password } = signupBody.parse(ctx.request.body ?? {});
+    const ip = ctx.ip || 'unknown';
+    const wait = await retryAfter([[limits.signup, ip]]);
+    if (wait > 0) {
+      ctx.set('Retry-After', String(wait));
+      return nextStep(ctx, token, { name, error: 'Too many sign-ups from your network. Try again later.' }, 429);
+    }
+    await recordFailure([[limits.signup, ip]]); // every sign-up counts toward the per-IP budget
+    try {
+      const { user, workspace } = await invitations.acceptAsNewAccount(token, { name, password });
+      deps.log.info({ event: 'signup', sub: user.id, via: 'invitation' }, 'account created');
+      await joined(ctx, token, workspace);
+    } catch (e) {
+      if (e instanceof AppError && (e.status === 400 || e.code === 'email_taken')) return nextStep(ctx, token, { name, error: e.message }, e.status);
+      throw e;
+    }
+  });
+
+  return router;
+}

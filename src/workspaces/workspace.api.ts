@@ -1,0 +1,166 @@
+// The workspace API, beside the account API under /api (DESIGN.md). The caller is a user: a bearer
+// access token with the `workspace` scope, or the hosted session (then a state-changing call must
+// come from the issuer's own origin). Every call is authorised by the caller's role in the
+// workspace it names, in the services.
+//   GET    /api/workspaces                              my workspaces (role, active)
+//   POST   /api/workspaces                              create {slug, name}; the caller is owner
+//   GET    /api/workspaces/:ref                         one workspace (members)
+//   PATCH  /api/workspaces/:ref                         rename {name} (owner)
+//   DELETE /api/workspaces/:ref                         delete (owner)
+//   GET    /api/workspaces/:ref/members                 members (members)
+//   PATCH  /api/workspaces/:ref/members/:user_id        change a role {role}
+//   DELETE /api/workspaces/:ref/members/:user_id        remove a member, or leave
+//   GET    /api/workspaces/:ref/invitations             open invitations (owner, admin)
+//   POST   /api/workspaces/:ref/invitations             invite {email, role} (owner, admin)
+//   DELETE /api/workspaces/:ref/invitations/:id         revoke (owner, admin)
+//   POST   /api/invitations/accept                      accept {token} as the caller (invited address only)
+//   GET    /api/me/active-workspace                     {active_workspace}
+//   POST   /api/me/active-workspace                     switch {workspace_id} (an id or a slug)
+import Router from '@koa/router';
+import type { Context, Next } from 'koa';
+import type { ZodType } from 'zod';
+import type { ApiDeps } from '../api/context.ts';
+import { auth, requireToken } from '../api/auth.ts';
+import { addPaths } from '../api/openapi.ts';
+import { requestOrigin } from '../audit/audit.ts';
+import { jsonBody } from '../http/body.ts';
+import { AppError, badRequest } from '../http/errors.ts';
+import { signedInAccountId } from '../oidc/session.ts';
+import type { Caller } from './workspace.service.ts';
+import type { InvitationNotice } from './invitation.service.ts';
+import { INVITATION_TTL_SECONDS } from './invitation.service.ts';
+import {
+  acceptInvitationInput, activeWorkspaceInput, changeRoleInput, createWorkspaceInput, firstIssue, inviteInput, renameWorkspaceInput,
+} from './workspace.schema.ts';
+import { WORKSPACE_OPENAPI_PATHS } from './workspace.openapi.ts';
+
+export const WORKSPACE_SCOPE = 'workspace';
+
+const callers = new WeakMap<Context, Caller>();
+
+function caller(ctx: Context): Caller {
+  const c = callers.get(ctx);
+  if (!c) throw new AppError(401, 'invalid_token', 'Not authenticated.');
+  return c;
+}
+
+/** A JSON object body, validated by `schema` (400 with the first problem). */
+function body<T>(ctx: Context, schema: ZodType<T>, code: string): T {
+  const raw = ctx.request.body as unknown;
+  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw badRequest('Send a JSON object.', code);
+  const parsed = schema.safeParse(raw);
+  if (!parsed.success) throw badRequest(firstIssue(parsed.error), code);
+  return parsed.data;
+}
+
+/** The invitation mail: the link carries the token in its query string (never logged). */
+function invitationMailer(deps: ApiDeps) {
+  const { issuer } = deps.container.config;
+  return (n: InvitationNotice) => {
+    const inviter = n.inviter?.name || n.inviter?.email || 'Someone';
+    return deps.mailer.send({
+      to: n.to,
+      template: 'invitation',
+      subject: `${inviter} invited you to ${n.workspace.name}`,
+      data: {
+        inviter, workspaceName: n.workspace.name, role: n.role, days: INVITATION_TTL_SECONDS / 86400,
+        url: `${issuer}/invitations/accept?token=${encodeURIComponent(n.token)}`,
+      },
+    });
+  };
+}
+
+export function createWorkspaceApiRouter(deps: ApiDeps): Router {
+  const { accounts, workspaces, invitations, config } = deps.container;
+  const issuerOrigin = new URL(config.issuer).origin;
+  const bearer = requireToken({ provider: deps.provider, accounts }, WORKSPACE_SCOPE);
+  const notify = invitationMailer(deps);
+  addPaths(WORKSPACE_OPENAPI_PATHS);
+
+  /** Bearer token (scope workspace), or else the hosted session. */
+  async function authenticate(ctx: Context, next: Next) {
+    if (ctx.get('authorization')) {
+      return bearer(ctx, async () => {
+        const a = auth(ctx);
+        callers.set(ctx, { userId: a.accountId, actorId: a.act?.sub ?? a.accountId, clientId: a.clientId, ...requestOrigin(ctx) });
+        await next();
+      });
+    }
+    const accountId = await signedInAccountId(deps.provider(), ctx);
+    const user = accountId ? await accounts.findActive(accountId) : undefined;
+    if (!user) {
+      ctx.set('WWW-Authenticate', 'Bearer realm="gatehouse"');
+      throw new AppError(401, 'invalid_token', 'Send an access token with the workspace scope (Authorization: Bearer <token>), or sign in.');
+    }
+    // A cookie rides along on cross-site requests; a state change by session must come from our own pages.
+    if (!['GET', 'HEAD', 'OPTIONS'].includes(ctx.method) && ctx.get('origin') !== issuerOrigin) {
+      throw new AppError(403, 'csrf', 'A change made with the hosted session must come from this server\'s own pages.');
+    }
+    callers.set(ctx, { userId: user.id, actorId: user.id, clientId: null, ...requestOrigin(ctx) });
+    await next();
+  }
+
+  const router = new Router();
+  const json = jsonBody();
+
+  router.get('/workspaces', authenticate, async (ctx) => {
+    ctx.body = { workspaces: await workspaces.listMine(caller(ctx).userId) };
+  });
+  router.post('/workspaces', authenticate, json, async (ctx) => {
+    const input = body(ctx, createWorkspaceInput, 'invalid_workspace');
+    const c = caller(ctx);
+    ctx.status = 201;
+    ctx.body = await workspaces.create(input, c.userId, c);
+  });
+  router.get('/workspaces/:ref', authenticate, async (ctx) => {
+    ctx.body = await workspaces.get(ctx.params.ref, caller(ctx));
+  });
+  router.patch('/workspaces/:ref', authenticate, json, async (ctx) => {
+    const { name } = body(ctx, renameWorkspaceInput, 'invalid_workspace');
+    ctx.body = await workspaces.rename(ctx.params.ref, name, caller(ctx));
+  });
+  router.delete('/workspaces/:ref', authenticate, async (ctx) => {
+    ctx.body = await workspaces.remove(ctx.params.ref, caller(ctx));
+  });
+
+  router.get('/workspaces/:ref/members', authenticate, async (ctx) => {
+    ctx.body = { members: await workspaces.members(ctx.params.ref, caller(ctx)) };
+  });
+  router.patch('/workspaces/:ref/members/:userId', authenticate, json, async (ctx) => {
+    const { role } = body(ctx, changeRoleInput, 'invalid_role');
+    ctx.body = await workspaces.changeRole(ctx.params.ref, ctx.params.userId, role, caller(ctx));
+  });
+  router.delete('/workspaces/:ref/members/:userId', authenticate, async (ctx) => {
+    ctx.body = await workspaces.removeMember(ctx.params.ref, ctx.params.userId, caller(ctx));
+  });
+
+  router.get('/workspaces/:ref/invitations', authenticate, async (ctx) => {
+    ctx.body = { invitations: await invitations.list(ctx.params.ref, caller(ctx)) };
+  });
+  router.post('/workspaces/:ref/invitations', authenticate, json, async (ctx) => {
+    const input = body(ctx, inviteInput, 'invalid_invitation');
+    ctx.status = 201;
+    ctx.body = await invitations.invite(ctx.params.ref, input, caller(ctx), notify);
+  });
+  router.delete('/workspaces/:ref/invitations/:id', authenticate, async (ctx) => {
+    ctx.body = await invitations.revoke(ctx.params.ref, ctx.params.id, caller(ctx));
+  });
+  router.post('/invitations/accept', authenticate, json, async (ctx) => {
+    const { token } = body(ctx, acceptInvitationInput, 'invalid_invitation');
+    const c = caller(ctx);
+    const user = (await accounts.findActive(c.userId))!;
+    ctx.body = { ok: true, workspace: await invitations.accept(token, user, c) };
+  });
+
+  router.get('/me/active-workspace', authenticate, async (ctx) => {
+    const active = (await workspaces.listMine(caller(ctx).userId)).find((w) => w.active);
+    ctx.body = { active_workspace: active?.id ?? null, workspace: active ?? null };
+  });
+  router.post('/me/active-workspace', authenticate, json, async (ctx) => {
+    const { workspace_id: ref } = body(ctx, activeWorkspaceInput, 'invalid_workspace');
+    const c = caller(ctx);
+    const ws = await workspaces.setActive(c.userId, ref, c);
+    ctx.body = { ok: true, active_workspace: ws.id };
+  });
+  return router;
+}

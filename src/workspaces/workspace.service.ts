@@ -1,0 +1,281 @@
+// Workspaces and memberships: the rules, no HTTP. Every change runs in one transaction that first
+// locks the workspace row, so membership changes in one workspace are serialised: the last-owner
+// rule is checked on what is committed, and two owners stepping down at once leave one.
+// Each change writes its audit event in the same transaction.
+import { randomUUID } from 'node:crypto';
+import type { Knex } from 'knex';
+import type { Audit } from '../audit/audit.ts';
+import { isUuid, type AccountRepo, type UserRow } from '../accounts/account.repo.ts';
+import { normalizeEmail } from '../accounts/email.ts';
+import { badRequest, conflict, forbidden, notFound } from '../http/errors.ts';
+import type { UserMembership, WorkspaceRef, WorkspaceRepo, WorkspaceRow, MemberRow } from './workspace.repo.ts';
+import {
+  checkCanChangeRole, checkCanDelete, checkCanRemove, checkCanRename, checkCanViewMembers, type Role,
+} from './roles.ts';
+import { createWorkspaceInput, firstIssue, nameSchema, parseWorkspaceRef, roleSchema } from './workspace.schema.ts';
+import type { WorkspaceClaimsSource } from './claims.ts';
+
+/** Who acts, for the audit trail: a user (through a client), or an operator (actorId null). */
+export interface Origin { actorId: string | null; clientId?: string | null; ip?: string | null; userAgent?: string | null }
+/** A signed-in user acting on workspaces. `actorId` differs from `userId` only under impersonation. */
+export interface Caller extends Origin { userId: string }
+
+export const OPERATOR: Origin = { actorId: null, clientId: null };
+
+export interface WorkspaceView { id: string; slug: string; name: string; role?: Role; active?: boolean; created_at: string }
+export interface MyWorkspaceView { id: string; slug: string; name: string; role: Role; active: boolean; joined_at: string }
+export interface MemberView { user_id: string; email: string; name: string | null; role: Role; joined_at: string }
+
+export const workspaceView = (w: Pick<WorkspaceRow, 'id' | 'slug' | 'name'> & { created_at?: Date }, extra: { role?: Role; active?: boolean } = {}): WorkspaceView => ({
+  id: w.id, slug: w.slug, name: w.name, ...extra, created_at: new Date(w.created_at ?? Date.now()).toISOString(),
+});
+export const memberView = (m: MemberRow): MemberView => ({
+  user_id: m.user_id, email: m.email, name: m.name, role: m.role, joined_at: new Date(m.joined_at).toISOString(),
+});
+
+const isUniqueViolation = (e: unknown) => (e as { code?: string }).code === '23505';
+
+function allow(problem: string | undefined): void {
+  if (problem) throw forbidden(problem, 'insufficient_role');
+}
+
+export function parseRef(ref: unknown): WorkspaceRef {
+  const parsed = parseWorkspaceRef(ref);
+  if (!parsed) throw badRequest(`"${String(ref).slice(0, 100)}" is not a workspace id or slug.`, 'invalid_workspace');
+  return parsed;
+}
+
+export function createWorkspaceService(deps: { knex: Knex; repo: WorkspaceRepo; accounts: AccountRepo; audit: Audit }) {
+  const { knex, repo, audit } = deps;
+
+  async function load(ref: unknown, trx: Knex, lock: boolean | 'share' = false): Promise<WorkspaceRow> {
+    const parsed = parseRef(ref);
+    const ws = await repo.findWorkspace(parsed, trx, { lock });
+    if (!ws) throw notFound(`No workspace "${'id' in parsed ? parsed.id : parsed.slug}".`, 'workspace_not_found');
+    return ws;
+  }
+
+  /** The caller's role in the workspace; anyone else is refused (403) before anything is read or changed. */
+  async function roleIn(ws: WorkspaceRow, userId: string, trx: Knex): Promise<Role> {
+    const m = await repo.findMembership(ws.id, userId, trx);
+    if (!m) throw forbidden(`You are not a member of workspace "${ws.slug}".`, 'not_a_member');
+    return m.role;
+  }
+
+  async function targetOf(ws: WorkspaceRow, userId: unknown, trx: Knex) {
+    if (typeof userId !== 'string' || !isUuid(userId)) throw badRequest('The member is named by their user id (a UUID).', 'invalid_member');
+    const m = await repo.findMembership(ws.id, userId, trx);
+    if (!m) throw notFound(`That user is not a member of workspace "${ws.slug}".`, 'member_not_found');
+    return m;
+  }
+
+  async function refuseLastOwner(ws: WorkspaceRow, targetRole: Role, trx: Knex, what: string): Promise<void> {
+    if (targetRole !== 'owner') return;
+    if ((await repo.countOwners(ws.id, trx)) <= 1) {
+      throw conflict(`The last owner of "${ws.slug}" cannot ${what}. Make someone else an owner first.`, 'last_owner');
+    }
+  }
+
+  const event = (type: string, origin: Origin, subjectId: string | null, data: Record<string, unknown>) => ({
+    type, actorId: origin.actorId, subjectId, clientId: origin.clientId ?? null, ip: origin.ip ?? null, userAgent: origin.userAgent ?? null, data,
+  });
+
+  /** Changes a role under the workspace lock (rules already checked). */
+  async function applyRole(ws: WorkspaceRow, userId: string, from: Role, to: Role, origin: Origin, trx: Knex) {
+    if (from === to) return;
+    if (to !== 'owner') await refuseLastOwner(ws, from, trx, 'be demoted');
+    await repo.setRole(ws.id, userId, to, trx);
+    await audit.record(event('workspace.member_role_changed', origin, userId, { workspace_id: ws.id, from, to }), trx);
+  }
+
+  /** Removes a membership under the workspace lock; the user's active workspace is cleared if it was this one. */
+  async function applyRemoval(ws: WorkspaceRow, userId: string, role: Role, origin: Origin, trx: Knex) {
+    await refuseLastOwner(ws, role, trx, 'leave or be removed');
+    await repo.deleteMembership(ws.id, userId, trx);
+    await repo.replaceActive(userId, ws.id, null, trx); // the next token names the user's next workspace
+    await audit.record(event('workspace.member_removed', origin, userId, { workspace_id: ws.id, role }), trx);
+  }
+
+  async function create(input: { slug: unknown; name: unknown }, ownerId: string, origin: Origin): Promise<WorkspaceView> {
+    const parsed = createWorkspaceInput.safeParse({ slug: input.slug, name: input.name });
+    if (!parsed.success) throw badRequest(firstIssue(parsed.error), 'invalid_workspace');
+    const { slug, name } = parsed.data;
+    try {
+      return await knex.transaction(async (trx) => {
+        const ws = await repo.insertWorkspace({ id: randomUUID(), slug, name, created_by: ownerId }, trx);
+        await repo.insertMembership({ workspace_id: ws.id, user_id: ownerId, role: 'owner' }, trx);
+        await audit.record(event('workspace.created', origin, ownerId, { workspace_id: ws.id, slug }), trx);
+        return workspaceView(ws, { role: 'owner' });
+      });
+    } catch (e) {
+      if (isUniqueViolation(e)) throw conflict(`The slug "${slug}" is taken. Choose another.`, 'slug_taken');
+      throw e;
+    }
+  }
+
+  /** The memberships and the active workspace; with `settle`, a stale or missing active workspace is
+   * replaced by the user's next one (oldest membership first) and stored, as tokens are minted. */
+  async function claimsSource(userId: string, opts: { settle: boolean }): Promise<WorkspaceClaimsSource & { storedActiveId: string | null }> {
+    const { activeId, memberships } = await repo.membershipsOf(userId);
+    let active = memberships.find((m) => m.id === activeId);
+    if (!active && opts.settle) {
+      active = memberships[0];
+      if ((active?.id ?? null) !== activeId) await repo.replaceActive(userId, activeId, active?.id ?? null);
+    }
+    return { active, memberships, storedActiveId: activeId };
+  }
+
+  return {
+    create,
+    claimsSource,
+
+    /** Whether the sign-in should ask which workspace to work in: several, and none active. */
+    async needsChoice(userId: string): Promise<UserMembership[] | undefined> {
+      const { active, memberships } = await claimsSource(userId, { settle: false });
+      return !active && memberships.length >= 2 ? memberships : undefined;
+    },
+
+    async listMine(userId: string): Promise<MyWorkspaceView[]> {
+      const { activeId, memberships } = await repo.membershipsOf(userId);
+      return memberships.map((m) => ({
+        id: m.id, slug: m.slug, name: m.name, role: m.role, active: m.id === activeId, joined_at: new Date(m.joined_at).toISOString(),
+      }));
+    },
+
+    async get(ref: unknown, caller: Caller): Promise<WorkspaceView> {
+      const ws = await load(ref, knex);
+      return workspaceView(ws, { role: await roleIn(ws, caller.userId, knex) });
+    },
+
+    async rename(ref: unknown, name: unknown, caller: Caller): Promise<WorkspaceView> {
+      const parsed = nameSchema.safeParse(name);
+      if (!parsed.success) throw badRequest(firstIssue(parsed.error), 'invalid_workspace');
+      return knex.transaction(async (trx) => {
+        const ws = await load(ref, trx, true);
+        const role = await roleIn(ws, caller.userId, trx);
+        allow(checkCanRename(role));
+        const renamed = await repo.renameWorkspace(ws.id, parsed.data, trx);
+        await audit.record(event('workspace.renamed', caller, caller.userId, { workspace_id: ws.id, from: ws.name, to: parsed.data }), trx);
+        return workspaceView(renamed, { role });
+      });
+    },
+
+    async remove(ref: unknown, caller: Caller): Promise<{ deleted: string }> {
+      return knex.transaction(async (trx) => {
+        const ws = await load(ref, trx, true);
+        allow(checkCanDelete(await roleIn(ws, caller.userId, trx)));
+        await repo.deleteWorkspace(ws.id, trx); // memberships and invitations cascade; active workspaces are cleared
+        await audit.record(event('workspace.deleted', caller, caller.userId, { workspace_id: ws.id, slug: ws.slug }), trx);
+        return { deleted: ws.id };
+      });
+    },
+
+    async members(ref: unknown, caller: Caller): Promise<MemberView[]> {
+      const ws = await load(ref, knex);
+      allow(checkCanViewMembers(await roleIn(ws, caller.userId, knex)));
+      return (await repo.listMembers(ws.id)).map(memberView);
+    },
+
+    async changeRole(ref: unknown, userId: unknown, role: unknown, caller: Caller): Promise<MemberView> {
+      const to = roleSchema.safeParse(role);
+      if (!to.success) throw badRequest(firstIssue(to.error), 'invalid_role');
+      return knex.transaction(async (trx) => {
+        const ws = await load(ref, trx, true);
+        const actor = await roleIn(ws, caller.userId, trx);
+        const target = await targetOf(ws, userId, trx);
+        allow(checkCanChangeRole(actor, target.role, to.data, target.user_id === caller.userId));
+        await applyRole(ws, target.user_id, target.role, to.data, caller, trx);
+        return memberView((await repo.listMembers(ws.id, trx)).find((m) => m.user_id === target.user_id)!);
+      });
+    },
+
+    async removeMember(ref: unknown, userId: unknown, caller: Caller): Promise<{ removed: string }> {
+      return knex.transaction(async (trx) => {
+        const ws = await load(ref, trx, true);
+        const actor = await roleIn(ws, caller.userId, trx);
+        const target = await targetOf(ws, userId, trx);
+        allow(checkCanRemove(actor, target.role, target.user_id === caller.userId));
+        await applyRemoval(ws, target.user_id, target.role, caller, trx);
+        return { removed: target.user_id };
+      });
+    },
+
+    /** The `workspace` authorization parameter: one of the user's workspaces becomes active (one
+     * query when it already is, as on every silent renewal); anything else is refused (403). */
+    async chooseActive(userId: string, ref: unknown, origin: Origin): Promise<UserMembership> {
+      const parsed = parseRef(ref);
+      const { activeId, memberships } = await repo.membershipsOf(userId);
+      const chosen = memberships.find((m) => ('id' in parsed ? m.id === parsed.id : m.slug === parsed.slug));
+      if (!chosen) throw forbidden(`You are not a member of workspace "${String(ref)}".`, 'not_a_member');
+      if (chosen.id !== activeId) {
+        await knex.transaction(async (trx) => {
+          // the workspace first (as a deletion locks it), then the user: the two never deadlock
+          if (!(await repo.findWorkspace({ id: chosen.id }, trx, { lock: 'share' }))) throw forbidden(`You are not a member of workspace "${String(ref)}".`, 'not_a_member');
+          await repo.setActive(userId, chosen.id, trx);
+          await audit.record(event('workspace.switched', origin, userId, { workspace_id: chosen.id, via: 'authorization' }), trx);
+        });
+      }
+      return chosen;
+    },
+
+    /** The stored active workspace; a non-member (or unknown workspace) changes nothing. */
+    async setActive(userId: string, ref: unknown, origin: Origin): Promise<WorkspaceView> {
+      return knex.transaction(async (trx) => {
+        const ws = await load(ref, trx, 'share'); // locked before the user's row, as a deletion does
+        const role = await roleIn(ws, userId, trx);
+        await repo.setActive(userId, ws.id, trx);
+        await audit.record(event('workspace.switched', origin, userId, { workspace_id: ws.id }), trx);
+        return workspaceView(ws, { role, active: true });
+      });
+    },
+
+    // Operator operations (the CLI): no caller role, the same invariants.
+
+    async operatorCreate(input: { slug: unknown; name: unknown; owner: string }): Promise<WorkspaceView> {
+      const owner = await findUser(deps.accounts, input.owner);
+      return create({ slug: input.slug, name: input.name }, owner.id, OPERATOR);
+    },
+
+    async operatorList(): Promise<Array<WorkspaceView & { members: number; owners: string[] }>> {
+      return (await repo.listWorkspaces()).map((w) => ({ ...workspaceView(w), members: w.members, owners: w.owners }));
+    },
+
+    /** Adds the user with the role, or changes their role if they are already a member. */
+    async operatorAddMember(ref: unknown, email: string, role: unknown): Promise<MemberView> {
+      const to = roleSchema.safeParse(role ?? 'member');
+      if (!to.success) throw badRequest(firstIssue(to.error), 'invalid_role');
+      const user = await findUser(deps.accounts, email);
+      return knex.transaction(async (trx) => {
+        const ws = await load(ref, trx, true);
+        const existing = await repo.findMembership(ws.id, user.id, trx);
+        if (existing) await applyRole(ws, user.id, existing.role, to.data, OPERATOR, trx);
+        else {
+          await repo.insertMembership({ workspace_id: ws.id, user_id: user.id, role: to.data }, trx);
+          await audit.record(event('workspace.member_added', OPERATOR, user.id, { workspace_id: ws.id, role: to.data }), trx);
+        }
+        return memberView((await repo.listMembers(ws.id, trx)).find((m) => m.user_id === user.id)!);
+      });
+    },
+
+    async operatorRemoveMember(ref: unknown, email: string): Promise<{ removed: string; workspace: string }> {
+      const user = await findUser(deps.accounts, email);
+      return knex.transaction(async (trx) => {
+        const ws = await load(ref, trx, true);
+        const m = await repo.findMembership(ws.id, user.id, trx);
+        if (!m) throw notFound(`${user.email} is not a member of workspace "${ws.slug}".`, 'member_not_found');
+        await applyRemoval(ws, user.id, m.role, OPERATOR, trx);
+        return { removed: user.id, workspace: ws.id };
+      });
+    },
+
+    // For the invitation service, which shares the lock discipline.
+    internal: { load, roleIn, event },
+  };
+}
+export type WorkspaceService = ReturnType<typeof createWorkspaceService>;
+
+async function findUser(accounts: AccountRepo, ref: string): Promise<UserRow> {
+  const user = isUuid(ref) ? await accounts.findById(ref) : await accounts.findByEmail(normalizeEmail(String(ref ?? '')));
+  if (!user) throw notFound(`No user "${ref}".`, 'user_not_found');
+  return user;
+}
