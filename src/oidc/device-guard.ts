@@ -1,0 +1,55 @@
+// Throttles wrong device-flow user codes, per IP and per provider session (RFC 8628 §5.1). It runs
+// in our Koa app in front of the provider. Every POST to the code page takes a point *before* the
+// provider looks the code up (atomically, so a burst of parallel guesses cannot slip through
+// together), and gets it back unless the code was wrong: the provider's code page
+// (src/oidc/device.ts) marks the request when it found no such code. Once blocked, not even a
+// right guess is answered.
+import type { IncomingMessage } from 'node:http';
+import type { Context, Next } from 'koa';
+import type Provider from 'oidc-provider';
+import type { Views } from '../views/render.ts';
+import { RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
+import { DEVICE_LIMITS, type LimiterFactory } from '../security/rate-limit.ts';
+
+/** oidc-provider's default routes.code_verification, which provider.ts keeps. */
+const CODE_VERIFICATION_PATH = '/device';
+
+const wrongCodes = new WeakSet<IncomingMessage>();
+
+/** Called by the code page when the provider found no such code. */
+export function markWrongUserCode(req: IncomingMessage): void {
+  wrongCodes.add(req);
+}
+
+export function deviceCodeGuard(deps: { provider: () => Provider; limiters: LimiterFactory; views: Views }) {
+  const perIp = deps.limiters(DEVICE_LIMITS.ip);
+  const perSession = deps.limiters(DEVICE_LIMITS.session);
+
+  return async (ctx: Context, next: Next) => {
+    if (ctx.method !== 'POST' || ctx.path !== CODE_VERIFICATION_PATH) return next();
+    const session = ctx.cookies.get(deps.provider().cookieName('session'));
+    const checks: Array<[RateLimiterAbstract, string]> = [[perIp, ctx.ip || 'unknown']];
+    if (session) checks.push([perSession, session]);
+    const taken: typeof checks = [];
+    try {
+      for (const check of checks) { await check[0].consume(check[1]); taken.push(check); }
+    } catch (e) {
+      if (!(e instanceof RateLimiterRes)) throw e;
+      const wait = Math.ceil(e.msBeforeNext / 1000);
+      ctx.status = 429;
+      ctx.set('Retry-After', String(wait));
+      ctx.type = 'html';
+      ctx.body = deps.views.render('error', {
+        title: 'Too many wrong codes',
+        heading: 'Too many wrong codes',
+        message: `Wait ${Math.ceil(wait / 60)} minute(s), then enter the code shown in your terminal again.`,
+      });
+      return;
+    }
+    try {
+      await next();
+    } finally {
+      if (!wrongCodes.has(ctx.req)) await Promise.all(taken.map(([limiter, key]) => limiter.reward(key, 1)));
+    }
+  };
+}

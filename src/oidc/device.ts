@@ -1,0 +1,145 @@
+// The device flow's hosted pages (RFC 8628 §3.3), drawn with our views: enter the code, confirm
+// what the terminal asked for, then a page that sends the user back to the terminal. The provider
+// runs the flow; after the confirm page it signs the user in through the normal login interaction.
+//   GET  /device                 enter the code          (device-code)
+//   GET  /device?user_code=…     the provider posts the code for the user (verification_uri_complete)
+//   POST /device                 wrong code → device-code again; right code → device-confirm
+//   POST /device {confirm}       sign in if needed, then device-done (success)
+//   POST /device {abort}         device-done (denied); the terminal gets access_denied
+import type { Configuration, KoaContextWithOIDC, Grant } from 'oidc-provider';
+import type { AccountService } from '../accounts/account.service.ts';
+import type { Views } from '../views/render.ts';
+import { SCOPE_TEXT } from '../interactions/consent.ts';
+import { markWrongUserCode } from './device-guard.ts';
+import { USER_CODE_CHARSET_NAME, USER_CODE_MASK, formatUserCode, normalizeUserCode } from './user-code.ts';
+
+type DeviceFlowFeature = NonNullable<NonNullable<Configuration['features']>['deviceFlow']>;
+
+export interface DeviceFlowDeps {
+  views: Views;
+  accounts: AccountService;
+}
+
+/** Routes on which the user is in the device flow and has already confirmed on device-confirm. */
+const CONFIRMED_DEVICE_ROUTES = new Set(['code_verification', 'device_resume']);
+
+/** What each re-render of the code page says, by the provider's error name. */
+const CODE_ERRORS: Record<string, string> = {
+  NotFoundError: 'That code is not right. Check the code shown in your terminal and try again.',
+  ExpiredError: 'That code has expired. Run the sign-in again in your terminal to get a new one.',
+  AlreadyUsedError: 'That code has already been used. Run the sign-in again in your terminal to get a new one.',
+  NoCodeError: 'Enter the code shown in your terminal.',
+};
+
+/** The provider's forms carry its own CSRF token (`xsrf`, bound to the session); ours must too. */
+function xsrfOf(form: string): string {
+  const m = /name="xsrf" value="([^"]*)"/.exec(form);
+  if (!m) throw new Error('oidc-provider device form without an xsrf field: check src/oidc/device.ts after an upgrade');
+  return m[1]!;
+}
+
+function ago(seconds: number): string {
+  if (seconds < 60) return 'just now';
+  const minutes = Math.round(seconds / 60);
+  if (minutes < 60) return `${minutes} minute${minutes === 1 ? '' : 's'} ago`;
+  const hours = Math.round(minutes / 60);
+  return `${hours} hour${hours === 1 ? '' : 's'} ago`;
+}
+
+async function clientNameOf(ctx: KoaContextWithOIDC): Promise<string> {
+  const client = ctx.oidc.client ?? (ctx.oidc.deviceCode?.clientId ? await ctx.oidc.provider.Client.find(ctx.oidc.deviceCode.clientId) : undefined);
+  return client?.clientName ?? client?.clientId ?? 'the application';
+}
+
+export function createDeviceFlow(deps: DeviceFlowDeps): { feature: DeviceFlowFeature; loadExistingGrant: NonNullable<Configuration['loadExistingGrant']> } {
+  const render = (ctx: KoaContextWithOIDC, template: string, data: Record<string, unknown> & { title: string }, status?: number) => {
+    if (status) ctx.status = status;
+    ctx.type = 'html';
+    ctx.body = deps.views.render(template, data);
+  };
+
+  const done = async (ctx: KoaContextWithOIDC, outcome: 'success' | 'denied' | 'disabled') => {
+    render(ctx, 'device-done', { title: outcome === 'success' ? 'Signed in' : 'Access denied', outcome, clientName: await clientNameOf(ctx) });
+  };
+
+  const feature: DeviceFlowFeature = {
+    enabled: true,
+    charset: USER_CODE_CHARSET_NAME,
+    mask: USER_CODE_MASK,
+
+    async userCodeInputSource(ctx, form, out, err) {
+      if (err?.name === 'AbortedError') return done(ctx, 'denied');
+      if (err?.name === 'NotFoundError') markWrongUserCode(ctx.req);
+      const typed = (err as { userCode?: unknown } | undefined)?.userCode;
+      const message = err && (CODE_ERRORS[err.name] ?? (out?.error === 'server_error'
+        ? 'Something went wrong on our side. Try again in a moment.'
+        : 'This page has expired. Enter the code again.'));
+      render(ctx, 'device-code', {
+        title: 'Connect a device',
+        action: ctx.oidc.urlFor('code_verification'),
+        xsrf: xsrfOf(form),
+        userCode: typeof typed === 'string' ? formatUserCode(normalizeUserCode(typed)) : '',
+        error: message,
+      }, err ? (out?.error === 'server_error' ? 500 : 400) : 200);
+    },
+
+    async userCodeConfirmSource(ctx, form, client, deviceInfo, userCode) {
+      const code = ctx.oidc.deviceCode!;
+      const params = (code.params ?? {}) as Record<string, unknown>;
+      const scopes = String(params.scope ?? '').split(' ').filter(Boolean);
+      const accountId = ctx.oidc.session?.accountId;
+      const account = accountId ? await deps.accounts.findById(accountId) : undefined;
+      if (accountId && (!account || account.disabled_at)) {
+        // signed in before the account was disabled: nothing to approve with, and the terminal
+        // hears access_denied now rather than at its next poll
+        Object.assign(code, { error: 'access_denied', errorDescription: 'the account is disabled' });
+        await code.save();
+        return done(ctx, 'disabled');
+      }
+      const requestedAt = (code.iat ?? Math.floor(Date.now() / 1000)) * 1000;
+      render(ctx, 'device-confirm', {
+        title: 'Confirm the sign-in',
+        clientName: client.clientName ?? client.clientId,
+        userCode,
+        scopes: scopes.map((s) => ({ name: s, description: SCOPE_TEXT[s] ?? `Use the "${s}" permission` })),
+        workspace: typeof params.workspace === 'string' ? params.workspace : undefined,
+        requestedAgo: ago(Math.max(0, (Date.now() - requestedAt) / 1000)),
+        requestedAt: new Date(requestedAt).toISOString(),
+        requestedAtText: `${new Date(requestedAt).toISOString().slice(0, 16).replace('T', ' ')} UTC`,
+        deviceIp: typeof deviceInfo.ip === 'string' ? deviceInfo.ip.replace(/^::ffff:/, '') : undefined, // IPv4-mapped IPv6 → IPv4
+        deviceUa: typeof deviceInfo.ua === 'string' ? deviceInfo.ua.slice(0, 120) : undefined,
+        accountEmail: account?.email,
+        action: ctx.oidc.urlFor('code_verification'),
+        xsrf: xsrfOf(form),
+      });
+    },
+
+    async successSource(ctx) {
+      return done(ctx, 'success');
+    },
+  };
+
+  /**
+   * oidc-provider's default, plus: in the device flow the user has just confirmed, on
+   * device-confirm, exactly the scopes this request asks for, so that confirmation is the grant
+   * and no second consent page follows.
+   */
+  async function loadExistingGrant(ctx: KoaContextWithOIDC): Promise<Grant | undefined> {
+    const { oidc } = ctx;
+    const clientId = oidc.client!.clientId;
+    const grantId = oidc.result?.consent?.grantId ?? oidc.session!.grantIdFor(clientId);
+    const existing = grantId ? await oidc.provider.Grant.find(grantId) : undefined;
+    if (!CONFIRMED_DEVICE_ROUTES.has(oidc.route) || !oidc.deviceCode || !oidc.account) return existing;
+    const grant = existing ?? new oidc.provider.Grant({ accountId: oidc.account.accountId, clientId });
+    grant.addOIDCScope([...oidc.requestParamOIDCScopes].join(' '));
+    if (oidc.requestParamClaims.size) grant.addOIDCClaims([...oidc.requestParamClaims]);
+    for (const [indicator, server] of Object.entries(oidc.resourceServers ?? {})) {
+      const scopes = [...oidc.requestParamScopes].filter((s) => server.scopes.has(s));
+      if (scopes.length) grant.addResourceScope(indicator, scopes.join(' '));
+    }
+    await grant.save();
+    return grant;
+  }
+
+  return { feature, loadExistingGrant };
+}
