@@ -13,6 +13,8 @@ export interface UserRow {
   locale: string | null;
   roles: string[];
   disabled_at: Date | null;
+  mfa_required: boolean;
+  password_changed_at: Date | null;
   created_at: Date;
   updated_at: Date;
 }

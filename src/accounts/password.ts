@@ -1,6 +1,7 @@
 // Password hashing: argon2id with the OWASP Password Storage Cheat Sheet parameters. A stored hash
 // made with other parameters is re-hashed at the next successful sign-in.
 import argon2 from 'argon2';
+import { isBreachedPassword } from './breached.ts';
 
 export const ARGON2_OPTIONS = {
   type: argon2.argon2id,
@@ -36,7 +37,7 @@ export async function burnVerifyTime(password: string): Promise<void> {
   await verifyPassword(await dummyHash, password);
 }
 
-export type PasswordProblem = 'too_short' | 'too_long' | 'contains_email';
+export type PasswordProblem = 'too_short' | 'too_long' | 'contains_email' | 'common';
 
 export function checkPasswordPolicy(password: string, email?: string): PasswordProblem | undefined {
   const length = [...password].length; // count code points, not UTF-16 units
@@ -47,6 +48,7 @@ export function checkPasswordPolicy(password: string, email?: string): PasswordP
     const lower = password.toLowerCase();
     if (lower.includes(email.toLowerCase()) || (local.length >= 4 && lower.includes(local))) return 'contains_email';
   }
+  if (isBreachedPassword(password)) return 'common';
   return undefined;
 }
 
@@ -54,4 +56,5 @@ export const PASSWORD_PROBLEM_TEXT: Record<PasswordProblem, string> = {
   too_short: `Use at least ${PASSWORD_MIN_LENGTH} characters.`,
   too_long: `Use at most ${PASSWORD_MAX_LENGTH} characters.`,
   contains_email: 'Choose a password that does not contain your email address.',
+  common: 'That password is one of the most common or breached passwords, so it is easy to guess. Choose another; a few unrelated words work well.',
 };

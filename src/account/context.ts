@@ -1,0 +1,55 @@
+// What the hosted account pages need, wired once in src/app.ts.
+import type { Context } from 'koa';
+import type Provider from 'oidc-provider';
+import type { Logger } from 'pino';
+import type { AccountService } from '../accounts/account.service.ts';
+import type { Lifecycle } from '../accounts/lifecycle.ts';
+import type { Audit } from '../audit/audit.ts';
+import type { Config } from '../config/index.ts';
+import type { Knex } from 'knex';
+import type { Mfa } from '../mfa/index.ts';
+import type { AdapterFactory } from '../oidc/adapters/types.ts';
+import type { LimiterFactory } from '../security/rate-limit.ts';
+import type { Views } from '../views/render.ts';
+import { csrfToken } from '../security/csrf.ts';
+import type { AccountSession } from './session.ts';
+import type { Impersonation } from '../admin/impersonation.ts';
+
+export interface AccountDeps {
+  provider: () => Provider;
+  accounts: AccountService;
+  lifecycle: Lifecycle;
+  mfa: Mfa;
+  audit: Audit;
+  adapters: AdapterFactory;
+  limiters: LimiterFactory;
+  views: Views;
+  config: Config;
+  knex: Knex;
+  log: Logger;
+  session: AccountSession;
+  impersonation: Impersonation;
+}
+
+export const NAV = [
+  ['/account', 'Profile'], ['/account/email', 'Email'], ['/account/password', 'Password'], ['/account/security', 'Security'],
+  ['/account/sessions', 'Sessions'], ['/account/apps', 'Apps'],
+] as const;
+
+export function accountPage(deps: AccountDeps, ctx: Context, template: string, data: Record<string, unknown> & { title: string }, status = 200): void {
+  ctx.status = status;
+  ctx.type = 'html';
+  ctx.set('Cache-Control', 'no-store');
+  ctx.body = deps.views.render(template, {
+    ...data, nav: NAV, current: data.current ?? ctx.path, viewer: ctx.state.viewer?.user,
+    csrf: csrfToken(ctx, deps.config.issuer.startsWith('https:')),
+  });
+}
+
+/** After a POST: back to a page with a one-line notice (no resubmission on reload). */
+export function back(ctx: Context, path: string, notice?: string): void {
+  ctx.redirect(notice ? `${path}?notice=${encodeURIComponent(notice)}` : path);
+  ctx.status = 303;
+}
+
+export const noticeOf = (ctx: Context): string | undefined => (typeof ctx.query.notice === 'string' ? ctx.query.notice.slice(0, 200) : undefined);

@@ -1,0 +1,71 @@
+// Hosted account pages. The order is the map:
+//   GET  /account/callback                  end of the first-party sign-in
+//   GET  /account                           profile            POST /account/profile
+//   GET  /account/email                     email              POST /account/email (recent sign-in)
+//   GET  /account/email/confirm?token=…     confirm a new email by link; POST with the code
+//   GET  /account/verify-email?token=…      verify by link;     POST with the code; POST …/resend
+//   GET  /account/password                  change password    POST
+//   GET  /account/security                  TOTP, passkeys, recovery codes (removal: recent sign-in)
+//   GET  /account/sessions                  sessions; POST …/:uid/end, POST …/end-all
+//   GET  /account/apps                      granted apps; POST …/:grantId/revoke
+//   GET  /account/forgot, /account/reset/:token   password reset (no session needed)
+import Router from '@koa/router';
+import { formBody, jsonBody } from '../http/body.ts';
+import { requireCsrf } from '../security/csrf.ts';
+import type { AccountDeps } from './context.ts';
+import { createProfileHandlers } from './profile.ts';
+import { createCredentialHandlers } from './credentials.ts';
+import { createRecoveryHandlers } from './recovery.ts';
+import { createSecurityHandlers } from './security.ts';
+import { createSessionHandlers } from './sessions.ts';
+
+export function createAccountRouter(deps: AccountDeps): Router {
+  const router = new Router({ prefix: '/account' });
+  const csrf = requireCsrf(new URL(deps.config.issuer).origin);
+  const form = [formBody(), csrf];
+  const json = [jsonBody(), csrf];
+  const signedIn = deps.session.required();
+  const recent = deps.session.required({ recent: true });
+  const profile = createProfileHandlers(deps);
+  const creds = createCredentialHandlers(deps);
+  const recovery = createRecoveryHandlers(deps);
+  const security = createSecurityHandlers(deps);
+  const sessions = createSessionHandlers(deps);
+
+  router.get('/callback', (ctx) => deps.session.callback(ctx));
+
+  router.get('/', signedIn, (ctx) => profile.show(ctx));
+  router.post('/profile', ...form, signedIn, (ctx) => profile.save(ctx));
+
+  router.get('/email', recent, (ctx) => creds.emailForm(ctx));
+  router.post('/email', ...form, recent, (ctx) => creds.requestEmailChange(ctx));
+  router.get('/email/confirm', (ctx) => creds.confirmEmailChange(ctx));
+  router.post('/email/confirm', ...form, signedIn, (ctx) => creds.confirmEmailChange(ctx));
+  router.get('/verify-email', (ctx) => creds.verifyEmail(ctx));
+  router.post('/verify-email', ...form, signedIn, (ctx) => creds.verifyEmail(ctx));
+  router.post('/verify-email/resend', ...form, signedIn, (ctx) => creds.resendVerification(ctx));
+
+  router.get('/password', signedIn, (ctx) => creds.passwordForm(ctx));
+  router.post('/password', ...form, signedIn, (ctx) => creds.changePassword(ctx));
+
+  router.get('/security', signedIn, security.show);
+  router.post('/security/totp', ...form, signedIn, security.totpBegin);
+  router.post('/security/totp/confirm', ...form, signedIn, security.totpConfirm);
+  router.post('/security/totp/remove', ...form, recent, security.totpRemove);
+  router.post('/security/recovery-codes', ...form, recent, security.recoveryRegenerate);
+  router.post('/security/passkeys/options', ...json, signedIn, security.passkeyOptions);
+  router.post('/security/passkeys', ...json, signedIn, security.passkeyRegister);
+  router.post('/security/passkeys/:id/remove', ...form, recent, security.passkeyRemove);
+
+  router.get('/sessions', signedIn, sessions.list);
+  router.post('/sessions/end-all', ...form, signedIn, sessions.endAll);
+  router.post('/sessions/:uid/end', ...form, signedIn, sessions.end);
+  router.get('/apps', signedIn, sessions.apps);
+  router.post('/apps/:grantId/revoke', ...form, signedIn, sessions.revokeApp);
+
+  router.get('/forgot', (ctx) => recovery.forgotForm(ctx));
+  router.post('/forgot', ...form, (ctx) => recovery.forgot(ctx));
+  router.get('/reset/:token', (ctx) => recovery.resetForm(ctx));
+  router.post('/reset/:token', ...form, (ctx) => recovery.reset(ctx));
+  return router;
+}

@@ -1,0 +1,95 @@
+// Who is looking at the account pages: the provider's own sign-in session (the same cookie every
+// app's sign-in uses). Not signed in → sign in through the provider as the first-party client.
+import { createHash, randomBytes } from 'node:crypto';
+import type { Context } from 'koa';
+import type Provider from 'oidc-provider';
+import type { AccountService } from '../accounts/account.service.ts';
+import type { UserRow } from '../accounts/account.repo.ts';
+import { ACCOUNT_CLIENT_ID } from '../clients/client.service.ts';
+import { AppError } from '../http/errors.ts';
+
+/** Changing a credential or removing a factor needs a sign-in this recent. */
+export const RECENT_SIGN_IN_SECONDS = 10 * 60;
+const LOGIN_COOKIE = 'gh_account_login';
+const LOGIN_COOKIE_MAX_AGE_MS = 10 * 60 * 1000;
+
+export interface AccountViewer { user: UserRow; sessionUid: string; loginTs: number; amr: string[] }
+
+export function createAccountSession(deps: { provider: () => Provider; accounts: AccountService; issuer: string }) {
+  const secure = deps.issuer.startsWith('https:');
+  const callback = `${deps.issuer}/account/callback`;
+
+  async function viewer(ctx: Context): Promise<AccountViewer | undefined> {
+    const session = await deps.provider().Session.get(ctx);
+    if (!session.accountId) return undefined;
+    const user = await deps.accounts.findActive(session.accountId);
+    if (!user) {
+      // disabled or deleted since it signed in: the session is over
+      await session.destroy();
+      throw new AppError(403, 'account_disabled', 'This account is disabled. Contact your administrator.');
+    }
+    return { user, sessionUid: session.uid, loginTs: session.loginTs ?? 0, amr: (session as unknown as { amr?: string[] }).amr ?? [] };
+  }
+
+  /** Sends the browser to sign in (again, when `fresh`), then back to `returnTo`. */
+  function signIn(ctx: Context, returnTo: string, fresh = false, opts: { mfa?: boolean } = {}): void {
+    const verifier = randomBytes(32).toString('base64url');
+    const state = randomBytes(16).toString('base64url');
+    const safeReturn = /^\/(account|admin)(\/|\?|$)/.test(returnTo) ? returnTo : '/account';
+    ctx.cookies.set(LOGIN_COOKIE, JSON.stringify({ state, verifier, returnTo: safeReturn }), {
+      httpOnly: true, sameSite: 'lax', secure, signed: true, path: '/account', maxAge: LOGIN_COOKIE_MAX_AGE_MS,
+    });
+    const url = new URL('/auth', deps.issuer);
+    url.search = new URLSearchParams({
+      client_id: ACCOUNT_CLIENT_ID, response_type: 'code', redirect_uri: callback, scope: 'openid', state,
+      code_challenge: createHash('sha256').update(verifier).digest('base64url'), code_challenge_method: 'S256',
+      ...(fresh ? { prompt: 'login' } : {}),
+      ...(opts.mfa ? { acr_values: 'mfa' } : {}),
+    }).toString();
+    ctx.redirect(url.toString());
+  }
+
+  return {
+    viewer,
+    signIn,
+
+    /** GET /account/callback: the sign-in finished; the session cookie is set. Burn the code. */
+    async callback(ctx: Context): Promise<void> {
+      const raw = ctx.cookies.get(LOGIN_COOKIE, { signed: true });
+      ctx.cookies.set(LOGIN_COOKIE, null, { path: '/account' });
+      let saved: { state: string; returnTo: string } | undefined;
+      try { saved = raw ? JSON.parse(raw) : undefined; } catch { saved = undefined; }
+      if (!saved || typeof ctx.query.state !== 'string' || ctx.query.state !== saved.state) {
+        throw new AppError(400, 'invalid_state', 'This sign-in link has expired. Open your account page again.');
+      }
+      if (typeof ctx.query.error === 'string') {
+        throw new AppError(400, ctx.query.error, typeof ctx.query.error_description === 'string' ? ctx.query.error_description : 'Sign-in was not completed.');
+      }
+      if (typeof ctx.query.code === 'string') {
+        const code = await deps.provider().AuthorizationCode.find(ctx.query.code);
+        if (code?.clientId === ACCOUNT_CLIENT_ID) await code.destroy();
+      }
+      ctx.redirect(saved.returnTo);
+    },
+
+    /** Middleware: a signed-in viewer, or a detour through sign-in. */
+    required(opts: { recent?: boolean } = {}) {
+      return async (ctx: Context, next: () => Promise<unknown>) => {
+        // after signing in, a GET comes back to itself; a POST to the page its form was on
+        const returnTo = ctx.method === 'GET' ? ctx.originalUrl : ctx.path.split('/').slice(0, 3).join('/');
+        const v = await viewer(ctx);
+        if (!v) return signIn(ctx, returnTo);
+        if (opts.recent && Math.floor(Date.now() / 1000) - v.loginTs > RECENT_SIGN_IN_SECONDS) return signIn(ctx, returnTo, true);
+        ctx.state.viewer = v;
+        await next();
+      };
+    },
+  };
+}
+export type AccountSession = ReturnType<typeof createAccountSession>;
+
+export function viewerOf(ctx: Context): AccountViewer {
+  const v = ctx.state.viewer as AccountViewer | undefined;
+  if (!v) throw new AppError(401, 'not_signed_in', 'Sign in first.');
+  return v;
+}

@@ -1,0 +1,65 @@
+// Where you are signed in, and which apps may act for you: end a session or all of them; revoke
+// an app's grant (its refresh tokens stop working at once).
+import type { Context } from 'koa';
+import { requestOrigin } from '../audit/audit.ts';
+import { accountPage, back, noticeOf, type AccountDeps } from './context.ts';
+import { viewerOf } from './session.ts';
+
+function describeAgent(ua: string | null): string {
+  if (!ua) return 'Unknown device';
+  const browser = /Edg\//.test(ua) ? 'Edge' : /Firefox\//.test(ua) ? 'Firefox' : /Chrome\/|Chromium\//.test(ua) ? 'Chrome' : /Safari\//.test(ua) ? 'Safari' : /curl|node|undici/i.test(ua) ? 'Command line' : 'Browser';
+  const os = /Windows/.test(ua) ? 'Windows' : /Android/.test(ua) ? 'Android' : /iPhone|iPad/.test(ua) ? 'iOS' : /Mac OS X/.test(ua) ? 'macOS' : /Linux/.test(ua) ? 'Linux' : '';
+  return os ? `${browser} on ${os}` : browser;
+}
+
+export function createSessionHandlers(deps: AccountDeps) {
+  return {
+    async list(ctx: Context) {
+      const v = viewerOf(ctx);
+      const rows = await deps.knex('account_sessions').where({ user_id: v.user.id }).whereNull('ended_at').orderBy('last_seen_at', 'desc');
+      const live = new Set((await deps.adapters.listAccount(v.user.id, 'Session')).map((s) => s.payload.uid as string));
+      const sessions = rows.filter((r) => live.has(r.uid)).map((r) => ({
+        uid: r.uid, device: describeAgent(r.user_agent), ip: r.ip, createdAt: new Date(r.created_at), lastSeen: new Date(r.last_seen_at), current: r.uid === v.sessionUid,
+      }));
+      accountPage(deps, ctx, 'account/sessions', { title: 'Sessions', sessions, notice: noticeOf(ctx) });
+    },
+    async end(ctx: Context) {
+      const v = viewerOf(ctx);
+      const session = await deps.provider().Session.findByUid(String(ctx.params.uid));
+      if (session?.accountId === v.user.id) await session.destroy();
+      await deps.knex('account_sessions').where({ uid: String(ctx.params.uid), user_id: v.user.id }).update({ ended_at: deps.knex.fn.now() });
+      await deps.audit.record({ type: 'session.ended', actorId: v.user.id, subjectId: v.user.id, ...requestOrigin(ctx) });
+      back(ctx, '/account/sessions', 'Signed out of that session.');
+    },
+    async endAll(ctx: Context) {
+      const v = viewerOf(ctx);
+      await deps.lifecycle.endEverything(v.user.id);
+      await deps.audit.record({ type: 'session.ended_all', actorId: v.user.id, subjectId: v.user.id, ...requestOrigin(ctx) });
+      accountPage(deps, ctx, 'account/notice', { title: 'Signed out everywhere', heading: 'Signed out everywhere', message: 'Every session, including this one, was signed out, and every app must ask you to sign in again.', link: '/account', linkText: 'Sign in' });
+    },
+
+    async apps(ctx: Context) {
+      const v = viewerOf(ctx);
+      const grants = await deps.adapters.listAccount(v.user.id, 'Grant');
+      const provider = deps.provider();
+      const apps = [];
+      for (const g of grants) {
+        if (g.payload.clientId === 'gatehouse-account') continue;
+        const client = await provider.Client.find(g.payload.clientId as string);
+        apps.push({ grantId: g.id, name: client?.clientName ?? g.payload.clientId, scopes: String((g.payload.openid as { scope?: string })?.scope ?? '').split(' ').filter(Boolean), since: g.payload.iat ? new Date((g.payload.iat as number) * 1000) : undefined });
+      }
+      accountPage(deps, ctx, 'account/apps', { title: 'Apps', apps, notice: noticeOf(ctx) });
+    },
+    async revokeApp(ctx: Context) {
+      const v = viewerOf(ctx);
+      const grantId = String(ctx.params.grantId);
+      const grant = await deps.provider().Grant.find(grantId);
+      if (grant?.accountId === v.user.id) {
+        await deps.adapters('Grant').revokeByGrantId(grantId);
+        await grant.destroy();
+        await deps.audit.record({ type: 'grant.revoked', actorId: v.user.id, subjectId: v.user.id, clientId: grant.clientId, ...requestOrigin(ctx) });
+      }
+      back(ctx, '/account/apps', 'Access removed.');
+    },
+  };
+}

@@ -1,0 +1,137 @@
+// The account lifecycle: email verification, password reset and change, email change, and ending
+// everything an account holds. Each change and its audit event share one transaction; mail goes
+// out after the commit.
+import type { Knex } from 'knex';
+import type { Logger } from 'pino';
+import type { AccountService } from './account.service.ts';
+import type { UserRow } from './account.repo.ts';
+import type { MailTokens } from './mail-tokens.ts';
+import { hashPassword, verifyPassword } from './password.ts';
+import { normalizeEmail } from './email.ts';
+import type { Mailer } from '../mail/mailer.ts';
+import type { Audit, AuditEvent } from '../audit/audit.ts';
+import type { AdapterFactory } from '../oidc/adapters/types.ts';
+import { badRequest, conflict } from '../http/errors.ts';
+
+export const VERIFY_EMAIL_TTL = 24 * 3600;
+export const RESET_TTL = 30 * 60; // the issue: valid 30 minutes
+export const CHANGE_EMAIL_TTL = 60 * 60;
+
+type Origin = Pick<AuditEvent, 'ip' | 'userAgent'>;
+
+export function createLifecycle(deps: {
+  knex: Knex; accounts: AccountService; tokens: MailTokens; mailer: Mailer; audit: Audit; adapters: AdapterFactory; issuer: string; log: Logger;
+}) {
+  const { knex, accounts, tokens, mailer, audit, issuer } = deps;
+  const link = (path: string) => `${issuer}${path}`;
+
+  /** Ends every session and grant (and so every refresh token) of the account. */
+  async function endEverything(userId: string): Promise<void> {
+    await deps.adapters.revokeAccount(userId);
+    await knex('account_sessions').where({ user_id: userId }).whereNull('ended_at').update({ ended_at: knex.fn.now() });
+  }
+
+  return {
+    endEverything,
+
+    async sendVerification(user: UserRow): Promise<void> {
+      const { token, code } = await tokens.issue(user.id, 'verify_email', VERIFY_EMAIL_TTL);
+      await mailer.send({ to: user.email, template: 'verify-email', subject: `Verify your email: ${code}`,
+        data: { code, link: link(`/account/verify-email?token=${token}`), hours: VERIFY_EMAIL_TTL / 3600 } });
+    },
+
+    async verifyEmail(input: { token: string } | { userId: string; code: string }, origin: Origin): Promise<UserRow | undefined> {
+      const row = 'token' in input ? await tokens.redeemToken(input.token, 'verify_email') : await tokens.redeemCode(input.userId, 'verify_email', input.code);
+      if (!row) return undefined;
+      return knex.transaction(async (trx) => {
+        const [user] = await trx('users').where({ id: row.user_id }).update({ email_verified: true, updated_at: trx.fn.now() }).returning('*');
+        await audit.record({ type: 'email.verified', actorId: row.user_id, subjectId: row.user_id, ...origin }, trx);
+        return user as UserRow;
+      });
+    },
+
+    /** Same answer whether or not the account exists; disabled accounts get nothing. */
+    async requestReset(email: string, origin: Origin): Promise<void> {
+      const user = await accounts.findByEmail(email);
+      if (!user || user.disabled_at) {
+        deps.log.info({ event: 'reset_requested_unknown' }, 'password reset requested for no active account');
+        return;
+      }
+      const { token } = await tokens.issue(user.id, 'reset_password', RESET_TTL);
+      await audit.record({ type: 'password.reset_requested', subjectId: user.id, ...origin });
+      await mailer.send({ to: user.email, template: 'reset-password', subject: 'Reset your password',
+        data: { link: link(`/account/reset/${token}`), minutes: RESET_TTL / 60 } });
+    },
+
+    peekReset: (token: string) => tokens.peekToken(token, 'reset_password'),
+
+    async resetPassword(token: string, password: string, origin: Origin): Promise<UserRow | undefined> {
+      const peek = await tokens.peekToken(token, 'reset_password');
+      if (!peek) return undefined;
+      const target = await accounts.findById(peek.user_id);
+      if (!target || target.disabled_at) return undefined;
+      accounts.checkPassword(password, target.email);
+      const hash = await hashPassword(password);
+      const user = await knex.transaction(async (trx) => {
+        const row = await tokens.redeemToken(token, 'reset_password', trx);
+        if (!row) return undefined;
+        const [u] = await trx('users').where({ id: row.user_id }).update({ password_hash: hash, password_changed_at: trx.fn.now(), updated_at: trx.fn.now() }).returning('*');
+        await audit.record({ type: 'password.reset', actorId: row.user_id, subjectId: row.user_id, ...origin }, trx);
+        return u as UserRow;
+      });
+      if (!user) return undefined;
+      await endEverything(user.id);
+      await mailer.send({ to: user.email, template: 'password-changed', subject: 'Your password was changed', data: { issuer } });
+      return user;
+    },
+
+    async changePassword(user: UserRow, current: string, next: string, origin: Origin): Promise<void> {
+      if (!user.password_hash || !(await verifyPassword(user.password_hash, current))) throw badRequest('Your current password is not right.', 'wrong_password');
+      accounts.checkPassword(next, user.email);
+      const hash = await hashPassword(next);
+      await knex.transaction(async (trx) => {
+        await trx('users').where({ id: user.id }).update({ password_hash: hash, password_changed_at: trx.fn.now(), updated_at: trx.fn.now() });
+        await audit.record({ type: 'password.changed', actorId: user.id, subjectId: user.id, ...origin }, trx);
+      });
+      await endEverything(user.id);
+      await mailer.send({ to: user.email, template: 'password-changed', subject: 'Your password was changed', data: { issuer } });
+    },
+
+    async requestEmailChange(user: UserRow, newEmail: string, origin: Origin): Promise<void> {
+      const email = accounts.parseEmail(newEmail);
+      if (normalizeEmail(email) === user.email_normalized) throw badRequest('That is already your email address.', 'same_email');
+      const taken = await accounts.findByEmail(email);
+      if (!taken) {
+        const { token, code } = await tokens.issue(user.id, 'change_email', CHANGE_EMAIL_TTL, { newEmail: email });
+        await mailer.send({ to: email, template: 'change-email', subject: `Confirm your new email: ${code}`,
+          data: { code, link: link(`/account/email/confirm?token=${token}`), minutes: CHANGE_EMAIL_TTL / 60 } });
+      }
+      // the old address hears of it either way; the new one learns nothing about other accounts
+      await audit.record({ type: 'email.change_requested', actorId: user.id, subjectId: user.id, ...origin });
+      await mailer.send({ to: user.email, template: 'email-change-requested', subject: 'A change of your email address was requested', data: { newEmail: email, issuer } });
+    },
+
+    async confirmEmailChange(input: { token: string } | { userId: string; code: string }, origin: Origin): Promise<UserRow | undefined> {
+      const row = 'token' in input ? await tokens.redeemToken(input.token, 'change_email') : await tokens.redeemCode(input.userId, 'change_email', input.code);
+      if (!row?.new_email) return undefined;
+      const before = await accounts.findById(row.user_id);
+      if (!before) return undefined;
+      let user: UserRow;
+      try {
+        user = await knex.transaction(async (trx) => {
+          const [u] = await trx('users').where({ id: row.user_id }).update({
+            email: row.new_email, email_normalized: normalizeEmail(row.new_email!), email_verified: true, updated_at: trx.fn.now(),
+          }).returning('*');
+          await audit.record({ type: 'email.changed', actorId: row.user_id, subjectId: row.user_id, ...origin, data: { from: before.email, to: row.new_email } }, trx);
+          return u as UserRow;
+        });
+      } catch (e) {
+        if ((e as { code?: string }).code === '23505') throw conflict('That address now belongs to another account.', 'email_taken');
+        throw e;
+      }
+      await mailer.send({ to: before.email, template: 'email-changed', subject: 'Your email address was changed', data: { newEmail: user.email, issuer } });
+      return user;
+    },
+  };
+}
+export type Lifecycle = ReturnType<typeof createLifecycle>;

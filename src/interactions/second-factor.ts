@@ -1,0 +1,186 @@
+// After the password: the steps a sign-in may still need, in this order —
+//   1. a verified email, when the client requires one (a mailed code)
+//   2. a second factor, when the account has one, or the account, the client or acr_values=mfa require one
+//   3. finish, with amr/acr saying what was used.
+// The state between steps lives in the short-lived store, keyed by the interaction.
+import type { Context } from 'koa';
+import { z } from 'zod';
+import type { UserRow } from '../accounts/account.repo.ts';
+import { MFA_LIMITS, recordFailure, retryAfter } from '../security/rate-limit.ts';
+import { requestOrigin } from '../audit/audit.ts';
+import { clientIp, finish, loadInteraction, page, type Details, type InteractionDeps } from './context.ts';
+
+const PENDING_TTL_SECONDS = 10 * 60;
+
+export interface PendingLogin { accountId: string; amr: string[]; step: 'verify' | 'mfa' | 'enrol' }
+
+const codeBody = z.object({ method: z.enum(['totp', 'recovery']).default('totp'), code: z.string().max(64).default('') });
+
+async function clientMetadata(deps: InteractionDeps, clientId: unknown): Promise<Record<string, unknown>> {
+  const client = typeof clientId === 'string' ? await deps.provider().Client.find(clientId) : undefined;
+  return (client?.metadata() ?? {}) as Record<string, unknown>;
+}
+
+function acrRequested(details: Details): string[] {
+  return String(details.params.acr_values ?? '').split(' ').filter(Boolean);
+}
+
+export function createSecondFactor(deps: InteractionDeps) {
+  const store = deps.adapters('PendingLogin');
+  const limits = { account: deps.limiters(MFA_LIMITS.account), ipAccount: deps.limiters(MFA_LIMITS.ipAccount) };
+  const go = (ctx: Context, path: string) => { ctx.redirect(path); ctx.status = 303; };
+
+  async function complete(ctx: Context, details: Details, pending: PendingLogin, extraAmr: string[]) {
+    await store.destroy(details.uid);
+    const amr = [...new Set([...pending.amr, ...extraAmr])];
+    const mfa = extraAmr.length > 0;
+    if (mfa) amr.push('mfa');
+    await deps.audit.record({ type: 'signin.succeeded', actorId: pending.accountId, subjectId: pending.accountId, clientId: String(details.params.client_id ?? ''), ...requestOrigin(ctx), data: { amr } });
+    await finish(deps, ctx, { login: { accountId: pending.accountId, amr, acr: mfa ? 'mfa' : 'pwd', remember: true } }, false);
+  }
+
+  /** Decides the next step for a signed-in account, or finishes. */
+  async function next(ctx: Context, details: Details, pending: PendingLogin): Promise<void> {
+    const user = await deps.accounts.findActive(pending.accountId);
+    if (!user) throw new Error('account vanished during sign-in');
+    const client = await clientMetadata(deps, details.params.client_id);
+    if (client.require_email_verification === true && !user.email_verified) {
+      await store.upsert(details.uid, { ...pending, step: 'verify' }, PENDING_TTL_SECONDS);
+      await deps.lifecycle.sendVerification(user);
+      return go(ctx, `/interaction/${details.uid}/verify-email`);
+    }
+    const factors = await deps.mfa.factors(user.id);
+    const required = user.mfa_required || client.require_mfa === true || acrRequested(details).includes('mfa');
+    if (factors.any) {
+      await store.upsert(details.uid, { ...pending, step: 'mfa' }, PENDING_TTL_SECONDS);
+      return go(ctx, `/interaction/${details.uid}/mfa`);
+    }
+    if (required) {
+      await store.upsert(details.uid, { ...pending, step: 'enrol' }, PENDING_TTL_SECONDS);
+      return go(ctx, `/interaction/${details.uid}/mfa-setup`);
+    }
+    return complete(ctx, details, pending, []);
+  }
+
+  async function pendingFor(ctx: Context, step: PendingLogin['step']): Promise<{ details: Details; pending: PendingLogin } | undefined> {
+    const details = await loadInteraction(deps, ctx, 'login');
+    const pending = await store.find(details.uid) as PendingLogin | undefined;
+    if (!pending || pending.step !== step) { go(ctx, `/interaction/${details.uid}`); return undefined; }
+    return { details, pending };
+  }
+
+  async function showMfa(ctx: Context, details: Details, user: UserRow, error?: string, status = 200) {
+    const factors = await deps.mfa.factors(user.id);
+    page(deps, ctx, 'mfa', {
+      title: 'Two-step verification', error, email: user.email, totp: factors.totp, passkeys: factors.passkeys > 0,
+      action: `/interaction/${details.uid}/mfa`, passkeyOptionsUrl: `/interaction/${details.uid}/mfa/passkey-options`,
+      passkeyUrl: `/interaction/${details.uid}/mfa/passkey`,
+    }, status);
+  }
+
+  return {
+    /** Called by every primary sign-in path (password, sign-up code) once the account is known. */
+    afterPrimary: (ctx: Context, details: Details, user: UserRow, amr: string[]) => next(ctx, details, { accountId: user.id, amr, step: 'mfa' }),
+
+    /** Step-up: signed in already, but this request wants MFA (acr_values=mfa or client policy). */
+    stepUp: (ctx: Context, details: Details, accountId: string) => next(ctx, details, { accountId, amr: ['pwd'], step: 'mfa' }),
+
+    async mfaForm(ctx: Context) {
+      const p = await pendingFor(ctx, 'mfa'); if (!p) return;
+      const user = await deps.accounts.findActive(p.pending.accountId);
+      if (!user) return go(ctx, `/interaction/${p.details.uid}`);
+      await showMfa(ctx, p.details, user);
+    },
+
+    async mfaSubmit(ctx: Context) {
+      const p = await pendingFor(ctx, 'mfa'); if (!p) return;
+      const user = await deps.accounts.findActive(p.pending.accountId);
+      if (!user) return go(ctx, `/interaction/${p.details.uid}`);
+      const { method, code } = codeBody.parse(ctx.request.body ?? {});
+      const checks: Array<[typeof limits.account, string]> = [[limits.ipAccount, `${clientIp(ctx)}|${user.id}`], [limits.account, user.id]];
+      const wait = await retryAfter(checks);
+      if (wait > 0) {
+        ctx.set('Retry-After', String(wait));
+        await deps.audit.record({ type: 'mfa.locked_out', subjectId: user.id, ...requestOrigin(ctx) });
+        return showMfa(ctx, p.details, user, `Too many wrong codes. Try again in ${Math.ceil(wait / 60)} minute(s).`, 429);
+      }
+      const ok = method === 'recovery' ? await deps.mfa.recovery.redeem(user.id, code) : await deps.mfa.totp.check(user.id, code);
+      if (!ok) {
+        await recordFailure(checks);
+        await deps.audit.record({ type: 'mfa.failed', subjectId: user.id, ...requestOrigin(ctx), data: { method } });
+        return showMfa(ctx, p.details, user, method === 'recovery' ? 'That recovery code is not right or was already used.' : 'That code is not right. Check your authenticator app and try again.', 401);
+      }
+      if (method === 'recovery') {
+        await deps.audit.record({ type: 'mfa.recovery_code_used', actorId: user.id, subjectId: user.id, ...requestOrigin(ctx), data: { remaining: await deps.mfa.recovery.remaining(user.id) } });
+      }
+      await complete(ctx, p.details, p.pending, method === 'recovery' ? ['kba'] : ['otp']);
+    },
+
+    async passkeyOptions(ctx: Context) {
+      const p = await pendingFor(ctx, 'mfa'); if (!p) return;
+      ctx.body = await deps.mfa.webauthn.authenticationOptions(p.pending.accountId, p.details.uid);
+    },
+
+    async passkeySubmit(ctx: Context) {
+      const p = await pendingFor(ctx, 'mfa'); if (!p) return;
+      const ok = await deps.mfa.webauthn.authenticate(p.pending.accountId, p.details.uid, ctx.request.body as never);
+      if (!ok) {
+        await deps.audit.record({ type: 'mfa.failed', subjectId: p.pending.accountId, ...requestOrigin(ctx), data: { method: 'passkey' } });
+        ctx.status = 401; ctx.body = { error: 'passkey_failed', message: 'That passkey could not be verified. Try again or use another method.' };
+        return;
+      }
+      await complete(ctx, p.details, p.pending, ['hwk']);
+      // the browser script follows the redirect itself
+      ctx.body = { redirect: ctx.response.get('location') };
+      ctx.status = 200;
+    },
+
+    async verifyEmailForm(ctx: Context) {
+      const p = await pendingFor(ctx, 'verify'); if (!p) return;
+      const user = await deps.accounts.findById(p.pending.accountId);
+      page(deps, ctx, 'verify-email', { title: 'Verify your email', email: user?.email, action: `/interaction/${p.details.uid}/verify-email` });
+    },
+
+    async verifyEmailSubmit(ctx: Context) {
+      const p = await pendingFor(ctx, 'verify'); if (!p) return;
+      const code = String((ctx.request.body as Record<string, unknown>)?.code ?? '');
+      const user = await deps.lifecycle.verifyEmail({ userId: p.pending.accountId, code }, requestOrigin(ctx));
+      if (!user) {
+        const u = await deps.accounts.findById(p.pending.accountId);
+        return page(deps, ctx, 'verify-email', { title: 'Verify your email', email: u?.email, error: 'That code is not right or has expired.', action: `/interaction/${p.details.uid}/verify-email` }, 400);
+      }
+      await next(ctx, p.details, { ...p.pending, step: 'mfa' });
+    },
+
+    async setupForm(ctx: Context) {
+      const p = await pendingFor(ctx, 'enrol'); if (!p) return;
+      const user = await deps.accounts.findActive(p.pending.accountId);
+      if (!user) return go(ctx, `/interaction/${p.details.uid}`);
+      const enrol = (await deps.mfa.totp.pendingSecret(user.id)) ?? (await deps.mfa.totp.begin(user.id, user.email));
+      page(deps, ctx, 'mfa-setup', { title: 'Set up two-step verification', qr: enrol.qrDataUrl, secret: enrol.secret, action: `/interaction/${p.details.uid}/mfa-setup` });
+    },
+
+    async setupSubmit(ctx: Context) {
+      const p = await pendingFor(ctx, 'enrol'); if (!p) return;
+      const user = await deps.accounts.findActive(p.pending.accountId);
+      if (!user) return go(ctx, `/interaction/${p.details.uid}`);
+      const code = String((ctx.request.body as Record<string, unknown>)?.code ?? '');
+      if (!(await deps.mfa.totp.check(user.id, code, { confirming: true }))) {
+        const enrol = (await deps.mfa.totp.pendingSecret(user.id))!;
+        return page(deps, ctx, 'mfa-setup', { title: 'Set up two-step verification', qr: enrol.qrDataUrl, secret: enrol.secret, error: 'That code is not right. Enter the current code from your app.', action: `/interaction/${p.details.uid}/mfa-setup` }, 400);
+      }
+      const codes = await deps.mfa.recovery.regenerate(user.id);
+      await deps.audit.record({ type: 'mfa.enrolled', actorId: user.id, subjectId: user.id, ...requestOrigin(ctx), data: { factor: 'totp' } });
+      await store.upsert(p.details.uid, { ...p.pending, step: 'mfa', amr: [...p.pending.amr, 'otp'] }, PENDING_TTL_SECONDS);
+      page(deps, ctx, 'recovery-codes', { title: 'Save your recovery codes', codes, continueAction: `/interaction/${p.details.uid}/mfa-setup/done` });
+    },
+
+    async setupDone(ctx: Context) {
+      const details = await loadInteraction(deps, ctx, 'login');
+      const pending = await store.find(details.uid) as PendingLogin | undefined;
+      if (!pending || !pending.amr.includes('otp')) return go(ctx, `/interaction/${details.uid}`);
+      await complete(ctx, details, { ...pending, amr: pending.amr.filter((a) => a !== 'otp') }, ['otp']);
+    },
+  };
+}
+export type SecondFactor = ReturnType<typeof createSecondFactor>;

@@ -1,0 +1,76 @@
+// The account pages in headless Chromium: sign in, add a passkey with a virtual authenticator,
+// then sign in again with the passkey as the second step. Screenshots of each page.
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import type { Browser, Page } from 'playwright-core';
+import { startServer, type TestServer } from '../support/server.ts';
+import { launchBrowser, newContext, screenshot } from '../support/browser.ts';
+
+const PASSWORD = 'pages pass phrase 77';
+let gh: TestServer;
+let browser: Browser;
+
+async function signInOn(page: Page, email: string) {
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+}
+
+beforeAll(async () => {
+  gh = await startServer({ host: 'localhost' }); // WebAuthn needs a domain, not an IP
+  browser = await launchBrowser();
+  await gh.cliJson(['users', 'create', '--email', 'keys@example.test', '--password', PASSWORD, '--name', 'Passkey Person']);
+});
+afterAll(async () => { await browser?.close(); await gh?.destroy(); });
+
+describe('account pages in Chromium', () => {
+  it('adds a passkey and uses it as the second step at the next sign-in', async () => {
+    const context = await newContext(browser);
+    const page = await context.newPage();
+    const cdp = await context.newCDPSession(page);
+    await cdp.send('WebAuthn.enable');
+    const AUTHENTICATOR = { protocol: 'ctap2', transport: 'internal', hasResidentKey: true, hasUserVerification: true, isUserVerified: true, automaticPresenceSimulation: true } as const;
+    const { authenticatorId: first } = await cdp.send('WebAuthn.addVirtualAuthenticator', { options: AUTHENTICATOR });
+
+    await page.goto(`${gh.issuer}/account`);
+    await signInOn(page, 'keys@example.test');
+    await page.waitForURL(`${gh.issuer}/account`);
+    await expect(page.getByRole('heading', { name: 'Your account' }).isVisible()).resolves.toBe(true);
+    await screenshot(page, 'account-profile');
+
+    await page.getByRole('link', { name: 'Security' }).click();
+    await page.getByLabel('Name for a new passkey').fill('Test key');
+    await page.getByRole('button', { name: 'Add a passkey' }).click();
+    await page.waitForURL(/notice=Passkey/, { timeout: 10_000 }).catch(async (e) => {
+      throw new Error(`${(e as Error).message}\npasskey status: ${await page.locator('.passkey [role=status]').textContent()}`);
+    });
+    await expect(page.getByText('Test key').isVisible()).resolves.toBe(true);
+    await screenshot(page, 'account-security');
+
+    for (const [link, name] of [['Email', 'account-email'], ['Password', 'account-password'], ['Sessions', 'account-sessions'], ['Apps', 'account-apps']] as const) {
+      await page.getByRole('link', { name: link, exact: true }).click();
+      await screenshot(page, name);
+    }
+
+    // a new browser: password, then the passkey
+    const second = await newContext(browser);
+    const p2 = await second.newPage();
+    const cdp2 = await second.newCDPSession(p2);
+    await cdp2.send('WebAuthn.enable');
+    // the same passkey, carried over to the new browser's authenticator
+    const { credentials } = await cdp.send('WebAuthn.getCredentials', { authenticatorId: first });
+    expect(credentials).toHaveLength(1);
+    const { authenticatorId: target } = await cdp2.send('WebAuthn.addVirtualAuthenticator', { options: AUTHENTICATOR });
+    for (const credential of credentials) await cdp2.send('WebAuthn.addCredential', { authenticatorId: target, credential });
+
+    await p2.goto(`${gh.issuer}/account/sessions`);
+    await signInOn(p2, 'keys@example.test');
+    await p2.waitForURL(/\/mfa$/);
+    await screenshot(p2, 'mfa-passkey');
+    await p2.getByRole('button', { name: 'Use a passkey' }).click();
+    await p2.waitForURL(`${gh.issuer}/account/sessions`);
+    await expect(p2.getByText('This device').isVisible()).resolves.toBe(true);
+    await context.close();
+    await second.close();
+  });
+});
+
