@@ -1,0 +1,69 @@
+// What an administrator does to accounts, shared by the admin API and the console: each change
+// and its audit event in one transaction; sessions and grants ended where the change demands it.
+import type { Knex } from 'knex';
+import type { Audit, AuditEvent } from '../audit/audit.ts';
+import type { UserRow } from '../accounts/account.repo.ts';
+import { isUuid } from '../accounts/account.repo.ts';
+import type { AdapterFactory } from '../oidc/adapters/types.ts';
+import type { Mfa } from '../mfa/index.ts';
+import { badRequest, notFound } from '../http/errors.ts';
+
+export type AdminOrigin = Pick<AuditEvent, 'actorId' | 'clientId' | 'ip' | 'userAgent'>;
+
+export function createAdminService(deps: { knex: Knex; audit: Audit; adapters: AdapterFactory; mfa: Mfa }) {
+  const { knex, audit, adapters } = deps;
+
+  async function user(id: string, trx: Knex = knex): Promise<UserRow> {
+    const u = isUuid(id) ? await trx<UserRow>('users').where({ id }).first() : undefined;
+    if (!u) throw notFound(`no user ${id}`);
+    return u;
+  }
+
+  async function change(id: string, type: string, patch: Partial<UserRow>, origin: AdminOrigin, data: Record<string, unknown> = {}): Promise<UserRow> {
+    return knex.transaction(async (trx) => {
+      await user(id, trx);
+      const [row] = await trx('users').where({ id }).update({ ...patch, updated_at: trx.fn.now() }).returning('*');
+      await audit.record({ type, subjectId: id, ...origin, data }, trx);
+      return row as UserRow;
+    });
+  }
+
+  async function endEverything(id: string): Promise<void> {
+    await adapters.revokeAccount(id);
+    await knex('account_sessions').where({ user_id: id }).whereNull('ended_at').update({ ended_at: knex.fn.now() });
+  }
+
+  return {
+    user,
+    change,
+    async disable(id: string, origin: AdminOrigin): Promise<UserRow> {
+      if (id === origin.actorId) throw badRequest('You cannot disable yourself.', 'self');
+      const row = await change(id, 'user.disabled', { disabled_at: new Date() }, origin);
+      await endEverything(row.id);
+      return row;
+    },
+    enable: (id: string, origin: AdminOrigin) => change(id, 'user.enabled', { disabled_at: null }, origin),
+    async remove(id: string, origin: AdminOrigin): Promise<void> {
+      if (id === origin.actorId) throw badRequest('You cannot delete yourself.', 'self');
+      await knex.transaction(async (trx) => {
+        const u = await user(id, trx);
+        await trx('users').where({ id }).delete();
+        await audit.record({ type: 'user.deleted', subjectId: id, ...origin, data: { email: u.email } }, trx);
+      });
+      await adapters.revokeAccount(id);
+    },
+    async resetMfa(id: string, origin: AdminOrigin): Promise<void> {
+      await knex.transaction(async (trx) => {
+        await user(id, trx);
+        await deps.mfa.reset(id, trx);
+        await audit.record({ type: 'mfa.reset', subjectId: id, ...origin }, trx);
+      });
+    },
+    async revokeSessions(id: string, origin: AdminOrigin): Promise<void> {
+      await user(id);
+      await endEverything(id);
+      await audit.record({ type: 'session.revoked_all', subjectId: id, ...origin });
+    },
+  };
+}
+export type AdminService = ReturnType<typeof createAdminService>;

@@ -1,0 +1,17 @@
+// The admin API's gate: a Gatehouse access token of a user with the global admin role, carrying the
+// admin scope (which only clients registered with it may ask for). Everything else: 401/403.
+import type { Context, Next } from 'koa';
+import type Provider from 'oidc-provider';
+import type { AccountService } from '../accounts/account.service.ts';
+import { auth, requireToken } from '../api/auth.ts';
+import { forbidden } from '../http/errors.ts';
+
+export function requireAdmin(deps: { provider: () => Provider; accounts: AccountService }) {
+  const token = requireToken(deps, 'admin');
+  return (ctx: Context, next: Next) => token(ctx, async () => {
+    const a = auth(ctx);
+    if (!a.user.roles.includes('admin')) throw forbidden('This call needs an administrator.', 'not_admin');
+    if (a.act) throw forbidden('An impersonation token cannot use the admin API.', 'impersonation_token');
+    await next();
+  });
+}
