@@ -2,11 +2,15 @@
 // the tests without a file-system loader. Add new migrations at the end.
 import type { Knex } from 'knex';
 import * as initial from './20261124000000_initial.ts';
+import * as accountLifecycle from './20261124020000_account_lifecycle.ts';
+import * as workspaces from './20261124010000_workspaces.ts';
 
 interface Migration { up(knex: Knex): Promise<void>; down(knex: Knex): Promise<void> }
 
 const migrations: Array<[string, Migration]> = [
   ['20261124000000_initial', initial],
+  ['20261124020000_account_lifecycle', accountLifecycle],
+  ['20261124010000_workspaces', workspaces],
 ];
 
 export const migrationSource: Knex.MigrationSource<[string, Migration]> = {

@@ -12,7 +12,20 @@ import { assets } from './http/assets.ts';
 import { createHealthRouter } from './health/router.ts';
 import { createInteractionRouter } from './interactions/router.ts';
 import { createApiRouter, apiCorsFor } from './api/router.ts';
+import { createWorkspaceApiRouter } from './workspaces/workspace.api.ts';
+import { createAdminApiRouter } from './admin/api.ts';
+import { createImpersonation } from './admin/impersonation.ts';
+import { createAdminService } from './admin/admin.service.ts';
+import { createAdminConsole } from './admin/console.ts';
+import { createWorkspacePagesRouter } from './workspaces/pages.ts';
 import { createAudit } from './audit/audit.ts';
+import { deviceCodeGuard } from './oidc/device-guard.ts';
+import { createMfa } from './mfa/index.ts';
+import { createLifecycle } from './accounts/lifecycle.ts';
+import { createMailTokens } from './accounts/mail-tokens.ts';
+import { createAccountRouter } from './account/router.ts';
+import { createAccountSession } from './account/session.ts';
+import { countQueries, metricsEndpoint, requestMetrics } from './observability/metrics.ts';
 
 export interface AppDeps {
   container: Container;
@@ -32,6 +45,9 @@ export function createApp(deps: AppDeps): Koa {
   app.silent = true; // errors are logged once, by errorHandler
 
   app.use(requestLog(log));
+  app.use(requestMetrics());
+  app.use(metricsEndpoint({ token: config.metricsToken }));
+  countQueries(container.knex);
   app.use(securityHeaders());
   app.use(errorHandler(log, deps.views));
   app.use(assets());
@@ -39,18 +55,49 @@ export function createApp(deps: AppDeps): Koa {
   const health = createHealthRouter({ knex: container.knex, redis: container.redis, embedded: container.db.kind === 'embedded' });
   app.use(health.routes());
 
+  const audit = createAudit(container.knex);
+  const mfa = createMfa({ knex: container.knex, box: container.box, adapters: deps.adapters, issuer: config.issuer, productName: 'Gatehouse' });
+  const lifecycle = createLifecycle({
+    knex: container.knex, accounts: container.accounts, tokens: createMailTokens({ knex: container.knex }), mailer: deps.mailer,
+    audit, adapters: deps.adapters, issuer: config.issuer, log,
+  });
+  const accountSession = createAccountSession({ provider: host.current, accounts: container.accounts, issuer: config.issuer });
+  const impersonation = createImpersonation({
+    provider: host.current, knex: container.knex, accounts: container.accounts, audit,
+    policy: { ttlSeconds: config.administration.impersonationTtl, allowAdminTargets: config.administration.impersonateAdmins },
+  });
+  const admin = createAdminService({ knex: container.knex, audit, adapters: deps.adapters, mfa });
+
   const interactions = createInteractionRouter({
-    provider: host.current, accounts: container.accounts, views: deps.views, mailer: deps.mailer,
-    adapters: deps.adapters, limiters: deps.limiters, config, log,
+    provider: host.current, workspaces: container.workspaces, accounts: container.accounts, views: deps.views, mailer: deps.mailer,
+    adapters: deps.adapters, limiters: deps.limiters, config, log, mfa, lifecycle, audit,
   });
   app.use(interactions.routes());
   app.use(interactions.allowedMethods());
+  app.use(createWorkspacePagesRouter({ provider: host.current, container, views: deps.views, limiters: deps.limiters, log }).routes());
 
-  const apiDeps = { provider: host.current, container, audit: createAudit(container.knex), mailer: deps.mailer, log };
-  const api = createApiRouter(apiDeps);
+  const accountRouter = createAccountRouter({
+    provider: host.current, accounts: container.accounts, lifecycle, mfa, audit, adapters: deps.adapters, limiters: deps.limiters,
+    views: deps.views, config, knex: container.knex, log,
+    session: accountSession, impersonation,
+  });
+  app.use(accountRouter.routes());
+  app.use(accountRouter.allowedMethods());
+
+  const adminConsole = createAdminConsole({
+    session: accountSession, admin, impersonation, clients: container.clients, mfa, audit, workspaces: container.workspaces,
+    knex: container.knex, views: deps.views, config,
+  });
+  app.use(adminConsole.routes());
+  app.use(adminConsole.allowedMethods());
+
+  const apiDeps = { provider: host.current, container, audit, mailer: deps.mailer, log };
+  const api = createApiRouter(apiDeps, [createWorkspaceApiRouter(apiDeps), createAdminApiRouter({ ...apiDeps, mfa, impersonation, admin })]);
   app.use(apiCorsFor(apiDeps));
   app.use(api.routes());
   app.use(api.allowedMethods());
+
+  app.use(deviceCodeGuard({ provider: host.current, limiters: deps.limiters, views: deps.views }));
 
   // Everything else is the provider's: discovery, authorize, token, userinfo, jwks, …
   const callbacks = new WeakMap<object, ReturnType<ReturnType<ProviderHost['current']>['callback']>>();

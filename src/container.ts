@@ -8,17 +8,21 @@ import { createAccountRepo } from './accounts/account.repo.ts';
 import { createAccountService } from './accounts/account.service.ts';
 import { createClientRepo } from './clients/client.repo.ts';
 import { createClientService } from './clients/client.service.ts';
+import { createClientChangeFeed } from './clients/client-changes.ts';
 import { createKeyRepo } from './keys/key.repo.ts';
 import { createKeyService } from './keys/key.service.ts';
+import { createWorkspaces } from './workspaces/index.ts';
 
 export function createContainer(config: Config, db: Database, redis?: Redis) {
   const { knex } = db;
   const box = createSecretBox(config.secret, 'gatehouse data encryption');
   const accounts = createAccountService({ knex, repo: createAccountRepo(knex) });
-  const clients = createClientService({ knex, repo: createClientRepo(knex), box });
+  const clientChanges = createClientChangeFeed(knex, db.kind);
+  const clients = createClientService({ knex, repo: createClientRepo(knex), box, onChange: clientChanges.publish });
   // A retired key must outlive every token it signed: the longest JWT lifetime we issue.
   const maxTokenLifetimeSeconds = () => Math.max(config.ttl.accessToken, config.ttl.idToken);
   const keys = createKeyService({ knex, repo: createKeyRepo(knex), box, maxTokenLifetimeSeconds });
-  return { config, db, knex, redis, accounts, clients, keys };
+  const { workspaces, invitations } = createWorkspaces(knex, accounts);
+  return { config, db, knex, redis, box, accounts, clients, clientChanges, keys, workspaces, invitations };
 }
 export type Container = ReturnType<typeof createContainer>;

@@ -1,7 +1,7 @@
 // Boot: open the stores, migrate, make sure keys and the first admin exist, apply the clients file,
 // build the provider and the app, listen. Returns a handle whose close() shuts down gracefully.
 import { once } from 'node:events';
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { Logger } from 'pino';
 import type { Config } from './config/index.ts';
 import { openDatabase } from './storage/database.ts';
@@ -16,11 +16,17 @@ import { createViews } from './views/render.ts';
 import { createMailer } from './mail/mailer.ts';
 import { createLimiterFactory } from './security/rate-limit.ts';
 import { startControlServer } from './ops/control.ts';
+import { breachedListSize } from './accounts/breached.ts';
+import { pruneAudit } from './audit/retention.ts';
+import { listenForClientChanges } from './clients/client-changes.ts';
+import { createRequestHandler } from './http/fast-path.ts';
 
 /** A CLI command holds the embedded database for a moment; wait that long for it. */
 const EMBEDDED_LOCK_WAIT_MS = 15_000;
 const PRUNE_EVERY_MS = 5 * 60_000;
+const AUDIT_PRUNE_EVERY_MS = 6 * 3600_000;
 const SHUTDOWN_GRACE_MS = 10_000;
+const SHUTDOWN_IDLE_POLL_MS = 50;
 
 export interface RunningServer { url: string; server: Server; close(): Promise<void> }
 
@@ -31,7 +37,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     if (!lock) throw new Error(`Another Gatehouse process is using the data folder ${config.dataDir}. Stop it, or set GATEHOUSE_DATA_DIR to another folder.`);
   }
   const db = openDatabase(config);
-  const redis = config.redisUrl ? createRedis(config.redisUrl) : undefined;
+  const redis = config.redisUrl ? createRedis(config.redisUrl, config.redisTopology) : undefined;
   redis?.on('error', (err) => log.warn({ err: err.message }, 'redis error'));
   const cleanups: Array<() => Promise<unknown> | unknown> = [];
   try {
@@ -39,6 +45,8 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     if (applied.length) log.info({ applied }, 'migrations applied');
     const container = createContainer(config, db, redis);
     await container.keys.ensureKeys();
+    await container.clients.ensureSystemClient(config.issuer);
+    breachedListSize(); // load the common-password list now, not during someone's sign-up
     if (config.admin) {
       await container.accounts.ensureAdmin(config.admin.email, config.admin.password).catch((e) => {
         throw new Error(`GATEHOUSE_ADMIN_EMAIL / GATEHOUSE_ADMIN_PASSWORD: ${(e as Error).message}`);
@@ -54,12 +62,19 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     const limiters = createLimiterFactory(redis, config.redisPrefix);
     const { adapters, host, cookieKeys } = await createOidc(container, views, log);
     cleanups.push(() => host.stop());
+    if (config.databaseUrl) {
+      const listener = listenForClientChanges(config.databaseUrl, container.clientChanges, log);
+      cleanups.push(() => listener.stop());
+    }
     const app = createApp({ container, host, views, mailer, adapters, limiters, cookieKeys, log });
 
-    const server = app.listen(config.port);
+    const server = createServer(createRequestHandler(app, host)).listen(config.port);
     await once(server, 'listening');
     cleanups.push(() => new Promise<void>((resolve) => {
       server.close(() => resolve());
+      // requests in flight finish; a keep-alive connection is closed as soon as it goes idle
+      const idle = setInterval(() => server.closeIdleConnections(), SHUTDOWN_IDLE_POLL_MS);
+      idle.unref();
       server.closeIdleConnections();
       setTimeout(() => { server.closeAllConnections(); resolve(); }, SHUTDOWN_GRACE_MS).unref();
     }));
@@ -68,6 +83,14 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
       const control = await startControlServer(controlSocketPath(config.dataDir), container, log,
         async (op) => { if (op.startsWith('keys.')) await host.refresh(); });
       cleanups.push(() => new Promise((r) => control.close(r)));
+    }
+    {
+      const prune = () => pruneAudit(db.knex, config.administration.auditRetentionDays)
+        .then((n) => { if (n) log.info({ pruned: n }, 'old audit events pruned'); })
+        .catch((err) => log.warn({ err: (err as Error).message }, 'audit pruning failed'));
+      const auditTimer = setInterval(prune, AUDIT_PRUNE_EVERY_MS);
+      auditTimer.unref();
+      cleanups.push(() => clearInterval(auditTimer));
     }
     if (!redis) {
       const timer = setInterval(() => { pruneExpired(db.knex).catch((err) => log.warn({ err }, 'prune failed')); }, PRUNE_EVERY_MS);

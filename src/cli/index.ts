@@ -1,20 +1,22 @@
-// gatehouse: operator commands (database) and, later, user commands (device flow sign-in).
+// gatehouse: operator commands (database) and user commands (device flow sign-in, src/cli/user/).
 import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../config/index.ts';
 import { AppError } from '../http/errors.ts';
-import { addOperatorCommands } from './operator.ts';
-import { CliError } from './store.ts';
+import { addUserCommands, USER_COMMANDS } from './user/index.ts';
+import { CliError } from './errors.ts';
 
 const program = new Command('gatehouse')
   .description('Gatehouse identity provider: operate the server, and sign in from a terminal')
   .showHelpAfterError('(run with --help for usage)')
   .exitOverride();
-addOperatorCommands(program);
+// the operator commands load the whole server (database, provider): not for `$(gatehouse token)`
+if (!USER_COMMANDS.has(process.argv[2] ?? '')) (await import('./operator.ts')).addOperatorCommands(program);
+addUserCommands(program);
 
 try {
   await program.parseAsync(process.argv);
 } catch (e) {
-  if (e instanceof CommanderError) process.exit(e.exitCode);
+  if (e instanceof CommanderError) process.exit(e.exitCode === 0 ? 0 : 2); // help: 0; usage errors: 2
   if (e instanceof AppError || e instanceof CliError || e instanceof ConfigError) {
     process.stderr.write(`gatehouse: ${e.message}\n`);
     process.exit(e instanceof AppError && e.status === 404 ? 4 : e instanceof CliError ? e.exitCode : 2);

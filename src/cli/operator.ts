@@ -49,9 +49,12 @@ export function addOperatorCommands(program: Command): void {
     .option('--public', 'public client: no secret, PKCE only (SPAs, mobile, CLIs)')
     .option('--client-id <id>', 'choose the client_id (default: random)')
     .addOption(new Option('--id-token-alg <alg>', 'ID token signing algorithm').choices(['RS256', 'ES256']))
+    .option('--require-mfa', 'users must pass a second factor to sign in to this client')
+    .option('--require-email-verification', 'users must have a verified email to sign in to this client')
     .option('--json', 'print JSON')
     .action(async (o) => {
       const result = await op('clients.create', {
+        require_mfa: !!o.requireMfa, require_email_verification: !!o.requireEmailVerification,
         name: o.name, redirect_uris: o.redirectUri, post_logout_redirect_uris: o.postLogoutRedirectUri,
         grant_types: o.grantTypes, scope: o.scopes, public: !!o.public, client_id: o.clientId, id_token_signed_response_alg: o.idTokenAlg,
       });
@@ -95,6 +98,12 @@ export function addOperatorCommands(program: Command): void {
     });
   }
 
+  users.command('require-mfa <id-or-email>').description('require two-step verification for a user (they enrol at their next sign-in)')
+    .option('--off', 'stop requiring it').option('--json', 'print JSON')
+    .action(async (ref, o) => {
+      print(o.json, await op('users.require-mfa', { user: ref, required: !o.off }), userHuman);
+    });
+
   const keys = program.command('keys').description('manage signing keys');
   keys.command('list').description('list signing keys').option('--json', 'print JSON').action(async (o) => {
     const rows = await op('keys.list', {}) as any[];
@@ -104,6 +113,37 @@ export function addOperatorCommands(program: Command): void {
     .addOption(new Option('--alg <alg>', 'rotate one algorithm only').choices(['RS256', 'ES256'])).option('--json', 'print JSON')
     .action(async (o) => {
       print(o.json, await op('keys.rotate', { alg: o.alg }), (r) => `New signing keys: ${r.rotated.join(', ')}`);
+    });
+
+  const workspaces = program.command('workspaces').description('manage workspaces and their members');
+  const workspaceHuman = (w: any) => `${w.id}  ${w.slug}  ${w.name}${w.role ? `  [${w.role}]` : ''}`;
+  const memberHuman = (m: any) => `${m.email} is ${m.role === 'admin' || m.role === 'owner' ? 'an' : 'a'} ${m.role}`;
+  workspaces.command('create').description('create a workspace with its first owner')
+    .requiredOption('--slug <slug>', 'unique short name: 2–63 lower-case letters, digits and hyphens')
+    .requiredOption('--name <name>', 'display name')
+    .requiredOption('--owner <email>', 'the first owner: an existing user, by email or id')
+    .option('--json', 'print JSON')
+    .action(async (o) => {
+      print(o.json, await op('workspaces.create', { slug: o.slug, name: o.name, owner: o.owner }), workspaceHuman);
+    });
+  workspaces.command('list').description('list workspaces').option('--json', 'print JSON').action(async (o) => {
+    const rows = await op('workspaces.list', {}) as any[];
+    print(o.json, rows, (r) => r.length ? table([['ID', 'SLUG', 'NAME', 'MEMBERS', 'OWNERS'], ...r.map((w: any) => [w.id, w.slug, w.name, String(w.members), w.owners.join(',')])]) : 'No workspaces yet.');
+  });
+  workspaces.command('add-member').description('add a user to a workspace, or change the role of a member')
+    .requiredOption('--workspace <id-or-slug>', 'the workspace')
+    .requiredOption('--email <email>', 'the user: an existing account')
+    .addOption(new Option('--role <role>', 'their role').choices(['owner', 'admin', 'member']).default('member'))
+    .option('--json', 'print JSON')
+    .action(async (o) => {
+      print(o.json, await op('workspaces.add-member', { workspace: o.workspace, email: o.email, role: o.role }), memberHuman);
+    });
+  workspaces.command('remove-member').description('remove a user from a workspace (never its last owner)')
+    .requiredOption('--workspace <id-or-slug>', 'the workspace')
+    .requiredOption('--email <email>', 'the member')
+    .option('--json', 'print JSON')
+    .action(async (o) => {
+      print(o.json, await op('workspaces.remove-member', { workspace: o.workspace, email: o.email }), () => `Removed ${o.email} from ${o.workspace}.`);
     });
 
   program.command('migrate').description('apply database migrations').action(async () => {

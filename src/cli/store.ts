@@ -4,24 +4,26 @@ import { existsSync } from 'node:fs';
 import type { Config } from '../config/index.ts';
 import { openDatabase } from '../storage/database.ts';
 import { migrateLatest } from '../storage/migrate.ts';
+import { createRedis } from '../storage/redis.ts';
 import { controlSocketPath, lockHolder, tryLock } from '../storage/lock.ts';
 import { createContainer } from '../container.ts';
 import { callControl } from '../ops/control.ts';
 import { runOperation } from '../ops/operations.ts';
+import { CliError } from './errors.ts';
 
 const WAIT_FOR_SERVER_MS = 15_000;
 const POLL_MS = 100;
 
-export class CliError extends Error {
-  readonly exitCode: number;
-  constructor(message: string, exitCode = 1) { super(message); this.exitCode = exitCode; }
-}
+export { CliError } from './errors.ts';
 
 async function direct<T>(config: Config, fn: (c: ReturnType<typeof createContainer>) => Promise<T>): Promise<T> {
   const db = openDatabase(config);
+  // some operations end sessions and grants, which live in Redis when it is configured
+  const redis = config.redisUrl ? createRedis(config.redisUrl) : undefined;
+  redis?.on('error', () => {});
   try {
     await migrateLatest(db.knex);
-    const container = createContainer(config, db);
+    const container = createContainer(config, db, redis);
     return await fn(container);
   } catch (e) {
     const code = (e as { code?: string }).code;
@@ -30,6 +32,7 @@ async function direct<T>(config: Config, fn: (c: ReturnType<typeof createContain
     }
     throw e;
   } finally {
+    redis?.disconnect();
     await db.close();
   }
 }

@@ -46,6 +46,10 @@ export const clientInputSchema = z.object({
     .refine((s) => s.split(/\s+/).every((t) => scopeToken.test(t)), 'scope must be space-separated scope tokens'),
   public: z.boolean().default(false),
   id_token_signed_response_alg: z.enum(['RS256', 'ES256']).default('RS256'),
+  /** Sign-in to this client needs a second factor (users without one enrol on the way). */
+  require_mfa: z.boolean().default(false),
+  /** Sign-in to this client needs a verified email (a code is mailed on the way). */
+  require_email_verification: z.boolean().default(false),
 }).superRefine((c, ctx) => {
   const interactive = c.grant_types.includes('authorization_code');
   if (interactive && c.redirect_uris.length === 0) {

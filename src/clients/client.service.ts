@@ -11,6 +11,7 @@ import type { SecretBox } from '../security/secretbox.ts';
 import { badRequest, conflict, notFound } from '../http/errors.ts';
 
 const SECRET_BYTES = 32; // 256 bits
+export const ACCOUNT_CLIENT_ID = 'gatehouse-account';
 
 export interface ClientView {
   client_id: string;
@@ -21,6 +22,8 @@ export interface ClientView {
   scope: string;
   token_endpoint_auth_method: string;
   id_token_signed_response_alg: string;
+  require_mfa: boolean;
+  require_email_verification: boolean;
   created_at: string;
 }
 
@@ -37,6 +40,8 @@ function toMetadata(clientId: string, c: ValidClientInput): Record<string, unkno
     scope: c.scope,
     id_token_signed_response_alg: c.id_token_signed_response_alg,
     application_type: c.redirect_uris.some((u) => !/^https?:/.test(u)) ? 'native' : 'web',
+    require_mfa: c.require_mfa,
+    require_email_verification: c.require_email_verification,
   };
 }
 
@@ -51,6 +56,8 @@ function view(row: ClientRow): ClientView {
     scope: m.scope ?? '',
     token_endpoint_auth_method: m.token_endpoint_auth_method,
     id_token_signed_response_alg: m.id_token_signed_response_alg ?? 'RS256',
+    require_mfa: m.require_mfa === true,
+    require_email_verification: m.require_email_verification === true,
     created_at: new Date(row.created_at).toISOString(),
   };
 }
@@ -113,6 +120,23 @@ export function createClientService(deps: { knex: Knex; repo: ClientRepo; box: S
       return view(found);
     },
 
+    /** Changes a client's registration; what is not given stays; the secret is kept. */
+    async update(clientId: string, patch: Partial<ClientInput>): Promise<ClientView> {
+      const found = await repo.find(clientId);
+      if (!found) throw notFound(`no client with client_id "${clientId}"`);
+      if (found.source === 'system') throw badRequest('this client is managed by Gatehouse itself');
+      const current = view(found);
+      const c = parse({
+        client_id: clientId, name: current.client_name, redirect_uris: current.redirect_uris,
+        post_logout_redirect_uris: current.post_logout_redirect_uris, grant_types: current.grant_types, scope: current.scope,
+        public: current.token_endpoint_auth_method === 'none', id_token_signed_response_alg: current.id_token_signed_response_alg as 'RS256',
+        require_mfa: current.require_mfa, require_email_verification: current.require_email_verification, ...patch,
+      });
+      await knex('clients').where({ client_id: clientId }).update({ name: c.name, metadata: toMetadata(clientId, c), updated_at: knex.fn.now() });
+      changed(clientId);
+      return view((await repo.find(clientId))!);
+    },
+
     async delete(clientId: string): Promise<void> {
       if (!(await repo.delete(clientId))) throw notFound(`no client with client_id "${clientId}"`);
       changed(clientId);
@@ -151,6 +175,17 @@ export function createClientService(deps: { knex: Knex; repo: ClientRepo; box: S
       await knex.transaction(async (trx) => { for (const r of rows) await repo.upsert(r, trx); });
       rows.forEach((r) => changed(r.client_id));
       return rows.map((r) => r.client_id);
+    },
+
+    /**
+     * The hosted account pages sign users in through the provider like any app: as this
+     * first-party public client (PKCE, one exact redirect URI, consent implied).
+     */
+    async ensureSystemClient(issuer: string): Promise<void> {
+      const c = parse({ client_id: ACCOUNT_CLIENT_ID, name: 'Your account', public: true, grant_types: ['authorization_code'],
+        redirect_uris: [`${issuer}/account/callback`], post_logout_redirect_uris: [`${issuer}/account`], scope: 'openid' });
+      await repo.upsert(row(ACCOUNT_CLIENT_ID, c, undefined, 'system'));
+      changed(ACCOUNT_CLIENT_ID);
     },
 
     /** For the provider's Client adapter: metadata with the secret opened. */

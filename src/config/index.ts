@@ -53,11 +53,25 @@ const schema = z.object({
   /** GATEHOUSE_SESSION_TTL: hosted sign-in session lifetime in seconds. */
   GATEHOUSE_SESSION_TTL: z.coerce.number().int().min(60).default(14 * 24 * 3600),
   /** GATEHOUSE_DEVICE_CODE_TTL: device flow code lifetime in seconds (RFC 8628). */
-  GATEHOUSE_DEVICE_CODE_TTL: z.coerce.number().int().min(60).max(3600).default(600),
+  GATEHOUSE_DEVICE_CODE_TTL: z.coerce.number().int().min(5).max(3600).default(600),
   /** GATEHOUSE_KEY_REFRESH_SECONDS: how often a node looks for rotated signing keys. */
   GATEHOUSE_KEY_REFRESH_SECONDS: z.coerce.number().int().min(1).max(3600).default(10),
   /** GATEHOUSE_RESOURCES: comma-separated API resource indicators that get JWT access tokens (RFC 9068). */
   GATEHOUSE_RESOURCES: z.string().default(''),
+  /** GATEHOUSE_IMPERSONATION_TTL: lifetime of an admin's impersonation token, seconds. */
+  GATEHOUSE_IMPERSONATION_TTL: z.coerce.number().int().min(60).max(3600).default(900),
+  /** GATEHOUSE_IMPERSONATE_ADMINS: allow impersonating users who are admins themselves. */
+  GATEHOUSE_IMPERSONATE_ADMINS: z.enum(['true', 'false']).default('false'),
+  /** GATEHOUSE_ADMIN_CONSOLE_MFA: the admin console needs a session that used MFA. */
+  GATEHOUSE_ADMIN_CONSOLE_MFA: z.enum(['true', 'false']).default('true'),
+  /** GATEHOUSE_AUDIT_RETENTION_DAYS: audit events older than this are pruned (0 keeps them forever). */
+  GATEHOUSE_AUDIT_RETENTION_DAYS: z.coerce.number().int().min(0).default(365),
+  /** GATEHOUSE_METRICS_TOKEN: when set, GET /metrics needs `Authorization: Bearer <token>`. */
+  GATEHOUSE_METRICS_TOKEN: optionalString,
+  /** GATEHOUSE_REDIS_SENTINELS: comma-separated host:port of Redis Sentinels; REDIS_URL's host is then the primary's group name. */
+  GATEHOUSE_REDIS_SENTINELS: z.string().regex(/^$|^[^,:\s]+:\d+(,[^,:\s]+:\d+)*$/, 'expected host:port,host:port').default(''),
+  /** GATEHOUSE_REDIS_CLUSTER: `true` when REDIS_URL names a node of a Redis Cluster. */
+  GATEHOUSE_REDIS_CLUSTER: z.enum(['true', 'false']).default('false'),
 });
 
 export interface Config {
@@ -85,6 +99,9 @@ export interface Config {
   };
   keyRefreshSeconds: number;
   resources: string[];
+  metricsToken?: string;
+  administration: { impersonationTtl: number; impersonateAdmins: boolean; consoleMfa: boolean; auditRetentionDays: number };
+  redisTopology: { sentinels?: Array<{ host: string; port: number }>; cluster?: boolean };
 }
 
 const MIN_SECRET_LENGTH = 32; // 256 bits of base64 text, enough for HKDF input keying material
@@ -144,6 +161,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const issuer = e.GATEHOUSE_ISSUER ?? `http://localhost:${e.PORT}`;
   checkIssuer(issuer, e.NODE_ENV);
   const dataDir = resolve(e.GATEHOUSE_DATA_DIR);
+  if (e.GATEHOUSE_REDIS_SENTINELS && e.GATEHOUSE_REDIS_CLUSTER === 'true') {
+    throw new ConfigError('Set GATEHOUSE_REDIS_SENTINELS or GATEHOUSE_REDIS_CLUSTER=true, not both.');
+  }
   if ((e.GATEHOUSE_ADMIN_EMAIL == null) !== (e.GATEHOUSE_ADMIN_PASSWORD == null)) {
     throw new ConfigError('Set both GATEHOUSE_ADMIN_EMAIL and GATEHOUSE_ADMIN_PASSWORD, or neither.');
   }
@@ -154,7 +174,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dataDir,
     databaseUrl: e.DATABASE_URL,
     redisUrl: e.REDIS_URL,
-    redisPrefix: e.GATEHOUSE_REDIS_PREFIX,
+    // On a Cluster every key shares one hash slot ({prefix}), because the adapter's MULTI spans a
+    // record, its grant list and its indexes; see docs/configuration.md.
+    redisPrefix: e.GATEHOUSE_REDIS_CLUSTER === 'true' ? `{${e.GATEHOUSE_REDIS_PREFIX.replace(/:$/, '')}}:` : e.GATEHOUSE_REDIS_PREFIX,
     secret: checkSecret(e.NODE_ENV, e.GATEHOUSE_SECRET, dataDir),
     admin: e.GATEHOUSE_ADMIN_EMAIL ? { email: e.GATEHOUSE_ADMIN_EMAIL, password: e.GATEHOUSE_ADMIN_PASSWORD! } : undefined,
     clientsFile: e.GATEHOUSE_CLIENTS_FILE,
@@ -172,5 +194,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     keyRefreshSeconds: e.GATEHOUSE_KEY_REFRESH_SECONDS,
     resources: e.GATEHOUSE_RESOURCES.split(',').map((s) => s.trim()).filter(Boolean),
+    metricsToken: e.GATEHOUSE_METRICS_TOKEN,
+    administration: {
+      impersonationTtl: e.GATEHOUSE_IMPERSONATION_TTL, impersonateAdmins: e.GATEHOUSE_IMPERSONATE_ADMINS === 'true',
+      consoleMfa: e.GATEHOUSE_ADMIN_CONSOLE_MFA === 'true', auditRetentionDays: e.GATEHOUSE_AUDIT_RETENTION_DAYS,
+    },
+    redisTopology: {
+      sentinels: e.GATEHOUSE_REDIS_SENTINELS ? e.GATEHOUSE_REDIS_SENTINELS.split(',').map((hp) => {
+        const i = hp.lastIndexOf(':');
+        return { host: hp.slice(0, i), port: Number(hp.slice(i + 1)) };
+      }) : undefined,
+      cluster: e.GATEHOUSE_REDIS_CLUSTER === 'true',
+    },
   };
 }

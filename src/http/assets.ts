@@ -2,10 +2,13 @@
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import type { Context, Next } from 'koa';
 
 const ASSETS_DIR = fileURLToPath(new URL('../../views/assets/', import.meta.url));
-const TYPES: Record<string, string> = { css: 'text/css; charset=utf-8', svg: 'image/svg+xml', png: 'image/png', ico: 'image/x-icon' };
+const require = createRequire(import.meta.url);
+const TYPES: Record<string, string> = { js: 'text/javascript; charset=utf-8', css: 'text/css; charset=utf-8', svg: 'image/svg+xml', png: 'image/png', ico: 'image/x-icon' };
 
 export function assets() {
   const files = new Map<string, { body: Buffer; type: string; etag: string }>();
@@ -13,6 +16,13 @@ export function assets() {
     const body = readFileSync(ASSETS_DIR + name);
     const type = TYPES[name.split('.').pop()!] ?? 'application/octet-stream';
     files.set(`/assets/${name}`, { body, type, etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 16)}"` });
+  }
+  // third-party browser code we serve ourselves (CSP: script-src 'self')
+  const webauthnRoot = join(dirname(require.resolve('@simplewebauthn/browser')), '..');
+  const vendor = { '/assets/vendor/simplewebauthn-browser.js': join(webauthnRoot, 'dist/bundle/index.umd.min.js') };
+  for (const [path, file] of Object.entries(vendor)) {
+    const body = readFileSync(file);
+    files.set(path, { body, type: 'text/javascript; charset=utf-8', etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 16)}"` });
   }
   return async (ctx: Context, next: Next) => {
     const file = ctx.method === 'GET' || ctx.method === 'HEAD' ? files.get(ctx.path) : undefined;

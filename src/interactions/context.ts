@@ -9,6 +9,10 @@ import type { Mailer } from '../mail/mailer.ts';
 import type { Views } from '../views/render.ts';
 import type { AdapterFactory } from '../oidc/adapters/types.ts';
 import type { LimiterFactory } from '../security/rate-limit.ts';
+import type { Mfa } from '../mfa/index.ts';
+import type { Lifecycle } from '../accounts/lifecycle.ts';
+import type { Audit } from '../audit/audit.ts';
+import type { WorkspaceService } from '../workspaces/workspace.service.ts';
 import { csrfToken } from '../security/csrf.ts';
 import { AppError } from '../http/errors.ts';
 
@@ -21,6 +25,10 @@ export interface InteractionDeps {
   limiters: LimiterFactory;
   config: Config;
   log: Logger;
+  mfa: Mfa;
+  lifecycle: Lifecycle;
+  audit: Audit;
+  workspaces: WorkspaceService;
 }
 
 export type Details = Awaited<ReturnType<Provider['interactionDetails']>>;

@@ -3,11 +3,14 @@ import type { Context } from 'koa';
 import { z } from 'zod';
 import { normalizeEmail } from '../accounts/email.ts';
 import { LOGIN_LIMITS, recordFailure, retryAfter } from '../security/rate-limit.ts';
-import { clientIp, clientName, finish, loadInteraction, page, type Details, type InteractionDeps } from './context.ts';
+import { countLockout, countSignInFailure } from '../observability/metrics.ts';
+import { requestOrigin } from '../audit/audit.ts';
+import type { SecondFactor } from './second-factor.ts';
+import { clientIp, clientName, loadInteraction, page, type Details, type InteractionDeps } from './context.ts';
 
 const loginBody = z.object({ email: z.string().max(320).default(''), password: z.string().max(1024).default('') });
 
-export function createLoginHandlers(deps: InteractionDeps) {
+export function createLoginHandlers(deps: InteractionDeps, secondFactor: SecondFactor) {
   const limits = {
     ipAccount: deps.limiters(LOGIN_LIMITS.ipAccount),
     account: deps.limiters(LOGIN_LIMITS.account),
@@ -41,17 +44,21 @@ export function createLoginHandlers(deps: InteractionDeps) {
       const wait = await retryAfter(checks);
       if (wait > 0) {
         ctx.set('Retry-After', String(wait));
+        countLockout();
+        await deps.audit.record({ type: 'signin.locked_out', ...requestOrigin(ctx), data: { email: account } });
         return show(ctx, details, { email, error: `Too many attempts. Try again in ${Math.ceil(wait / 60)} minute(s), or reset your password.` }, 429);
       }
       const user = email && password ? await deps.accounts.authenticate(email, password) : undefined;
       if (!user) {
-        await recordFailure(checks);
+        const known = await recordFailure(checks);
+        countSignInFailure();
+        await deps.audit.record({ type: 'signin.failed', ...requestOrigin(ctx), data: { email: account, locked: known > 0 } });
         deps.log.info({ event: 'login_failed', ip }, 'sign-in failed');
         return show(ctx, details, { email, error: 'That email and password do not match an account.' }, 401);
       }
       await limits.ipAccount.delete(`${ip}|${account}`);
       deps.log.info({ event: 'login_succeeded', sub: user.id }, 'signed in');
-      await finish(deps, ctx, { login: { accountId: user.id, amr: ['pwd'], acr: 'pwd', remember: true } }, false);
+      await secondFactor.afterPrimary(ctx, details, user, ['pwd']);
     },
   };
 }

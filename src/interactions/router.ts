@@ -4,6 +4,10 @@
 //   POST /interaction/:uid/login      password sign-in
 //   GET  /interaction/:uid/signup     sign-up form         POST → mails a code
 //   GET  /interaction/:uid/verify     enter the code       POST → creates the account, signs in
+//   GET  /interaction/:uid/verify-email  the client requires a verified email: enter the mailed code
+//   GET  /interaction/:uid/mfa        second factor: TOTP, recovery code or passkey
+//   GET  /interaction/:uid/mfa-setup  MFA is required but none is enrolled: enrol TOTP now
+//   POST /interaction/:uid/workspace  workspace picker (several workspaces, none active)
 //   POST /interaction/:uid/confirm    consent
 //   POST /interaction/:uid/abort      decline (access_denied to the app)
 import Router from '@koa/router';
@@ -11,16 +15,22 @@ import type { Context } from 'koa';
 import { createLoginHandlers } from './login.ts';
 import { createSignupHandlers } from './signup.ts';
 import { createConsentHandlers } from './consent.ts';
+import { createWorkspacePicker } from './workspace.ts';
 import { loadInteraction, type InteractionDeps } from './context.ts';
 import { requireCsrf } from '../security/csrf.ts';
-import { formBody } from '../http/body.ts';
+import { formBody, jsonBody } from '../http/body.ts';
+import { createSecondFactor } from './second-factor.ts';
+import { MFA_REQUIRED_REASON } from '../oidc/policy.ts';
 
 export function createInteractionRouter(deps: InteractionDeps): Router {
   const router = new Router({ prefix: '/interaction/:uid' });
-  const login = createLoginHandlers(deps);
-  const signup = createSignupHandlers(deps);
+  const secondFactor = createSecondFactor(deps);
+  const login = createLoginHandlers(deps, secondFactor);
+  const signup = createSignupHandlers(deps, secondFactor);
   const consent = createConsentHandlers(deps);
+  const workspace = createWorkspacePicker(deps);
   const post = [formBody(), requireCsrf(new URL(deps.config.issuer).origin)];
+  const postJson = [jsonBody(), requireCsrf(new URL(deps.config.issuer).origin)];
 
   router.use(async (ctx: Context, next) => {
     ctx.set('Cache-Control', 'no-store');
@@ -29,7 +39,14 @@ export function createInteractionRouter(deps: InteractionDeps): Router {
 
   router.get('/', async (ctx) => {
     const details = await loadInteraction(deps, ctx);
-    if (details.prompt.name === 'login') return login.show(ctx, details);
+    if (details.prompt.name === 'login') {
+      // signed in already, but this request asks for more (acr_values=mfa): step up, no password again
+      if (details.session?.accountId && details.prompt.reasons.includes(MFA_REQUIRED_REASON)) {
+        return secondFactor.stepUp(ctx, details, details.session.accountId);
+      }
+      return login.show(ctx, details);
+    }
+    if (details.prompt.name === 'workspace') return workspace.show(ctx, details);
     if (details.prompt.name === 'consent') return consent.show(ctx, details);
     ctx.throw(400, 'unsupported prompt');
   });
@@ -38,6 +55,16 @@ export function createInteractionRouter(deps: InteractionDeps): Router {
   router.post('/signup', ...post, signup.submit);
   router.get('/verify', signup.verifyForm);
   router.post('/verify', ...post, signup.verify);
+  router.get('/verify-email', secondFactor.verifyEmailForm);
+  router.post('/verify-email', ...post, secondFactor.verifyEmailSubmit);
+  router.get('/mfa', secondFactor.mfaForm);
+  router.post('/mfa', ...post, secondFactor.mfaSubmit);
+  router.post('/mfa/passkey-options', ...postJson, secondFactor.passkeyOptions);
+  router.post('/mfa/passkey', ...postJson, secondFactor.passkeySubmit);
+  router.get('/mfa-setup', secondFactor.setupForm);
+  router.post('/mfa-setup', ...post, secondFactor.setupSubmit);
+  router.post('/mfa-setup/done', ...post, secondFactor.setupDone);
+  router.post('/workspace', ...post, workspace.submit);
   router.post('/confirm', ...post, consent.confirm);
   router.post('/abort', ...post, consent.abort);
   return router;

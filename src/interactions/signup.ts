@@ -8,7 +8,8 @@ import { z } from 'zod';
 import { hashPassword } from '../accounts/password.ts';
 import { AppError } from '../http/errors.ts';
 import { SIGNUP_LIMITS, recordFailure, retryAfter } from '../security/rate-limit.ts';
-import { clientIp, clientName, finish, loadInteraction, page, type Details, type InteractionDeps } from './context.ts';
+import type { SecondFactor } from './second-factor.ts';
+import { clientIp, clientName, loadInteraction, page, type Details, type InteractionDeps } from './context.ts';
 
 const CODE_DIGITS = 6;
 const CODE_TTL_SECONDS = 15 * 60;
@@ -31,7 +32,7 @@ interface Pending {
 
 const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
 
-export function createSignupHandlers(deps: InteractionDeps) {
+export function createSignupHandlers(deps: InteractionDeps, secondFactor: SecondFactor) {
   const store = deps.adapters('PendingSignup');
   const ipLimit = deps.limiters(SIGNUP_LIMITS.ip);
 
@@ -127,7 +128,7 @@ export function createSignupHandlers(deps: InteractionDeps) {
         return showVerify(ctx, details, pending, 'That code is not right or has expired.', 400);
       }
       deps.log.info({ event: 'signup', sub: user.id }, 'account created');
-      await finish(deps, ctx, { login: { accountId: user.id, amr: ['pwd'], acr: 'pwd', remember: true } }, false);
+      await secondFactor.afterPrimary(ctx, details, user, ['pwd']);
     },
   };
 }

@@ -9,6 +9,8 @@ import { createClientAdapter } from './adapters/client.ts';
 import type { AdapterFactory } from './adapters/types.ts';
 import { createProvider } from './provider.ts';
 import { createProviderHost } from './host.ts';
+import { trackSessions } from '../account/session-tracking.ts';
+import { observeProvider } from './events.ts';
 import { deriveKey } from '../security/secretbox.ts';
 
 export function createAdapterFactory(container: Container, redis?: Redis): AdapterFactory {
@@ -21,15 +23,15 @@ export function cookieKeysFrom(secret: string): string[] {
 
 export async function createOidc(container: Container, views: Views, log: Logger) {
   const adapters = createAdapterFactory(container, container.redis);
-  const clientAdapter = createClientAdapter(container.clients);
+  const clientAdapter = createClientAdapter(container.clients, container.clientChanges);
   const cookieKeys = cookieKeysFrom(container.config.secret);
   const host = await createProviderHost({
     keys: container.keys,
     refreshSeconds: container.config.keyRefreshSeconds,
     log,
-    build: (jwks) => createProvider({
-      config: container.config, adapters, clientAdapter, accounts: container.accounts, views, jwks, cookieKeys,
-    }),
+    build: (jwks) => trackSessions(observeProvider(createProvider({
+      config: container.config, adapters, clientAdapter, accounts: container.accounts, workspaces: container.workspaces, views, jwks, cookieKeys,
+    }), { views, log }), container.knex, log),
   });
   return { adapters, host, cookieKeys };
 }

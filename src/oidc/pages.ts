@@ -1,6 +1,7 @@
 // Pages the provider renders itself (errors, logout), drawn with our views so every page looks alike.
 import type { KoaContextWithOIDC } from 'oidc-provider';
 import type { Views } from '../views/render.ts';
+import { backingServiceFailure, UNAVAILABLE_MESSAGE } from '../storage/failures.ts';
 
 const FRIENDLY: Record<string, string> = {
   invalid_redirect_uri: 'The app sent you here with a return address it has not registered, so we stopped before sending you anywhere.',
@@ -10,9 +11,14 @@ const FRIENDLY: Record<string, string> = {
   access_denied: 'Access was denied.',
 };
 
-export function renderProviderError(views: Views, ctx: KoaContextWithOIDC, out: Record<string, unknown>, _error: unknown): void {
+export function renderProviderError(views: Views, ctx: KoaContextWithOIDC, out: Record<string, unknown>, error: unknown): void {
   const code = String(out.error ?? 'server_error');
   ctx.type = 'html';
+  if (backingServiceFailure(error)) { // see src/oidc/events.ts: a 503, not the provider's 500
+    ctx.status = 503;
+    ctx.body = views.render('error', { title: 'Temporarily unavailable', heading: 'Temporarily unavailable', message: UNAVAILABLE_MESSAGE });
+    return;
+  }
   ctx.body = views.render('error', {
     title: 'Something went wrong',
     heading: 'We could not complete this request',

@@ -9,19 +9,28 @@ import type { Views } from '../views/render.ts';
 import type { Adapter, AdapterFactory } from './adapters/types.ts';
 import { SCOPE_CLAIMS, EXTRA_SCOPES, ACR_VALUES } from './claims.ts';
 import { renderProviderError, renderLogout, renderLogoutSuccess } from './pages.ts';
+import { createDeviceFlow } from './device.ts';
+import { devicePolling } from './device-polling.ts';
+import { createPolicy } from './policy.ts';
+import type { WorkspaceService } from '../workspaces/workspace.service.ts';
+import { checkWorkspaceParam, withWorkspacePrompt, WORKSPACE_PARAM } from './workspace-prompt.ts';
+import { accountWorkspace, workspaceTokenClaims } from './workspace-claims.ts';
+import { firstPartyGrant } from './first-party.ts';
 
 export interface ProviderDeps {
   config: Config;
   adapters: AdapterFactory;
   clientAdapter: Adapter;
   accounts: AccountService;
+  workspaces: WorkspaceService;
   views: Views;
   jwks: { keys: JsonWebKey[] };
   cookieKeys: string[];
 }
 
-/** Resource servers (RFC 8707) get JWT access tokens (RFC 9068); userinfo tokens stay opaque. */
-const RESOURCE_SERVER_SCOPES = 'read write';
+/** Resource servers (RFC 8707) get JWT access tokens (RFC 9068); userinfo tokens stay opaque.
+ * `workspace` puts the active workspace's flat claims in the JWT (docs/workspaces.md). */
+const RESOURCE_SERVER_SCOPES = 'read write workspace';
 
 function isOriginOfRedirectUri(origin: string, redirectUris: readonly string[] = []): boolean {
   return redirectUris.some((u) => {
@@ -29,11 +38,23 @@ function isOriginOfRedirectUri(origin: string, redirectUris: readonly string[] =
   });
 }
 
+/**
+ * oidc-provider replaces a token's `extra` with what extraTokenClaims returns when it saves the
+ * token; an impersonation token's actor (act, RFC 8693) must survive that.
+ */
+function withActor(inner: (ctx: KoaContextWithOIDC, token: never) => Promise<Record<string, unknown> | undefined>) {
+  return async (ctx: KoaContextWithOIDC, token: { extra?: { act?: unknown } }) => {
+    const claims = await inner(ctx, token as never);
+    return token.extra?.act ? { ...claims, act: token.extra.act } : claims;
+  };
+}
+
 export function createProvider(deps: ProviderDeps): Provider {
   const { config, accounts } = deps;
   const secureCookies = config.issuer.startsWith('https:');
 
   const adapters = deps.adapters;
+  const device = createDeviceFlow({ views: deps.views, accounts });
   const clientAdapter = deps.clientAdapter;
   // oidc-provider constructs adapters with `new`; a constructor may return the object to use.
   class AdapterBridge {
@@ -76,7 +97,12 @@ export function createProvider(deps: ProviderDeps): Provider {
       Interaction: 60 * 60, // an hour to finish signing in
       DeviceCode: config.ttl.deviceCode,
     },
-    interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
+    interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}`, policy: withWorkspacePrompt(createPolicy(), deps.workspaces) },
+    // workspace=<id or slug> chooses the active workspace; access tokens carry it (docs/workspaces.md)
+    extraParams: { [WORKSPACE_PARAM]: checkWorkspaceParam },
+    extraTokenClaims: withActor(workspaceTokenClaims(deps.workspaces)),
+    // Gatehouse's per-client policies (set from the CLI, the clients file or the admin API)
+    extraClientMetadata: { properties: ['require_mfa', 'require_email_verification'] },
     features: {
       devInteractions: { enabled: false },
       clientCredentials: { enabled: true },
@@ -87,7 +113,7 @@ export function createProvider(deps: ProviderDeps): Provider {
       },
       revocation: { enabled: true },
       userinfo: { enabled: true },
-      deviceFlow: { enabled: true, charset: 'base-20', mask: '****-****' },
+      deviceFlow: device.feature,
       rpInitiatedLogout: {
         enabled: true,
         logoutSource: (ctx, form) => renderLogout(deps.views, ctx, form),
@@ -109,13 +135,22 @@ export function createProvider(deps: ProviderDeps): Provider {
         },
       },
     },
+    // the account pages' first-party grant, else the device flow's (which confirms on its own page)
+    loadExistingGrant: async (ctx) => (await firstPartyGrant(ctx)) ?? device.loadExistingGrant(ctx),
     clientBasedCORS: (_ctx, origin, client) => isOriginOfRedirectUri(origin, client.redirectUris),
-    async findAccount(_ctx: KoaContextWithOIDC, sub: string) {
+    async findAccount(_ctx: KoaContextWithOIDC, sub: string, found?: unknown) {
+      const token = found as { extra?: { act?: unknown } } | undefined;
       const user = await accounts.findActive(sub);
       if (!user) return undefined;
+      const workspace = accountWorkspace(deps.workspaces, user.id);
       return {
         accountId: user.id,
-        async claims() { return accountClaims(user) as { sub: string }; },
+        workspace, // read again by extraTokenClaims for the same token response
+        async claims(_use: string, scope: string) {
+          // an impersonation token says who is acting (RFC 8693 §4.1), at userinfo too
+          const act = token?.extra?.act ? { act: token.extra.act } : {};
+          return { ...accountClaims(user), ...await workspace.claims(scope), ...act } as { sub: string };
+        },
       };
     },
     renderError: (ctx, out, error) => renderProviderError(deps.views, ctx, out as unknown as Record<string, unknown>, error),
@@ -128,5 +163,6 @@ export function createProvider(deps: ProviderDeps): Provider {
 
   const provider = new Provider(config.issuer, configuration);
   provider.proxy = config.trustProxy;
+  provider.use(devicePolling(adapters));
   return provider;
 }

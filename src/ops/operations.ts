@@ -6,6 +6,7 @@ import type { ClientInput } from '../clients/client.schema.ts';
 import { badRequest, notFound } from '../http/errors.ts';
 import { isUuid, type UserRow } from '../accounts/account.repo.ts';
 import { SIGNING_ALGS, type SigningAlg } from '../keys/key.service.ts';
+import { createAdapterFactory } from '../oidc/index.ts';
 
 export interface UserView {
   id: string; email: string; email_verified: boolean; name: string | null; roles: string[];
@@ -39,7 +40,15 @@ export const operations: Record<string, (c: Container, args: Args) => Promise<un
   'users.show': async (c, a) => userView(await findUser(c, String(a.user))),
   'users.disable': async (c, a) => {
     const u = await findUser(c, String(a.user));
-    return userView((await c.knex('users').where({ id: u.id }).update({ disabled_at: c.knex.fn.now(), updated_at: c.knex.fn.now() }).returning('*'))[0]);
+    const [row] = await c.knex('users').where({ id: u.id }).update({ disabled_at: c.knex.fn.now(), updated_at: c.knex.fn.now() }).returning('*');
+    // a disabled account keeps nothing: every session and grant (and so every token) ends now
+    await createAdapterFactory(c, c.redis).revokeAccount(u.id);
+    await c.knex('account_sessions').where({ user_id: u.id }).whereNull('ended_at').update({ ended_at: c.knex.fn.now() });
+    return userView(row);
+  },
+  'users.require-mfa': async (c, a) => {
+    const u = await findUser(c, String(a.user));
+    return userView((await c.knex('users').where({ id: u.id }).update({ mfa_required: a.required !== false, updated_at: c.knex.fn.now() }).returning('*'))[0]);
   },
   'users.enable': async (c, a) => {
     const u = await findUser(c, String(a.user));
@@ -52,6 +61,11 @@ export const operations: Record<string, (c: Container, args: Args) => Promise<un
     if (!algs.every((x) => (SIGNING_ALGS as readonly string[]).includes(x))) throw badRequest(`alg must be one of ${SIGNING_ALGS.join(', ')}`);
     return { rotated: await c.keys.rotate(algs) };
   },
+
+  'workspaces.create': (c, a) => c.workspaces.operatorCreate({ slug: a.slug, name: a.name, owner: String(a.owner ?? '') }),
+  'workspaces.list': (c) => c.workspaces.operatorList(),
+  'workspaces.add-member': (c, a) => c.workspaces.operatorAddMember(a.workspace, String(a.email ?? ''), a.role ?? 'member'),
+  'workspaces.remove-member': (c, a) => c.workspaces.operatorRemoveMember(a.workspace, String(a.email ?? '')),
 };
 
 export async function runOperation(c: Container, name: string, args: Args): Promise<unknown> {

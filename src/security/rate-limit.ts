@@ -25,6 +25,23 @@ export const LOGIN_LIMITS = {
   ip: { name: 'login_ip', points: 100, duration: 15 * 60, blockDuration: 15 * 60 },
 } satisfies Record<string, LimitSpec>;
 
+/** Second-factor codes (TOTP, recovery): 6-digit codes need tight limits per account. */
+export const MFA_LIMITS = {
+  ipAccount: { name: 'mfa_ip_acct', points: 5, duration: 15 * 60, blockDuration: 15 * 60 },
+  account: { name: 'mfa_acct', points: 10, duration: 60 * 60, blockDuration: 15 * 60 },
+} satisfies Record<string, LimitSpec>;
+
+/** Password-reset requests: the same answer either way, but mail is not free. */
+export const RESET_LIMITS = {
+  ip: { name: 'reset_ip', points: 10, duration: 60 * 60, blockDuration: 60 * 60 },
+  email: { name: 'reset_email', points: 3, duration: 60 * 60, blockDuration: 60 * 60 },
+} satisfies Record<string, LimitSpec>;
+
+/** Verification mail resends per account. */
+export const VERIFY_LIMITS = {
+  resend: { name: 'verify_resend', points: 3, duration: 60 * 60, blockDuration: 60 * 60 },
+} satisfies Record<string, LimitSpec>;
+
 export const SIGNUP_LIMITS = {
   ip: { name: 'signup_ip', points: 20, duration: 60 * 60, blockDuration: 60 * 60 },
 } satisfies Record<string, LimitSpec>;
@@ -61,3 +78,12 @@ export async function recordFailure(checks: Array<[RateLimiterAbstract, string]>
   }
   return wait;
 }
+
+/**
+ * Wrong device-flow user codes (RFC 8628 §5.1). Per provider session is tight: a person mistypes
+ * once or twice, a guesser keeps going. Per IP is looser, since a whole office may share one address.
+ */
+export const DEVICE_LIMITS = {
+  session: { name: 'device_code_session', points: 5, duration: 15 * 60, blockDuration: 15 * 60 },
+  ip: { name: 'device_code_ip', points: 20, duration: 15 * 60, blockDuration: 15 * 60 },
+} satisfies Record<string, LimitSpec>;

@@ -15,6 +15,12 @@ export interface Database {
 
 /** Pool sized for one node on 2 cores: enough for argon2-bound sign-ins, small for N nodes × pool. */
 const PG_POOL_MAX = 10;
+/**
+ * Fail fast when Postgres is down or refusing connections (a 503, not a hang): how long a new
+ * connection may take, and how long a request may wait for a pooled one.
+ */
+const PG_CONNECT_TIMEOUT_MS = 2000;
+const PG_ACQUIRE_TIMEOUT_MS = 3000;
 
 /**
  * knex-pglite names a delete's command "DEL", so knex hands back the raw result instead of the
@@ -35,9 +41,9 @@ export function openDatabase(config: Pick<Config, 'databaseUrl' | 'dataDir'>): D
   if (config.databaseUrl) {
     const knex = knexFactory({
       client: 'pg',
-      connection: config.databaseUrl,
+      connection: { connectionString: config.databaseUrl, connectionTimeoutMillis: PG_CONNECT_TIMEOUT_MS, keepAlive: true },
       pool: { min: 0, max: PG_POOL_MAX },
-      acquireConnectionTimeout: 5000,
+      acquireConnectionTimeout: PG_ACQUIRE_TIMEOUT_MS,
     });
     return { knex, kind: 'postgres', close: () => knex.destroy() };
   }

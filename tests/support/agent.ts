@@ -77,6 +77,8 @@ export interface SignInResult {
 /** Runs authorize → sign-in → consent → code → token as a relying party would. */
 export async function signIn(config: oidc.Configuration, o: RpOptions & {
   email: string; password: string; scope?: string; agent?: Agent; extra?: Record<string, string>; expectConsent?: boolean;
+  /** the workspace (id) to choose if the workspace picker appears */
+  pickWorkspace?: string;
 }): Promise<SignInResult> {
   const agent = o.agent ?? new Agent();
   const verifier = oidc.randomPKCECodeVerifier();
@@ -90,6 +92,9 @@ export async function signIn(config: oidc.Configuration, o: RpOptions & {
   let page = await agent.go(url.toString(), {}, o.redirectUri);
   if (page.html.includes('autocomplete="current-password"')) {
     page = await agent.submit(page, formAction(page.html, '/login'), { email: o.email, password: o.password }, o.redirectUri);
+  }
+  if (o.pickWorkspace && page.html.includes('name="workspace_id"')) {
+    page = await agent.submit(page, formAction(page.html, '/workspace'), { workspace_id: o.pickWorkspace }, o.redirectUri);
   }
   if (page.html.includes('/confirm')) {
     page = await agent.submit(page, formAction(page.html, '/confirm'), {}, o.redirectUri);

@@ -47,6 +47,8 @@ export interface ServerOptions {
   shareWith?: TestServer;
   /** do not wait for readiness (e.g. when expecting a refusal to start) */
   noWait?: boolean;
+  /** the issuer's host name (WebAuthn needs a domain such as localhost, not an IP) */
+  host?: string;
 }
 
 function spawnServer(env: NodeJS.ProcessEnv): { child: ChildProcess; output: string[] } {
@@ -72,7 +74,7 @@ async function waitReady(issuer: string, child: ChildProcess, output: string[]):
 
 export async function startServer(opts: ServerOptions = {}): Promise<TestServer> {
   const port = await freePort();
-  const issuer = `http://127.0.0.1:${port}`;
+  const issuer = `http://${opts.host ?? '127.0.0.1'}:${port}`;
   const shared = opts.shareWith;
   const dataDir = shared?.dataDir ?? mkdtempSync(join(tmpdir(), 'gatehouse-test-'));
   let db: Awaited<ReturnType<typeof freshDatabase>> | undefined;

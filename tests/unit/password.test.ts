@@ -46,8 +46,9 @@ describe('password policy (NIST SP 800-63B)', () => {
     expect(PASSWORD_MAX_LENGTH).toBe(256);
     expect(checkPasswordPolicy('')).toBe('too_short');
     expect(checkPasswordPolicy('a'.repeat(7))).toBe('too_short');
-    expect(checkPasswordPolicy('a'.repeat(8))).toBeUndefined();
-    expect(checkPasswordPolicy('a'.repeat(256))).toBeUndefined();
+    expect(checkPasswordPolicy('xk4vq9zt')).toBeUndefined(); // 8, and not a known password
+    expect(checkPasswordPolicy('a'.repeat(8))).toBe('common'); // 8, but on the breached list
+    expect(checkPasswordPolicy('q'.repeat(256))).toBeUndefined();
     expect(checkPasswordPolicy('a'.repeat(257))).toBe('too_long');
   });
 
@@ -83,6 +84,16 @@ describe('email normalisation', () => {
     expect(normalizeEmail('  Alice@Example.COM ')).toBe('alice@example.com');
     expect(normalizeEmail('ａｌｉｃｅ＠ｅｘａｍｐｌｅ.com')).toBe('alice@example.com');
     expect(normalizeEmail('ﬁnn@example.com')).toBe('finn@example.com'); // the ﬁ ligature
+  });
+});
+
+describe('common and breached passwords', () => {
+  it('refuses the top of the shipped list, case-insensitively, and says why', async () => {
+    const { breachedListSize } = await import('../../src/accounts/breached.ts');
+    expect(breachedListSize()).toBeGreaterThanOrEqual(100_000);
+    for (const p of ['password', 'Password1', 'iloveyou', '12345678', 'qwertyuiop']) expect(checkPasswordPolicy(p)).toBe('common');
+    expect(checkPasswordPolicy('correct horse battery staple')).toBeUndefined();
+    expect(PASSWORD_PROBLEM_TEXT.common).toMatch(/common|breached/);
   });
 });
 

@@ -1,7 +1,7 @@
 // The provider's short-lived records in Redis: one hash per record (payload + consumed), a list
 // per grant for revocation, and index keys for Session.uid and DeviceCode.userCode.
 import type { Redis } from 'ioredis';
-import { lostConsumeRace, type Adapter, type AdapterFactory, type Payload } from './types.ts';
+import { ACCOUNT_INDEXED, lostConsumeRace, type Adapter, type AdapterFactory, type Payload } from './types.ts';
 
 
 // HSETNX alone would create a missing record; the script marks consumed only if it exists.
@@ -23,10 +23,11 @@ export function createRedisAdapterFactory(redis: Redis, prefix = 'gh:'): Adapter
   const grantKey = (grantId: string) => `${base}grant:${grantId}`;
   const uidKey = (uid: string) => `${base}uid:${uid}`;
   const userCodeKey = (userCode: string) => `${base}userCode:${userCode}`;
+  const accountKey = (accountId: string) => `${base}account:${accountId}`;
   redis.defineCommand('ghConsume', { numberOfKeys: 1, lua: CONSUME_SCRIPT });
   const consume = (k: string, at: number) => (redis as unknown as { ghConsume(k: string, at: number): Promise<number> }).ghConsume(k, at);
 
-  return (model: string): Adapter => {
+  const factory = (model: string): Adapter => {
     const adapter: Adapter = {
       async upsert(id, payload, expiresIn) {
         const k = key(model, id);
@@ -40,6 +41,12 @@ export function createRedisAdapterFactory(redis: Redis, prefix = 'gh:'): Adapter
           // the grant list lives as long as its longest-lived member
           const ttl = await redis.ttl(gk);
           if (expiresIn && expiresIn > ttl) multi.expire(gk, expiresIn);
+        }
+        if (payload.accountId && ACCOUNT_INDEXED.has(model)) {
+          const ak = accountKey(payload.accountId);
+          multi.sadd(ak, k);
+          const ttl = await redis.ttl(ak);
+          if (expiresIn && expiresIn > ttl) multi.expire(ak, expiresIn);
         }
         if (payload.userCode) {
           multi.set(userCodeKey(payload.userCode), id);
@@ -83,4 +90,28 @@ export function createRedisAdapterFactory(redis: Redis, prefix = 'gh:'): Adapter
     };
     return adapter;
   };
+
+  return Object.assign(factory, {
+    async listAccount(accountId: string, model: 'Session' | 'Grant') {
+      const prefix = `${base}${model}:`;
+      const members = (await redis.smembers(accountKey(accountId))).filter((m) => m.startsWith(prefix));
+      const out: Array<{ id: string; payload: Payload }> = [];
+      for (const m of members) {
+        const payload = decode(await redis.hgetall(m));
+        if (payload) out.push({ id: m.slice(prefix.length), payload });
+      }
+      return out;
+    },
+    async revokeAccount(accountId: string) {
+      const ak = accountKey(accountId);
+      const members = await redis.smembers(ak);
+      const grants = factory('Grant');
+      for (const member of members) {
+        const [model, id] = member.slice(base.length).split(':') as [string, string];
+        if (model === 'Grant') await grants.revokeByGrantId(id);
+        await redis.del(member);
+      }
+      await redis.del(ak);
+    },
+  });
 }

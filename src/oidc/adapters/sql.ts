@@ -1,7 +1,7 @@
 // The provider's short-lived records in a SQL table, for the embedded default (no REDIS_URL).
 // Consumption is one conditional UPDATE, so of N parallel redemptions exactly one wins.
 import type { Knex } from 'knex';
-import { lostConsumeRace, type Adapter, type AdapterFactory, type Payload } from './types.ts';
+import { ACCOUNT_INDEXED, lostConsumeRace, type Adapter, type AdapterFactory, type Payload } from './types.ts';
 
 const TABLE = 'oidc_records';
 
@@ -20,7 +20,7 @@ function decode(row: Row | undefined): Payload | undefined {
 }
 
 export function createSqlAdapterFactory(knex: Knex): AdapterFactory {
-  return (model: string): Adapter => {
+  const factory = (model: string): Adapter => {
     const select = () => knex(TABLE).select('payload', 'expires_at', 'consumed_at').where('model', model);
     const adapter: Adapter = {
       async upsert(id, payload, expiresIn) {
@@ -31,6 +31,7 @@ export function createSqlAdapterFactory(knex: Knex): AdapterFactory {
           grant_id: payload.grantId ?? null,
           user_code: payload.userCode ?? null,
           uid: payload.uid ?? null,
+          account_id: ACCOUNT_INDEXED.has(model) ? (payload.accountId ?? null) : null,
           expires_at: expiresIn ? new Date(Date.now() + expiresIn * 1000) : null,
           consumed_at: null,
         };
@@ -52,6 +53,20 @@ export function createSqlAdapterFactory(knex: Knex): AdapterFactory {
     };
     return adapter;
   };
+
+  return Object.assign(factory, {
+    async listAccount(accountId: string, model: 'Session' | 'Grant') {
+      const rows = await knex(TABLE).select('id', 'payload', 'expires_at', 'consumed_at').where({ account_id: accountId, model });
+      return rows.map((r) => ({ id: r.id as string, payload: decode(r)! })).filter((r) => r.payload);
+    },
+    async revokeAccount(accountId: string) {
+      await knex.transaction(async (trx) => {
+        const grants = await trx(TABLE).where({ model: 'Grant', account_id: accountId }).pluck('id');
+        if (grants.length) await trx(TABLE).whereIn('grant_id', grants).delete();
+        await trx(TABLE).where({ account_id: accountId }).delete();
+      });
+    },
+  });
 }
 
 /** Expired records are invisible to find(); this reclaims their space. */

@@ -14,7 +14,19 @@ export interface Adapter {
   revokeByGrantId(grantId: string): Promise<void>;
 }
 
-export type AdapterFactory = (model: string) => Adapter;
+export type AdapterFactory = ((model: string) => Adapter) & {
+  /**
+   * Ends everything an account holds: its sessions and grants, with every token issued under
+   * them (password reset, sign-out everywhere, a disabled account). Not part of oidc-provider's
+   * contract: the stores keep a per-account index of Session and Grant records for it.
+   */
+  revokeAccount(accountId: string): Promise<void>;
+  /** The account's records of one indexed model (its grants, its sessions), with their ids. */
+  listAccount(accountId: string, model: 'Session' | 'Grant'): Promise<Array<{ id: string; payload: Payload }>>;
+};
+
+/** Models indexed by account (see AdapterFactory.revokeAccount). */
+export const ACCOUNT_INDEXED = new Set(['Session', 'Grant']);
 
 /** Models redeemed at the token endpoint: of N parallel redemptions exactly one may win. */
 const REDEEMED_AT_TOKEN_ENDPOINT = new Set(['AuthorizationCode', 'RefreshToken', 'DeviceCode', 'BackchannelAuthenticationRequest']);

@@ -1,0 +1,207 @@
+// Faults with the real servers: Redis killed mid-load and Postgres refusing connections answer
+// fast 503s with a clear error (no hang, no 500, no crash), and Gatehouse recovers without a
+// restart when they come back. SIGTERM lets an in-flight request finish before the process exits.
+// Redis is a redis-server of this suite's own; Postgres is the shared server, so the outage is one
+// database refusing connections (ALLOW_CONNECTIONS false), never the whole cluster.
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { request } from 'node:http';
+import pg from 'pg';
+import { startServer, type TestServer } from '../support/server.ts';
+import { startOwnRedis, type OwnRedis } from '../support/redis-server.ts';
+import { discover, signIn } from '../support/agent.ts';
+import { requireReal } from '../support/env.ts';
+
+const REDIRECT = 'http://127.0.0.1:7999/cb';
+const EMAIL = 'faults@example.test';
+const PASSWORD = 'storms come and go';
+/** The issue's bound for an answer while a store is down. */
+const FAST_MS = 3000;
+/** How long recovery may take once a store is back (reconnect backoff is at most a second). */
+const RECOVERY_MS = 10_000;
+const WORKERS = 4;
+
+let redis: OwnRedis;
+let gh: TestServer;
+let client: { client_id: string; client_secret: string };
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const basic = () => `Basic ${Buffer.from(`${client.client_id}:${client.client_secret}`).toString('base64')}`;
+const tokenRequest = (body: Record<string, string>) => fetch(`${gh.issuer}/token`, {
+  method: 'POST', headers: { authorization: basic(), 'content-type': 'application/x-www-form-urlencoded' },
+  body: new URLSearchParams(body), signal: AbortSignal.timeout(15_000),
+});
+
+interface Sample { status: number; ms: number; at: number; body: string }
+
+/** Sends requests back to back from a few workers until stopped; status 0 is a network failure or a hang. */
+function hammer(send: () => Promise<Response>): { samples: Sample[]; stop(): Promise<void> } {
+  const samples: Sample[] = [];
+  let running = true;
+  const worker = async () => {
+    while (running) {
+      const at = Date.now();
+      try {
+        const res = await send();
+        samples.push({ status: res.status, ms: Date.now() - at, at, body: await res.text() });
+      } catch (e) {
+        samples.push({ status: 0, ms: Date.now() - at, at, body: String(e) });
+        await sleep(20);
+      }
+    }
+  };
+  const workers = Array.from({ length: WORKERS }, worker);
+  return { samples, async stop() { running = false; await Promise.all(workers); } };
+}
+
+async function until<T>(probe: () => Promise<T | undefined>, ms: number): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const value = await probe().catch(() => undefined);
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`not within ${ms} ms`);
+    await sleep(100);
+  }
+}
+
+async function signInTokens() {
+  const cfg = await discover({ issuer: gh.issuer, clientId: client.client_id, clientSecret: client.client_secret, redirectUri: REDIRECT });
+  const { tokens } = await signIn(cfg, { issuer: gh.issuer, clientId: client.client_id, clientSecret: client.client_secret, redirectUri: REDIRECT, email: EMAIL, password: PASSWORD });
+  return tokens;
+}
+
+beforeAll(async () => {
+  redis = await startOwnRedis();
+  gh = await startServer({ env: { REDIS_URL: redis.url } });
+  client = await gh.cliJson(['clients', 'create', '--name', 'Faults', '--redirect-uri', REDIRECT,
+    '--grant-types', 'authorization_code,refresh_token,client_credentials']);
+  await gh.cliJson(['users', 'create', '--email', EMAIL, '--password', PASSWORD]);
+});
+afterAll(async () => {
+  await gh?.destroy();
+  await redis?.stop();
+});
+
+describe('Redis stops mid-load', () => {
+  it('answers fast 503s with a clear error, never a 500 or a hang, and recovers when Redis returns', async () => {
+    const load = hammer(() => tokenRequest({ grant_type: 'client_credentials' }));
+    await sleep(500);
+    const killedAt = Date.now();
+    await redis.kill();
+    await sleep(1500);
+
+    const ready = await fetch(`${gh.issuer}/readyz`);
+    expect(ready.status).toBe(503);
+    expect(((await ready.json()) as { checks: Record<string, string> }).checks.redis).toBe('unavailable');
+    // a hosted page in the browser: the error page, not a stack trace or the provider's 500
+    const page = await fetch(`${gh.issuer}/auth?client_id=${client.client_id}&response_type=code&scope=openid&redirect_uri=${encodeURIComponent(REDIRECT)}&code_challenge=${'a'.repeat(43)}&code_challenge_method=S256`, {
+      headers: { accept: 'text/html' }, redirect: 'manual', signal: AbortSignal.timeout(FAST_MS),
+    });
+    expect(page.status).toBe(503);
+    expect(await page.text()).toContain('Temporarily unavailable');
+
+    const restartedAt = Date.now();
+    await redis.start();
+    await until(async () => ((await tokenRequest({ grant_type: 'client_credentials' })).status === 200 ? true : undefined), RECOVERY_MS);
+    await load.stop();
+
+    const { samples } = load;
+    expect(samples.filter((s) => s.status !== 200 && s.status !== 503)).toEqual([]);
+    expect(Math.max(...samples.map((s) => s.ms))).toBeLessThan(FAST_MS);
+    const during = samples.filter((s) => s.at > killedAt + 200 && s.at < restartedAt);
+    expect(during.length).toBeGreaterThan(0);
+    expect(during.every((s) => s.status === 503)).toBe(true);
+    expect(JSON.parse(during[0]!.body)).toMatchObject({ error: 'temporarily_unavailable' });
+    expect(samples.some((s) => s.at > restartedAt && s.status === 200)).toBe(true);
+
+    // the same process, whole again: a full sign-in and a refresh on the fresh Redis
+    expect((await fetch(`${gh.issuer}/healthz`)).status).toBe(200);
+    const tokens = await signInTokens();
+    const refreshed = await tokenRequest({ grant_type: 'refresh_token', refresh_token: tokens.refresh_token! });
+    expect(refreshed.status).toBe(200);
+  });
+});
+
+describe('Postgres refuses connections', () => {
+  const dbName = () => new URL(gh.env.DATABASE_URL!).pathname.slice(1);
+  async function admin<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
+    const c = new pg.Client({ connectionString: requireReal().databaseUrl });
+    await c.connect();
+    try { return await fn(c); } finally { await c.end(); }
+  }
+  const outage = () => admin(async (c) => {
+    await c.query(`alter database ${dbName()} allow_connections false`);
+    await c.query('select pg_terminate_backend(pid) from pg_stat_activity where datname = $1 and pid <> pg_backend_pid()', [dbName()]);
+  });
+  const restore = () => admin((c) => c.query(`alter database ${dbName()} allow_connections true`));
+
+  it('answers fast 503s while the database is away and recovers without a restart; a failed refresh spends nothing', async () => {
+    const tokens = await signInTokens();
+    await outage();
+    try {
+      let started = Date.now();
+      const refresh = await tokenRequest({ grant_type: 'refresh_token', refresh_token: tokens.refresh_token! });
+      expect(Date.now() - started).toBeLessThan(FAST_MS);
+      expect(refresh.status).toBe(503);
+      expect(refresh.headers.get('retry-after')).toBeTruthy();
+      expect(await refresh.json()).toMatchObject({ error: 'temporarily_unavailable' });
+
+      started = Date.now();
+      const userinfo = await fetch(`${gh.issuer}/me`, { headers: { authorization: `Bearer ${tokens.access_token}` }, signal: AbortSignal.timeout(FAST_MS * 2) });
+      expect(Date.now() - started).toBeLessThan(FAST_MS);
+      expect(userinfo.status).toBe(503);
+
+      const ready = await fetch(`${gh.issuer}/readyz`);
+      expect(ready.status).toBe(503);
+      expect(((await ready.json()) as { checks: Record<string, string> }).checks.database).toBe('unavailable');
+
+      // a client already loaded is served from memory: machine-to-machine tokens keep working
+      expect((await tokenRequest({ grant_type: 'client_credentials' })).status).toBe(200);
+    } finally {
+      await restore();
+    }
+    // the refresh token that failed during the outage was not consumed: it works now
+    const refreshed = await until(async () => {
+      const res = await tokenRequest({ grant_type: 'refresh_token', refresh_token: tokens.refresh_token! });
+      if (res.status === 503) return undefined;
+      return res;
+    }, RECOVERY_MS);
+    expect(refreshed.status).toBe(200);
+    expect((await fetch(`${gh.issuer}/readyz`)).status).toBe(200);
+  });
+});
+
+describe('graceful shutdown', () => {
+  it('finishes a request in flight on SIGTERM, refuses new connections, then exits', async () => {
+    const node = await startServer({ shareWith: gh, env: { REDIS_URL: redis.url } });
+    const body = 'grant_type=client_credentials';
+    const response = new Promise<{ status: number; text: string }>((resolve, reject) => {
+      const req = request({
+        host: '127.0.0.1', port: node.port, path: '/token', method: 'POST',
+        headers: { authorization: basic(), 'content-type': 'application/x-www-form-urlencoded', 'content-length': String(body.length) },
+      }, (res) => {
+        let text = '';
+        res.on('data', (d) => { text += String(d); });
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+      });
+      req.on('error', reject);
+      // the request is in flight: headers sent, the body still coming
+      req.write(body.slice(0, 10));
+      setTimeout(async () => {
+        stopping = node.stop();
+        await sleep(500);
+        refused = await fetch(`${node.issuer}/healthz`).then(() => false, () => true);
+        req.end(body.slice(10));
+      }, 300);
+    });
+    let stopping: Promise<void> | undefined;
+    let refused = false;
+    const res = await response;
+    expect(res.status).toBe(200);
+    expect(JSON.parse(res.text).access_token).toBeTruthy();
+    expect(refused).toBe(true);
+    const exitStarted = Date.now();
+    await stopping;
+    expect(Date.now() - exitStarted).toBeLessThan(FAST_MS);
+    expect(await node.exited()).toBe(0);
+  });
+});
