@@ -74,7 +74,10 @@ export function createApp(deps: AppDeps): Koa {
   });
   app.use(interactions.routes());
   app.use(interactions.allowedMethods());
-  app.use(createWorkspacePagesRouter({ provider: host.current, container, views: deps.views, limiters: deps.limiters, log }).routes());
+  app.use(createWorkspacePagesRouter({
+    provider: host.current, container, views: deps.views, limiters: deps.limiters, log,
+    signIn: (ctx, returnTo) => accountSession.signIn(ctx, returnTo),
+  }).routes());
 
   const accountRouter = createAccountRouter({
     provider: host.current, accounts: container.accounts, lifecycle, mfa, audit, adapters: deps.adapters, limiters: deps.limiters,

@@ -35,7 +35,7 @@ export function createAccountSession(deps: { provider: () => Provider; accounts:
   function signIn(ctx: Context, returnTo: string, fresh = false, opts: { mfa?: boolean } = {}): void {
     const verifier = randomBytes(32).toString('base64url');
     const state = randomBytes(16).toString('base64url');
-    const safeReturn = /^\/(account|admin)(\/|\?|$)/.test(returnTo) ? returnTo : '/account';
+    const safeReturn = /^\/(account|admin|invitations)(\/|\?|$)/.test(returnTo) ? returnTo : '/account';
     ctx.cookies.set(LOGIN_COOKIE, JSON.stringify({ state, verifier, returnTo: safeReturn }), {
       httpOnly: true, sameSite: 'lax', secure, signed: true, path: '/account', maxAge: LOGIN_COOKIE_MAX_AGE_MS,
     });

@@ -3,7 +3,7 @@
 //   POST /account/workspaces/active    switch (CSRF-protected form)
 //   GET  /invitations/accept?token=…   the mailed link: accept, or sign in / sign up on the way
 //   POST /invitations/accept           accept as the signed-in account (the invited address only)
-//   POST /invitations/signin           sign in with the invited address's password, then accept
+//   GET  /invitations/signin           sign in through the hosted sign-in, then back to accept
 //   POST /invitations/signup           create the account (verified by the mailed link), then accept
 // The token travels in the query string and in form bodies, never in a path: request logs record
 // paths, and a logged token would let its reader sign up as the invitee.
@@ -20,7 +20,7 @@ import { requestOrigin } from '../audit/audit.ts';
 import { AppError } from '../http/errors.ts';
 import { formBody } from '../http/body.ts';
 import { csrfToken, requireCsrf } from '../security/csrf.ts';
-import { LOGIN_LIMITS, SIGNUP_LIMITS, recordFailure, retryAfter, type LimiterFactory } from '../security/rate-limit.ts';
+import { SIGNUP_LIMITS, recordFailure, retryAfter, type LimiterFactory } from '../security/rate-limit.ts';
 import { signedInAccountId } from '../oidc/session.ts';
 import type { InvitationView } from './invitation.service.ts';
 import type { WorkspaceView } from './workspace.service.ts';
@@ -31,12 +31,13 @@ export interface WorkspacePagesDeps {
   views: Views;
   limiters: LimiterFactory;
   log: Logger;
+  /** Sends the browser through the hosted sign-in (password, second factor…) and back to `returnTo`. */
+  signIn: (ctx: Context, returnTo: string) => void;
 }
 
 type InvitationState = 'accept' | 'signin' | 'signup' | 'joined';
 
 const tokenBody = z.object({ token: z.string().max(200).default('') });
-const signinBody = tokenBody.extend({ password: z.string().max(1024).default('') });
 const signupBody = tokenBody.extend({ name: z.string().trim().max(200).default(''), password: z.string().max(1024).default('') });
 const switchBody = z.object({ workspace_id: z.string().max(100).default('') });
 
@@ -45,10 +46,7 @@ export function createWorkspacePagesRouter(deps: WorkspacePagesDeps): Router {
   const router = new Router();
   const post = [formBody(), requireCsrf(new URL(config.issuer).origin)];
   const secure = config.issuer.startsWith('https:');
-  const limits = {
-    ipAccount: deps.limiters(LOGIN_LIMITS.ipAccount), account: deps.limiters(LOGIN_LIMITS.account), ip: deps.limiters(LOGIN_LIMITS.ip),
-    signup: deps.limiters(SIGNUP_LIMITS.ip),
-  };
+  const limits = { signup: deps.limiters(SIGNUP_LIMITS.ip) };
 
   function render(ctx: Context, template: string, data: Record<string, unknown> & { title: string }, status = 200) {
     ctx.status = status;
@@ -71,23 +69,16 @@ export function createWorkspacePagesRouter(deps: WorkspacePagesDeps): Router {
     }, status);
   }
 
-  function notSignedIn(ctx: Context) {
-    render(ctx, 'error', {
-      title: 'Sign in first', heading: 'Sign in first',
-      message: 'This page shows the workspaces of the signed-in account. Sign in through an app that uses this server, then come back.',
-    }, 401);
-  }
-
   router.get('/account/workspaces', async (ctx) => {
     const user = await signedIn(ctx);
-    if (!user) return notSignedIn(ctx);
+    if (!user) return deps.signIn(ctx, '/account/workspaces');
     const switched = typeof ctx.query.switched === 'string' ? (await workspaces.listMine(user.id)).find((w) => w.active) : undefined;
     await showSwitcher(ctx, user, { notice: switched ? `${switched.name} is now your active workspace.` : undefined });
   });
 
   router.post('/account/workspaces/active', ...post, async (ctx) => {
     const user = await signedIn(ctx);
-    if (!user) return notSignedIn(ctx);
+    if (!user) return deps.signIn(ctx, '/account/workspaces');
     const { workspace_id: ref } = switchBody.parse(ctx.request.body ?? {});
     try {
       await workspaces.setActive(user.id, ref, { actorId: user.id, clientId: null, ...requestOrigin(ctx) });
@@ -103,7 +94,7 @@ export function createWorkspacePagesRouter(deps: WorkspacePagesDeps): Router {
 
   function showInvitation(ctx: Context, state: InvitationState, token: string, o: { invitation: InvitationView; workspace: WorkspaceView },
     extra: { error?: string; signedInAs?: string; name?: string } = {}, status = 200) {
-    const action = { accept: '/invitations/accept', signin: '/invitations/signin', signup: '/invitations/signup', joined: '' }[state];
+    const action = { accept: '/invitations/accept', signin: `/invitations/signin?token=${encodeURIComponent(token)}`, signup: '/invitations/signup', joined: '' }[state];
     render(ctx, 'invitation', {
       title: state === 'joined' ? `You joined ${o.workspace.name}` : `Join ${o.workspace.name}`,
       state, token, action, workspaceName: o.workspace.name, role: o.invitation.role, email: o.invitation.email, name: extra.name ?? '', ...extra,
@@ -141,25 +132,11 @@ export function createWorkspacePagesRouter(deps: WorkspacePagesDeps): Router {
     }
   });
 
-  router.post('/invitations/signin', ...post, async (ctx) => {
-    const { token, password } = signinBody.parse(ctx.request.body ?? {});
-    const { invitation } = await invitations.open(token);
-    const ip = ctx.ip || 'unknown';
-    const account = normalizeEmail(invitation.email);
-    const checks: Array<[typeof limits.ip, string]> = [[limits.ipAccount, `${ip}|${account}`], [limits.account, account], [limits.ip, ip]];
-    const wait = await retryAfter(checks);
-    if (wait > 0) {
-      ctx.set('Retry-After', String(wait));
-      return nextStep(ctx, token, { error: `Too many attempts. Try again in ${Math.ceil(wait / 60)} minute(s).` }, 429);
-    }
-    const user = password ? await accounts.authenticate(invitation.email, password) : undefined;
-    if (!user) {
-      await recordFailure(checks);
-      deps.log.info({ event: 'login_failed', ip, via: 'invitation' }, 'sign-in failed');
-      return nextStep(ctx, token, { error: 'That password is not right.' }, 401);
-    }
-    await limits.ipAccount.delete(`${ip}|${account}`);
-    await joined(ctx, token, await invitations.accept(token, user, { actorId: user.id, clientId: null, ...requestOrigin(ctx) }));
+  // an existing account signs in the usual way (with its second factor), then comes back to accept
+  router.get('/invitations/signin', async (ctx) => {
+    const token = typeof ctx.query.token === 'string' ? ctx.query.token : '';
+    await invitations.open(token); // an unknown or spent invitation shows its error page here
+    deps.signIn(ctx, `/invitations/accept?token=${encodeURIComponent(token)}`);
   });
 
   router.post('/invitations/signup', ...post, async (ctx) => {

@@ -437,19 +437,26 @@ describe('invitations', () => {
     expect(page.html).toContain(`You are signed in as <strong class="address">${eve}</strong>`);
     const accept = await agent.request(`${gh.issuer}/invitations/accept`, {
       method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ _csrf: /name="_csrf" value="([^"]+)"/.exec(page.html)![1]!, token }),
+      body: new URLSearchParams({ _csrf: agent.cookies.get('gh_csrf')!, token }), // a valid form token: the refusal is about the address
     });
     expect(accept.status).toBe(403);
     expect(await post('/api/invitations/accept', eveTokens.access_token, { token })).toMatchObject({ status: 403, body: { error: 'invitation_email_mismatch' } });
     expect((await get('/api/workspaces', eveTokens.access_token)).body.workspaces).toEqual([]);
 
-    // the invitee signs in with their password on the page
+    // the invitee signs in through the hosted sign-in (second factor included) and comes back to accept
     const own = new Agent();
     const form = await own.go(link);
-    expect(form.html).toContain('Sign in and join');
-    const wrong = await own.submit(form, formAction(form.html, '/invitations/signin'), { token, password: 'not the password' });
+    expect(form.html).toContain('Sign in to join');
+    expect(form.html).not.toContain('type="password"');
+    const signinHref = /href="([^"]*\/invitations\/signin\?token=[^"]+)"/.exec(form.html)![1]!.replaceAll('&amp;', '&');
+    const loginPage = await own.go(new URL(signinHref, gh.issuer).toString());
+    expect(loginPage.html).toContain('autocomplete="current-password"');
+    const wrong = await own.submit(loginPage, formAction(loginPage.html, '/login'), { email: invitee, password: 'not the password' });
     expect(wrong.status).toBe(401);
-    const joined = await own.submit(wrong, formAction(wrong.html, '/invitations/signin'), { token, password: PASSWORD });
+    const back = await own.submit(wrong, formAction(wrong.html, '/login'), { email: invitee, password: PASSWORD });
+    expect(back.url).toContain('/invitations/accept');
+    expect(back.html).toContain('Accept and join');
+    const joined = await own.submit(back, formAction(back.html, '/invitations/accept'), { token });
     expect(joined.html).toContain('You joined Acme');
     const { tokens } = await login(invitee, { workspace: 'acme' });
     expect(workspaceOf(tokens.claims())).toMatchObject({ role: 'admin' });
@@ -514,7 +521,8 @@ describe('the hosted switcher', () => {
     const foreign = await gh.cliJson(['workspaces', 'create', '--slug', `foreign-${seq++}`, '--name', 'Foreign', '--owner', owner]);
     const refused = await agent.submit(done, '/account/workspaces/active', { workspace_id: foreign.id });
     expect(refused.status).toBe(403);
-    expect((await new Agent().go(`${gh.issuer}/account/workspaces`)).status).toBe(401);
+    // not signed in: off to the hosted sign-in
+    expect((await new Agent().go(`${gh.issuer}/account/workspaces`)).url).toContain('/interaction/');
   });
 });
 
