@@ -4,8 +4,9 @@
 import { z } from 'zod';
 
 export const DEVICE_CODE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
-const GRANT_ALIASES: Record<string, string> = { device_code: DEVICE_CODE_GRANT };
-export const SUPPORTED_GRANTS = ['authorization_code', 'refresh_token', 'client_credentials', DEVICE_CODE_GRANT] as const;
+export const TOKEN_EXCHANGE_GRANT = 'urn:ietf:params:oauth:grant-type:token-exchange';
+const GRANT_ALIASES: Record<string, string> = { device_code: DEVICE_CODE_GRANT, token_exchange: TOKEN_EXCHANGE_GRANT };
+export const SUPPORTED_GRANTS = ['authorization_code', 'refresh_token', 'client_credentials', DEVICE_CODE_GRANT, TOKEN_EXCHANGE_GRANT] as const;
 const FORBIDDEN_SCHEMES = new Set(['javascript:', 'data:', 'vbscript:', 'file:', 'blob:', 'about:']);
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', '[::1]', 'localhost']);
 
@@ -30,7 +31,7 @@ const redirectUri = z.string().superRefine((v, ctx) => {
 });
 
 const grantType = z.string().transform((g) => GRANT_ALIASES[g] ?? g).pipe(z.enum(SUPPORTED_GRANTS, {
-  message: `grant types must be among authorization_code, refresh_token, client_credentials, device_code`,
+  message: `grant types must be among authorization_code, refresh_token, client_credentials, device_code, token_exchange`,
 }));
 
 const scopeToken = /^[\x21\x23-\x5B\x5D-\x7E]+$/; // RFC 6749 §3.3 scope-token
@@ -55,8 +56,8 @@ export const clientInputSchema = z.object({
   if (interactive && c.redirect_uris.length === 0) {
     ctx.addIssue({ code: 'custom', path: ['redirect_uris'], message: 'the authorization_code grant needs at least one redirect URI' });
   }
-  if (c.public && c.grant_types.includes('client_credentials')) {
-    ctx.addIssue({ code: 'custom', path: ['grant_types'], message: 'a public client cannot use client_credentials' });
+  if (c.public && (c.grant_types.includes('client_credentials') || c.grant_types.includes(TOKEN_EXCHANGE_GRANT))) {
+    ctx.addIssue({ code: 'custom', path: ['grant_types'], message: 'a public client cannot use client_credentials or token_exchange' });
   }
   if (c.public && c.client_secret) {
     ctx.addIssue({ code: 'custom', path: ['client_secret'], message: 'a public client has no secret' });

@@ -10,6 +10,8 @@ import type { AdapterFactory } from './adapters/types.ts';
 import { createProvider } from './provider.ts';
 import { createProviderHost } from './host.ts';
 import { trackSessions } from '../account/session-tracking.ts';
+import { registerTokenExchange } from '../admin/token-exchange.ts';
+import { createAudit } from '../audit/audit.ts';
 import { observeProvider } from './events.ts';
 import { deriveKey } from '../security/secretbox.ts';
 
@@ -29,9 +31,12 @@ export async function createOidc(container: Container, views: Views, log: Logger
     keys: container.keys,
     refreshSeconds: container.config.keyRefreshSeconds,
     log,
-    build: (jwks) => trackSessions(observeProvider(createProvider({
+    build: (jwks) => registerTokenExchange(trackSessions(observeProvider(createProvider({
       config: container.config, adapters, clientAdapter, accounts: container.accounts, workspaces: container.workspaces, views, jwks, cookieKeys,
-    }), { views, log }), container.knex, log),
+    }), { views, log }), container.knex, log), {
+      knex: container.knex, accounts: container.accounts, audit: createAudit(container.knex),
+      policy: { ttlSeconds: container.config.administration.impersonationTtl, allowAdminTargets: container.config.administration.impersonateAdmins },
+    }),
   });
   return { adapters, host, cookieKeys };
 }

@@ -139,6 +139,29 @@ describe('impersonation', () => {
   });
 });
 
+describe('impersonation through RFC 8693 token exchange', () => {
+  const exchange = (client: { client_id: string; client_secret: string }, body: Record<string, string>) => fetch(`${gh.issuer}/token`, {
+    method: 'POST', body: new URLSearchParams({ grant_type: 'urn:ietf:params:oauth:grant-type:token-exchange', subject_token_type: 'urn:ietf:params:oauth:token-type:access_token', ...body }),
+    headers: { authorization: `Basic ${Buffer.from(`${client.client_id}:${client.client_secret}`).toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
+  }).then(async (r) => ({ status: r.status, body: await r.json() as any }));
+
+  it('exchanges an admin token for an act-carrying token of the user, for clients allowed to', async () => {
+    const exchanger = await gh.cliJson(['clients', 'create', '--name', 'Support tool', '--grant-types', 'client_credentials,token_exchange', '--scopes', 'openid']);
+    const target = await gh.cliJson(['users', 'show', 'pleb@example.test']);
+    const ok = await exchange(exchanger, { subject_token: adminToken, requested_subject: target.id, reason: 'Ticket 12: billing view' });
+    expect(ok.status).toBe(200);
+    expect(ok.body).toEqual(expect.objectContaining({ token_type: 'Bearer', issued_token_type: 'urn:ietf:params:oauth:token-type:access_token', expires_in: 900 }));
+    const info = await (await fetch(`${gh.issuer}/me`, { headers: { authorization: `Bearer ${ok.body.access_token}` } })).json() as { sub: string; act: { sub: string } };
+    expect(info).toEqual(expect.objectContaining({ sub: target.id, act: { sub: admin.id } }));
+    expect((await exchange(exchanger, { subject_token: adminToken, requested_subject: target.id })).body.error).toBe('invalid_request');
+    const pleb = await tokenFor('pleb@example.test', 'openid admin');
+    expect((await exchange(exchanger, { subject_token: pleb.access_token, requested_subject: admin.id, reason: 'escalate' })).body.error).toBe('invalid_grant');
+    const refused = await exchange(console_, { subject_token: adminToken, requested_subject: target.id, reason: 'not allowed' });
+    // oidc-provider answers invalid_request for a grant the client is not registered for
+    expect([refused.body.error, refused.body.error_description]).toEqual(['invalid_request', 'requested grant type is not allowed for this client']);
+  });
+});
+
 describe('clients, keys, audit', () => {
   it('manages clients', async () => {
     const c = await json(await api('/clients', adminToken, { method: 'POST', body: JSON.stringify({ name: 'Via API', redirect_uris: ['https://app.example.com/cb'] }) }));
