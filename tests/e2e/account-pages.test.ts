@@ -74,3 +74,60 @@ describe('account pages in Chromium', () => {
   });
 });
 
+
+describe('account flows in Chromium', () => {
+  it('resets a forgotten password from the sign-in page with the mailed link', async () => {
+    const { messagesTo } = await import('../support/outbox.ts');
+    await gh.cliJson(['users', 'create', '--email', 'forgetful@example.test', '--password', PASSWORD]);
+    const context = await newContext(browser);
+    const page = await context.newPage();
+    await page.goto(`${gh.issuer}/account`);
+    await page.getByRole('link', { name: 'Forgot your password?' }).click();
+    await page.getByLabel('Email').fill('forgetful@example.test');
+    await screenshot(page, 'account-forgot');
+    await page.getByRole('button', { name: 'Send reset link' }).click();
+    await expect(page.getByRole('heading', { name: 'Check your email' }).isVisible()).resolves.toBe(true);
+    const link = /(http:\/\/\S+\/account\/reset\/[A-Za-z0-9_-]{43})/.exec(messagesTo(gh.dataDir, 'forgetful@example.test').at(-1)!)![1]!;
+    await page.goto(link);
+    await page.getByLabel('New password', { exact: true }).fill('a fresh start for everyone');
+    await page.getByLabel('New password again').fill('a fresh start for everyone');
+    await screenshot(page, 'account-reset');
+    await page.getByRole('button', { name: 'Save password' }).click();
+    await expect(page.getByRole('heading', { name: 'Your password was changed' }).isVisible()).resolves.toBe(true);
+    await page.goto(`${gh.issuer}/account`);
+    await page.getByLabel('Email').fill('forgetful@example.test');
+    await page.getByLabel('Password').fill('a fresh start for everyone');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.waitForURL(`${gh.issuer}/account`);
+    await context.close();
+  });
+
+  it('turns on an authenticator app, then signs in with its code', async () => {
+    const { generate } = await import('otplib');
+    await gh.cliJson(['users', 'create', '--email', 'totp-browser@example.test', '--password', PASSWORD]);
+    const context = await newContext(browser);
+    const page = await context.newPage();
+    await page.goto(`${gh.issuer}/account/security`);
+    await signInOn(page, 'totp-browser@example.test');
+    await page.getByRole('button', { name: 'Set up an authenticator app' }).click();
+    const secret = (await page.locator('code.secret').textContent())!.trim();
+    await screenshot(page, 'account-totp-setup');
+    await page.getByLabel('Code from the app').fill(await generate({ secret }));
+    await page.getByRole('button', { name: 'Turn on' }).click();
+    await expect(page.getByRole('heading', { name: 'Save your recovery codes' }).isVisible()).resolves.toBe(true);
+    expect(await page.locator(".recovery-codes li").count()).toBe(10);
+    await screenshot(page, 'account-recovery-codes');
+    await context.close();
+
+    const fresh = await newContext(browser);
+    const p2 = await fresh.newPage();
+    await p2.goto(`${gh.issuer}/account`);
+    await signInOn(p2, 'totp-browser@example.test');
+    await p2.waitForURL(/\/mfa$/);
+    await screenshot(p2, 'mfa-totp');
+    await p2.getByLabel('Code from your authenticator app').fill(await generate({ secret, epoch: Math.floor(Date.now() / 1000) + 30 }));
+    await p2.getByRole('button', { name: 'Verify' }).click();
+    await p2.waitForURL(`${gh.issuer}/account`);
+    await fresh.close();
+  });
+});
