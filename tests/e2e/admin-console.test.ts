@@ -4,17 +4,13 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Browser, Page } from 'playwright-core';
 import { generate } from 'otplib';
 import { startServer, type TestServer } from '../support/server.ts';
-import { launchBrowser, newContext, screenshot } from '../support/browser.ts';
+import { launchBrowser, newContext, screenshot, signInAs } from '../support/browser.ts';
 
 const PASSWORD = 'console pass phrase 5';
 let gh: TestServer;
 let browser: Browser;
 
-async function signIn(page: Page, email: string) {
-  await page.getByLabel('Email').fill(email);
-  await page.getByLabel('Password').fill(PASSWORD);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-}
+const signIn = (page: Page, email: string) => signInAs(page, email, PASSWORD);
 
 beforeAll(async () => {
   gh = await startServer();

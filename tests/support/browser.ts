@@ -80,3 +80,10 @@ export async function screenshot(page: Page, name: string): Promise<string[]> {
   await page.setViewportSize(VIEWPORTS.desktop);
   return files;
 }
+
+/** Fills the hosted sign-in form the way a person would (fields found by their labels). */
+export async function signInAs(page: Page, email: string, password: string): Promise<void> {
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+}
