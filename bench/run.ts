@@ -130,30 +130,36 @@ async function deleteKeys(redis: Redis, prefix: string): Promise<void> {
   } while (cursor !== '0');
 }
 
-async function keysOf(redis: Redis, prefix: string): Promise<Set<string>> {
-  const all = new Set<string>();
+/** Bytes of every key under a prefix (MEMORY USAGE, exact). */
+async function keyBytes(redis: Redis, prefix: string): Promise<Map<string, number>> {
+  const bytes = new Map<string, number>();
   let cursor = '0';
   do {
     const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
     cursor = next;
-    keys.forEach((k) => all.add(k));
+    for (const k of keys) bytes.set(k, Number(await redis.memory('USAGE', k, 'SAMPLES', '0')));
   } while (cursor !== '0');
-  return all;
+  return bytes;
 }
 
-/** Redis memory of what one sign-in leaves behind, grouped: the session with its grant, and the tokens. */
+/**
+ * Redis memory one more sign-in adds, by kind of key (new keys, and growth of existing ones such as
+ * an account's index): the session with its grant and indexes, and the tokens.
+ */
 async function redisBytesPerSignIn(redis: Redis, prefix: string, target: SignInTarget): Promise<Record<string, number>> {
-  const before = await keysOf(redis, prefix);
+  const before = await keyBytes(redis, prefix);
   const tokens = await signInFlow(target);
-  const added = [...await keysOf(redis, prefix)].filter((k) => !before.has(k));
+  const after = await keyBytes(redis, prefix);
   const bytes: Record<string, number> = {};
-  for (const k of added) {
+  for (const [k, size] of after) {
+    const added = size - (before.get(k) ?? 0);
+    if (!added) continue;
     const rest = k.slice(prefix.length);
     const group = rest.startsWith('oidc:') ? rest.split(':')[1]! : rest.split(':')[0]!;
-    bytes[group] = (bytes[group] ?? 0) + Number(await redis.memory('USAGE', k, 'SAMPLES', '0'));
+    bytes[group] = (bytes[group] ?? 0) + added;
   }
   // one refresh: how much the grant's revocation list grows per rotation
-  const grantList = added.find((k) => k.startsWith(`${prefix}oidc:grant:`));
+  const grantList = [...after.keys()].find((k) => !before.has(k) && k.startsWith(`${prefix}oidc:grant:`));
   const listBefore = grantList ? Number(await redis.memory('USAGE', grantList, 'SAMPLES', '0')) : 0;
   await refresh(target.issuer, tokens.refresh_token);
   const listAfter = grantList ? Number(await redis.memory('USAGE', grantList, 'SAMPLES', '0')) : 0;
@@ -306,6 +312,8 @@ function table(entries: Entry[]): string {
 
 async function main(): Promise<void> {
   const started = Date.now();
+  // this process only orchestrates and copies logs: keep it off the servers' core too
+  if (TASKSET && CORES > 1) spawnSync('taskset', ['-a', '-p', '-c', '1', String(process.pid)], { stdio: 'ignore' });
   const scratch = mkdtempSync(join(tmpdir(), 'gatehouse-bench-'));
   const db = await freshDatabase();
   const children: ChildProcess[] = [];
