@@ -4,6 +4,7 @@ import type { Knex } from 'knex';
 import * as initial from './20261124000000_initial.ts';
 import * as accountLifecycle from './20261124020000_account_lifecycle.ts';
 import * as workspaces from './20261124010000_workspaces.ts';
+import * as accountChangeNotify from './20261124030000_account_change_notify.ts';
 
 interface Migration { up(knex: Knex): Promise<void>; down(knex: Knex): Promise<void> }
 
@@ -11,6 +12,7 @@ const migrations: Array<[string, Migration]> = [
   ['20261124000000_initial', initial],
   ['20261124020000_account_lifecycle', accountLifecycle],
   ['20261124010000_workspaces', workspaces],
+  ['20261124030000_account_change_notify', accountChangeNotify],
 ];
 
 export const migrationSource: Knex.MigrationSource<[string, Migration]> = {

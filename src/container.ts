@@ -6,6 +6,7 @@ import type { Database } from './storage/database.ts';
 import { createSecretBox } from './security/secretbox.ts';
 import { createAccountRepo } from './accounts/account.repo.ts';
 import { createAccountService } from './accounts/account.service.ts';
+import { createAccountCache, noAccountCache } from './accounts/account-cache.ts';
 import { createClientRepo } from './clients/client.repo.ts';
 import { createClientService } from './clients/client.service.ts';
 import { createClientChangeFeed } from './clients/client-changes.ts';
@@ -17,12 +18,14 @@ export function createContainer(config: Config, db: Database, redis?: Redis) {
   const { knex } = db;
   const box = createSecretBox(config.secret, 'gatehouse data encryption');
   const accounts = createAccountService({ knex, repo: createAccountRepo(knex) });
+  // the token hot path reads accounts from memory when Postgres can tell us of changes
+  const accountCache = db.kind === 'postgres' ? createAccountCache(accounts.findActive) : noAccountCache(accounts.findActive);
   const clientChanges = createClientChangeFeed(knex, db.kind);
   const clients = createClientService({ knex, repo: createClientRepo(knex), box, onChange: clientChanges.publish });
   // A retired key must outlive every token it signed: the longest JWT lifetime we issue.
   const maxTokenLifetimeSeconds = () => Math.max(config.ttl.accessToken, config.ttl.idToken);
   const keys = createKeyService({ knex, repo: createKeyRepo(knex), box, maxTokenLifetimeSeconds });
   const { workspaces, invitations } = createWorkspaces(knex, accounts);
-  return { config, db, knex, redis, box, accounts, clients, clientChanges, keys, workspaces, invitations };
+  return { config, db, knex, redis, box, accounts, accountCache, clients, clientChanges, keys, workspaces, invitations };
 }
 export type Container = ReturnType<typeof createContainer>;

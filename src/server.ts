@@ -19,6 +19,8 @@ import { startControlServer } from './ops/control.ts';
 import { breachedListSize } from './accounts/breached.ts';
 import { pruneAudit } from './audit/retention.ts';
 import { listenForClientChanges } from './clients/client-changes.ts';
+import { listenChannel } from './storage/pg-listen.ts';
+import { ACCOUNT_CACHE_CHANNEL } from './accounts/account-cache.ts';
 import { createRequestHandler } from './http/fast-path.ts';
 
 /** A CLI command holds the embedded database for a moment; wait that long for it. */
@@ -65,6 +67,10 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     if (config.databaseUrl) {
       const listener = listenForClientChanges(config.databaseUrl, container.clientChanges, log);
       cleanups.push(() => listener.stop());
+      const accountListener = listenChannel(config.databaseUrl, ACCOUNT_CACHE_CHANNEL, {
+        onPayload: (id) => container.accountCache.invalidate(id), onGap: () => container.accountCache.invalidate(),
+      }, log);
+      cleanups.push(() => accountListener.stop());
     }
     const app = createApp({ container, host, views, mailer, adapters, limiters, cookieKeys, log });
 

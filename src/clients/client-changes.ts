@@ -5,14 +5,11 @@
 // is written, and the operator CLI writes Postgres directly, without a Redis connection. In the
 // embedded default every change happens inside the server process (the CLI goes through its
 // control socket), so telling this process is enough.
-import pg from 'pg';
 import type { Knex } from 'knex';
+import { listenChannel } from '../storage/pg-listen.ts';
 import type { Logger } from 'pino';
 
 const CHANNEL = 'gatehouse_client_changed';
-/** Listener reconnect backoff: first retry soon, then no more than every few seconds. */
-const RECONNECT_MIN_MS = 250;
-const RECONNECT_MAX_MS = 5000;
 
 /** A client id, or undefined for "anything may have changed" (after a missed-message window). */
 export type ClientChangeListener = (clientId: string | undefined) => void;
@@ -46,56 +43,7 @@ export function createClientChangeFeed(knex: Knex, kind: 'postgres' | 'embedded'
   return feed;
 }
 
-/**
- * LISTENs on a dedicated connection (a pooled one cannot hold a LISTEN). When that connection
- * drops it reconnects with backoff, and on every (re)connect tells subscribers that anything may
- * have changed: notifications sent while it was away are lost.
- */
+/** Every node listens, so a client changed anywhere is dropped from every cache at once. */
 export function listenForClientChanges(databaseUrl: string, feed: ClientChangeFeed, log: Logger): { stop(): Promise<void> } {
-  let client: pg.Client | undefined;
-  let stopped = false;
-  let delay = RECONNECT_MIN_MS;
-  let timer: NodeJS.Timeout | undefined;
-
-  const retry = () => {
-    if (stopped || timer) return;
-    timer = setTimeout(() => { timer = undefined; void connect(); }, delay);
-    timer.unref();
-    delay = Math.min(delay * 2, RECONNECT_MAX_MS);
-  };
-
-  async function connect(): Promise<void> {
-    const c = new pg.Client({ connectionString: databaseUrl, keepAlive: true });
-    client = c;
-    let failed = false;
-    const lost = (err?: Error) => {
-      if (failed) return;
-      failed = true;
-      if (!stopped) log.warn({ err: err?.message }, 'client change listener disconnected; reconnecting');
-      c.removeAllListeners('notification');
-      c.end().catch(() => {});
-      retry();
-    };
-    c.on('error', lost);
-    c.on('end', () => lost());
-    c.on('notification', (msg) => { if (msg.channel === CHANNEL && msg.payload) feed.deliver(msg.payload); });
-    try {
-      await c.connect();
-      await c.query(`LISTEN ${CHANNEL}`);
-      if (stopped) { await c.end(); return; }
-      delay = RECONNECT_MIN_MS;
-      feed.deliver(undefined);
-    } catch (err) {
-      lost(err as Error);
-    }
-  }
-
-  void connect();
-  return {
-    async stop() {
-      stopped = true;
-      if (timer) clearTimeout(timer);
-      await client?.end().catch(() => {});
-    },
-  };
+  return listenChannel(databaseUrl, CHANNEL, { onPayload: (id) => feed.deliver(id), onGap: () => feed.deliver(undefined) }, log);
 }

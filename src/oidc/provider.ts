@@ -5,6 +5,7 @@ import type { JsonWebKey } from 'node:crypto';
 import type { Config } from '../config/index.ts';
 import type { AccountService } from '../accounts/account.service.ts';
 import { accountClaims } from '../accounts/account.service.ts';
+import type { AccountCache } from '../accounts/account-cache.ts';
 import type { Views } from '../views/render.ts';
 import type { Adapter, AdapterFactory } from './adapters/types.ts';
 import { SCOPE_CLAIMS, EXTRA_SCOPES, ACR_VALUES } from './claims.ts';
@@ -18,6 +19,7 @@ import { accountWorkspace, workspaceTokenClaims } from './workspace-claims.ts';
 import { firstPartyGrant } from './first-party.ts';
 
 export interface ProviderDeps {
+  accountCache: AccountCache;
   config: Config;
   adapters: AdapterFactory;
   clientAdapter: Adapter;
@@ -140,7 +142,7 @@ export function createProvider(deps: ProviderDeps): Provider {
     clientBasedCORS: (_ctx, origin, client) => isOriginOfRedirectUri(origin, client.redirectUris),
     async findAccount(_ctx: KoaContextWithOIDC, sub: string, found?: unknown) {
       const token = found as { extra?: { act?: unknown } } | undefined;
-      const user = await accounts.findActive(sub);
+      const user = await deps.accountCache.findActive(sub); // no query when cached (refresh, userinfo)
       if (!user) return undefined;
       const workspace = accountWorkspace(deps.workspaces, user.id);
       return {

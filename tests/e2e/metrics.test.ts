@@ -70,4 +70,34 @@ describe('/metrics', () => {
     }
     expect(value(await metrics(), 'gatehouse_db_queries_total')).toBe(before);
   });
+
+  it('sends no SQL for refresh and userinfo once the account is loaded, and still sees changes at once', async () => {
+    const { discover, signIn } = await import('../support/agent.ts');
+    const cfg = await discover({ issuer: gh.issuer, clientId: client.client_id, clientSecret: client.client_secret, redirectUri: REDIRECT });
+    const { tokens } = await signIn(cfg, { issuer: gh.issuer, clientId: client.client_id, clientSecret: client.client_secret, redirectUri: REDIRECT, email: 'metrics@example.test', password: 'counting all the things' });
+    const userinfo = (at: string) => fetch(`${gh.issuer}/me`, { headers: { authorization: `Bearer ${at}` } });
+    let refreshToken = tokens.refresh_token!;
+    let accessToken = tokens.access_token;
+    expect((await userinfo(accessToken)).status).toBe(200); // loads the account
+    const before = value(await metrics(), 'gatehouse_db_queries_total');
+    for (let i = 0; i < 5; i++) {
+      const r = await (await post('/token', { grant_type: 'refresh_token', refresh_token: refreshToken })).json() as { refresh_token: string; access_token: string };
+      refreshToken = r.refresh_token;
+      accessToken = r.access_token;
+      expect((await userinfo(accessToken)).status).toBe(200);
+    }
+    expect(value(await metrics(), 'gatehouse_db_queries_total')).toBe(before);
+    // a change made elsewhere (here: straight into Postgres, as the operator CLI would) reaches the cache at once
+    const pg = (await import('pg')).default;
+    const db = new pg.Client({ connectionString: gh.env.DATABASE_URL });
+    await db.connect();
+    await db.query(`update users set name = 'Renamed Elsewhere' where email_normalized = 'metrics@example.test'`);
+    await db.end();
+    let name: string | undefined;
+    for (let i = 0; i < 20 && name !== 'Renamed Elsewhere'; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      name = ((await (await userinfo(accessToken)).json()) as { name?: string }).name;
+    }
+    expect(name).toBe('Renamed Elsewhere');
+  });
 });
