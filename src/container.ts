@@ -19,7 +19,8 @@ export function createContainer(config: Config, db: Database, redis?: Redis) {
   const box = createSecretBox(config.secret, 'gatehouse data encryption');
   const accounts = createAccountService({ knex, repo: createAccountRepo(knex) });
   // the token hot path reads accounts from memory when Postgres can tell us of changes
-  const accountCache = db.kind === 'postgres' ? createAccountCache(accounts.findActive) : noAccountCache(accounts.findActive);
+  const accountCache = db.kind === 'postgres' && config.accountCacheSeconds > 0
+    ? createAccountCache(accounts.findActive, config.accountCacheSeconds * 1000) : noAccountCache(accounts.findActive);
   const clientChanges = createClientChangeFeed(knex, db.kind);
   const clients = createClientService({ knex, repo: createClientRepo(knex), box, onChange: clientChanges.publish });
   // A retired key must outlive every token it signed: the longest JWT lifetime we issue.

@@ -58,6 +58,8 @@ const schema = z.object({
   GATEHOUSE_KEY_REFRESH_SECONDS: z.coerce.number().int().min(1).max(3600).default(10),
   /** GATEHOUSE_RESOURCES: comma-separated API resource indicators that get JWT access tokens (RFC 9068). */
   GATEHOUSE_RESOURCES: z.string().default(''),
+  /** GATEHOUSE_ACCOUNT_CACHE_SECONDS: how long a node may serve an account from memory (0: never). */
+  GATEHOUSE_ACCOUNT_CACHE_SECONDS: z.coerce.number().int().min(0).max(300).default(30),
   /** GATEHOUSE_IMPERSONATION_TTL: lifetime of an admin's impersonation token, seconds. */
   GATEHOUSE_IMPERSONATION_TTL: z.coerce.number().int().min(60).max(3600).default(900),
   /** GATEHOUSE_IMPERSONATE_ADMINS: allow impersonating users who are admins themselves. */
@@ -100,6 +102,7 @@ export interface Config {
   keyRefreshSeconds: number;
   resources: string[];
   metricsToken?: string;
+  accountCacheSeconds: number;
   administration: { impersonationTtl: number; impersonateAdmins: boolean; consoleMfa: boolean; auditRetentionDays: number };
   redisTopology: { sentinels?: Array<{ host: string; port: number }>; cluster?: boolean };
 }
@@ -195,6 +198,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     keyRefreshSeconds: e.GATEHOUSE_KEY_REFRESH_SECONDS,
     resources: e.GATEHOUSE_RESOURCES.split(',').map((s) => s.trim()).filter(Boolean),
     metricsToken: e.GATEHOUSE_METRICS_TOKEN,
+    accountCacheSeconds: e.GATEHOUSE_ACCOUNT_CACHE_SECONDS,
     administration: {
       impersonationTtl: e.GATEHOUSE_IMPERSONATION_TTL, impersonateAdmins: e.GATEHOUSE_IMPERSONATE_ADMINS === 'true',
       consoleMfa: e.GATEHOUSE_ADMIN_CONSOLE_MFA === 'true', auditRetentionDays: e.GATEHOUSE_AUDIT_RETENTION_DAYS,

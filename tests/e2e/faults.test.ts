@@ -71,7 +71,9 @@ async function signInTokens() {
 
 beforeAll(async () => {
   redis = await startOwnRedis();
-  gh = await startServer({ env: { REDIS_URL: redis.url } });
+  // no account cache: the Postgres outage below must be felt by refresh and userinfo
+  // (with the cache they ride through it; tests/e2e/metrics.test.ts covers the cache)
+  gh = await startServer({ env: { REDIS_URL: redis.url, GATEHOUSE_ACCOUNT_CACHE_SECONDS: '0' } });
   client = await gh.cliJson(['clients', 'create', '--name', 'Faults', '--redirect-uri', REDIRECT,
     '--grant-types', 'authorization_code,refresh_token,client_credentials']);
   await gh.cliJson(['users', 'create', '--email', EMAIL, '--password', PASSWORD]);
@@ -172,7 +174,7 @@ describe('Postgres refuses connections', () => {
 
 describe('graceful shutdown', () => {
   it('finishes a request in flight on SIGTERM, refuses new connections, then exits', async () => {
-    const node = await startServer({ shareWith: gh, env: { REDIS_URL: redis.url } });
+    const node = await startServer({ shareWith: gh, env: { REDIS_URL: redis.url, GATEHOUSE_ACCOUNT_CACHE_SECONDS: '0' } });
     const body = 'grant_type=client_credentials';
     const response = new Promise<{ status: number; text: string }>((resolve, reject) => {
       const req = request({
