@@ -1,6 +1,7 @@
 // Profile: name, picture, locale (the same rules as PATCH /api/me).
 import type { Context } from 'koa';
-import { profilePatch } from '../api/me.ts';
+import { parseProfilePatch, updateProfile } from '../accounts/profile.ts';
+import { AppError } from '../http/errors.ts';
 import { requestOrigin } from '../audit/audit.ts';
 import { accountPage, back, noticeOf, type AccountDeps } from './context.ts';
 import { viewerOf } from './session.ts';
@@ -17,15 +18,12 @@ export function createProfileHandlers(deps: AccountDeps) {
       const { user } = viewerOf(ctx);
       const body = ctx.request.body as Record<string, string>;
       const input = Object.fromEntries(['name', 'given_name', 'family_name', 'picture', 'locale'].map((k) => [k, (body[k] ?? '').trim() || null]));
-      const parsed = profilePatch.safeParse(input);
-      if (!parsed.success) {
-        const issue = parsed.error.issues[0]!;
-        return this.show(ctx, { error: `${issue.path.join('.')}: ${issue.message}`, values: input }, 400);
+      let patch;
+      try { patch = parseProfilePatch(input); } catch (e) {
+        if (e instanceof AppError) return this.show(ctx, { error: e.message, values: input }, 400);
+        throw e;
       }
-      await deps.knex.transaction(async (trx) => {
-        await trx('users').where({ id: user.id }).update({ ...parsed.data, updated_at: trx.fn.now() });
-        await deps.audit.record({ type: 'profile.updated', actorId: user.id, subjectId: user.id, ...requestOrigin(ctx), data: { fields: Object.keys(parsed.data) } }, trx);
-      });
+      await updateProfile(deps.knex, deps.audit, user.id, patch, { actorId: user.id, ...requestOrigin(ctx) });
       back(ctx, '/account', 'Profile saved.');
     },
   };

@@ -32,6 +32,17 @@ export function accountClaims(user: UserRow): Record<string, unknown> {
   };
 }
 
+/** An account as operators see it (CLI, admin API, console): no secrets. */
+export interface UserView {
+  id: string; email: string; email_verified: boolean; name: string | null; roles: string[];
+  disabled: boolean; created_at: string;
+}
+
+export const userView = (u: UserRow): UserView => ({
+  id: u.id, email: u.email, email_verified: u.email_verified, name: u.name, roles: u.roles,
+  disabled: !!u.disabled_at, created_at: new Date(u.created_at).toISOString(),
+});
+
 export function createAccountService(deps: { knex: Knex; repo: AccountRepo }) {
   const { repo, knex } = deps;
 

@@ -8,6 +8,7 @@ import type { UserRow } from './account.repo.ts';
 import type { MailTokens } from './mail-tokens.ts';
 import { hashPassword, verifyPassword } from './password.ts';
 import { normalizeEmail } from './email.ts';
+import { endAccountEverywhere } from './end-everywhere.ts';
 import type { Mailer } from '../mail/mailer.ts';
 import type { Audit, AuditEvent } from '../audit/audit.ts';
 import type { AdapterFactory } from '../oidc/adapters/types.ts';
@@ -25,11 +26,7 @@ export function createLifecycle(deps: {
   const { knex, accounts, tokens, mailer, audit, issuer } = deps;
   const link = (path: string) => `${issuer}${path}`;
 
-  /** Ends every session and grant (and so every refresh token) of the account. */
-  async function endEverything(userId: string): Promise<void> {
-    await deps.adapters.revokeAccount(userId);
-    await knex('account_sessions').where({ user_id: userId }).whereNull('ended_at').update({ ended_at: knex.fn.now() });
-  }
+  const endEverything = (userId: string) => endAccountEverywhere(knex, deps.adapters, userId);
 
   return {
     endEverything,

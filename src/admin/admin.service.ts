@@ -7,6 +7,9 @@ import { isUuid } from '../accounts/account.repo.ts';
 import type { AdapterFactory } from '../oidc/adapters/types.ts';
 import type { Mfa } from '../mfa/index.ts';
 import { badRequest, notFound } from '../http/errors.ts';
+import { endAccountEverywhere } from '../accounts/end-everywhere.ts';
+
+export interface AuditFilter { actor?: string; subject?: string; type?: string; since?: Date; until?: Date }
 
 export type AdminOrigin = Pick<AuditEvent, 'actorId' | 'clientId' | 'ip' | 'userAgent'>;
 
@@ -28,14 +31,31 @@ export function createAdminService(deps: { knex: Knex; audit: Audit; adapters: A
     });
   }
 
-  async function endEverything(id: string): Promise<void> {
-    await adapters.revokeAccount(id);
-    await knex('account_sessions').where({ user_id: id }).whereNull('ended_at').update({ ended_at: knex.fn.now() });
-  }
+  const endEverything = (id: string) => endAccountEverywhere(knex, adapters, id);
 
   return {
     user,
     change,
+
+    /** Users whose email or name contains `query`, oldest first, a page at a time. */
+    async searchUsers(q: { query?: string; limit: number; offset: number }): Promise<{ total: number; users: UserRow[] }> {
+      const base = knex<UserRow>('users');
+      if (q.query) base.where((w) => w.whereILike('email', `%${q.query}%`).orWhereILike('name', `%${q.query}%`));
+      const [{ n }] = await base.clone().count({ n: '*' }) as Array<{ n: string }>;
+      return { total: Number(n), users: await base.orderBy('created_at').limit(q.limit).offset(q.offset) };
+    },
+
+    /** Audit events, newest first, filtered and a page at a time. */
+    async auditEvents(f: AuditFilter & { limit: number; offset: number }): Promise<{ total: number; events: Array<Record<string, any>> }> {
+      const base = knex('audit_events');
+      if (f.actor) base.where('actor_id', f.actor);
+      if (f.subject) base.where('subject_id', f.subject);
+      if (f.type) base.where('type', f.type);
+      if (f.since) base.where('at', '>=', f.since);
+      if (f.until) base.where('at', '<', f.until);
+      const [{ n }] = await base.clone().count({ n: '*' }) as Array<{ n: string }>;
+      return { total: Number(n), events: await base.orderBy('id', 'desc').limit(f.limit).offset(f.offset) };
+    },
     async disable(id: string, origin: AdminOrigin): Promise<UserRow> {
       if (id === origin.actorId) throw badRequest('You cannot disable yourself.', 'self');
       const row = await change(id, 'user.disabled', { disabled_at: new Date() }, origin);
@@ -50,7 +70,7 @@ export function createAdminService(deps: { knex: Knex; audit: Audit; adapters: A
         await trx('users').where({ id }).delete();
         await audit.record({ type: 'user.deleted', subjectId: id, ...origin, data: { email: u.email } }, trx);
       });
-      await adapters.revokeAccount(id);
+      await adapters.revokeAccount(id); // its account_sessions rows went with the user
     },
     async resetMfa(id: string, origin: AdminOrigin): Promise<void> {
       await knex.transaction(async (trx) => {

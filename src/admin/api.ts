@@ -10,7 +10,7 @@ import { jsonBody } from '../http/body.ts';
 import { badRequest, notFound } from '../http/errors.ts';
 import { requestOrigin } from '../audit/audit.ts';
 import type { UserRow } from '../accounts/account.repo.ts';
-import { userView } from '../ops/operations.ts';
+import { userView } from '../accounts/account.service.ts';
 import { createAdapterFactory } from '../oidc/index.ts';
 import type { Mfa } from '../mfa/index.ts';
 import type { Impersonation } from './impersonation.ts';
@@ -57,7 +57,7 @@ export function createAdminApiRouter(deps: AdminDeps): Router {
   const { container, audit } = deps;
   const { knex, accounts, clients, keys } = container;
   const adapters = createAdapterFactory(container, container.redis);
-  router.use(requireAdmin({ provider: deps.provider, accounts }));
+  router.use(requireAdmin({ provider: deps.provider, accounts: deps.container.accountCache }));
 
   const origin = (ctx: Context) => ({ actorId: auth(ctx).accountId, clientId: auth(ctx).clientId, ...requestOrigin(ctx) });
   const admin = deps.admin;
@@ -66,11 +66,8 @@ export function createAdminApiRouter(deps: AdminDeps): Router {
   // --- users
   router.get('/users', async (ctx) => {
     const q = parse(userQuery, ctx.query);
-    const base = knex<UserRow>('users');
-    if (q.query) base.where((w) => w.whereILike('email', `%${q.query}%`).orWhereILike('name', `%${q.query}%`));
-    const [{ n }] = await base.clone().count({ n: '*' }) as Array<{ n: string }>;
-    const rows = await base.orderBy('created_at').limit(q.limit).offset(q.offset);
-    ctx.body = { total: Number(n), limit: q.limit, offset: q.offset, users: rows.map(userView) };
+    const { total, users } = await admin.searchUsers(q);
+    ctx.body = { total, limit: q.limit, offset: q.offset, users: users.map(userView) };
   });
   router.post('/users', jsonBody(), async (ctx) => {
     const b = parse(newUser, ctx.request.body);
@@ -161,15 +158,8 @@ export function createAdminApiRouter(deps: AdminDeps): Router {
   // --- audit
   router.get('/audit', async (ctx) => {
     const q = parse(auditQuery, ctx.query);
-    const base = knex('audit_events');
-    if (q.actor) base.where('actor_id', q.actor);
-    if (q.subject) base.where('subject_id', q.subject);
-    if (q.type) base.where('type', q.type);
-    if (q.since) base.where('at', '>=', new Date(q.since));
-    if (q.until) base.where('at', '<', new Date(q.until));
-    const [{ n }] = await base.clone().count({ n: '*' }) as Array<{ n: string }>;
-    const rows = await base.orderBy('id', 'desc').limit(q.limit).offset(q.offset);
-    ctx.body = { total: Number(n), limit: q.limit, offset: q.offset, events: rows.map((r) => ({ id: Number(r.id), at: r.at, type: r.type, actor_id: r.actor_id, subject_id: r.subject_id, client_id: r.client_id, ip: r.ip, user_agent: r.user_agent, data: r.data })) };
+    const { total, events } = await admin.auditEvents({ ...q, since: q.since ? new Date(q.since) : undefined, until: q.until ? new Date(q.until) : undefined });
+    ctx.body = { total, limit: q.limit, offset: q.offset, events: events.map((r) => ({ id: Number(r.id), at: r.at, type: r.type, actor_id: r.actor_id, subject_id: r.subject_id, client_id: r.client_id, ip: r.ip, user_agent: r.user_agent, data: r.data })) };
   });
 
   return router;

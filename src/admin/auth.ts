@@ -2,11 +2,11 @@
 // admin scope (which only clients registered with it may ask for). Everything else: 401/403.
 import type { Context, Next } from 'koa';
 import type Provider from 'oidc-provider';
-import type { AccountService } from '../accounts/account.service.ts';
+import type { AccountCache } from '../accounts/account-cache.ts';
 import { auth, requireToken } from '../api/auth.ts';
 import { forbidden } from '../http/errors.ts';
 
-export function requireAdmin(deps: { provider: () => Provider; accounts: AccountService }) {
+export function requireAdmin(deps: { provider: () => Provider; accounts: Pick<AccountCache, 'findActive'> }) {
   const token = requireToken(deps, 'admin');
   return (ctx: Context, next: Next) => token(ctx, async () => {
     const a = auth(ctx);

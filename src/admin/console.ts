@@ -18,7 +18,7 @@ import { formBody } from '../http/body.ts';
 import { requireCsrf, csrfToken } from '../security/csrf.ts';
 import { AppError } from '../http/errors.ts';
 import { requestOrigin } from '../audit/audit.ts';
-import { userView } from '../ops/operations.ts';
+import { userView } from '../accounts/account.service.ts';
 import type { AdminService } from './admin.service.ts';
 import type { Impersonation } from './impersonation.ts';
 
@@ -66,17 +66,14 @@ export function createAdminConsole(deps: ConsoleDeps): Router {
 
   router.get('/users', async (ctx) => {
     const q = text(ctx, 'q'); const page = pageNo(ctx);
-    const base = deps.knex('users');
-    if (q) base.where((w) => w.whereILike('email', `%${q}%`).orWhereILike('name', `%${q}%`));
-    const [{ n }] = await base.clone().count({ n: '*' }) as Array<{ n: string }>;
-    const users = (await base.orderBy('created_at').limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).map(userView);
-    render(ctx, 'users', { title: 'Users', users, q, page, pages: Math.max(1, Math.ceil(Number(n) / PAGE_SIZE)), total: Number(n) });
+    const { total, users } = await deps.admin.searchUsers({ query: q || undefined, limit: PAGE_SIZE, offset: (page - 1) * PAGE_SIZE });
+    render(ctx, 'users', { title: 'Users', users: users.map(userView), q, page, pages: Math.max(1, Math.ceil(total / PAGE_SIZE)), total });
   });
   router.get('/users/:id', async (ctx) => {
     const u = await deps.admin.user(ctx.params.id!);
-    const [factors, events, sessions] = await Promise.all([
+    const [factors, { events }, sessions] = await Promise.all([
       deps.mfa.factors(u.id),
-      deps.knex('audit_events').where({ subject_id: u.id }).orderBy('id', 'desc').limit(20),
+      deps.admin.auditEvents({ subject: u.id, limit: 20, offset: 0 }),
       deps.knex('account_sessions').where({ user_id: u.id }).whereNull('ended_at').orderBy('last_seen_at', 'desc').limit(20),
     ]);
     render(ctx, 'user', { title: u.email, user: { ...userView(u), mfa_required: u.mfa_required }, factors, events, sessions, self: u.id === viewer(ctx).user.id });
@@ -113,13 +110,8 @@ export function createAdminConsole(deps: ConsoleDeps): Router {
   router.get('/audit', async (ctx) => {
     const f = auditFilter.parse({ type: text(ctx, 'type') || undefined, subject: text(ctx, 'subject') || undefined, actor: text(ctx, 'actor') || undefined });
     const page = pageNo(ctx);
-    const base = deps.knex('audit_events');
-    if (f.type) base.where('type', f.type);
-    if (f.subject) base.where('subject_id', f.subject);
-    if (f.actor) base.where('actor_id', f.actor);
-    const [{ n }] = await base.clone().count({ n: '*' }) as Array<{ n: string }>;
-    const events = await base.orderBy('id', 'desc').limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE);
-    render(ctx, 'audit', { title: 'Audit', events, filter: f, page, pages: Math.max(1, Math.ceil(Number(n) / PAGE_SIZE)) });
+    const { total, events } = await deps.admin.auditEvents({ ...f, limit: PAGE_SIZE, offset: (page - 1) * PAGE_SIZE });
+    render(ctx, 'audit', { title: 'Audit', events, filter: f, page, pages: Math.max(1, Math.ceil(total / PAGE_SIZE)) });
   });
   return router;
 }

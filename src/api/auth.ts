@@ -4,7 +4,7 @@
 // account or of a revoked grant gets 401.
 import type { Context, Next } from 'koa';
 import type Provider from 'oidc-provider';
-import type { AccountService } from '../accounts/account.service.ts';
+import type { AccountCache } from '../accounts/account-cache.ts';
 import type { UserRow } from '../accounts/account.repo.ts';
 import { AppError } from '../http/errors.ts';
 
@@ -34,7 +34,8 @@ function bearer(ctx: Context): string | undefined {
 }
 
 /** Authenticates the bearer token; requires every scope in `scopes`. */
-export function requireToken(deps: { provider: () => Provider; accounts: AccountService }, ...scopes: string[]) {
+/** `accounts`: the account cache, so an API call costs no Postgres query for a known account. */
+export function requireToken(deps: { provider: () => Provider; accounts: Pick<AccountCache, 'findActive'> }, ...scopes: string[]) {
   return async (ctx: Context, next: Next) => {
     const value = bearer(ctx);
     if (!value) {

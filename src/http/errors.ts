@@ -18,5 +18,4 @@ export const badRequest = (message: string, code = 'invalid_request') => new App
 export const notFound = (message: string, code = 'not_found') => new AppError(404, code, message);
 export const conflict = (message: string, code = 'conflict') => new AppError(409, code, message);
 export const forbidden = (message: string, code = 'forbidden') => new AppError(403, code, message);
-export const tooManyRequests = (message: string) => new AppError(429, 'too_many_requests', message);
 export const unavailable = (message: string) => new AppError(503, 'temporarily_unavailable', message);

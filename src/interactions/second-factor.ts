@@ -12,7 +12,7 @@ import { clientIp, finish, loadInteraction, page, type Details, type Interaction
 
 const PENDING_TTL_SECONDS = 10 * 60;
 
-export interface PendingLogin { accountId: string; amr: string[]; step: 'verify' | 'mfa' | 'enrol' }
+export interface PendingLogin { accountId: string; amr: string[]; step: 'verify' | 'mfa' | 'enrol' | 'enrolled' }
 
 const codeBody = z.object({ method: z.enum(['totp', 'recovery']).default('totp'), code: z.string().max(64).default('') });
 
@@ -171,15 +171,14 @@ export function createSecondFactor(deps: InteractionDeps) {
       }
       const codes = await deps.mfa.recovery.regenerate(user.id);
       await deps.audit.record({ type: 'mfa.enrolled', actorId: user.id, subjectId: user.id, ...requestOrigin(ctx), data: { factor: 'totp' } });
-      await store.upsert(p.details.uid, { ...p.pending, step: 'mfa', amr: [...p.pending.amr, 'otp'] }, PENDING_TTL_SECONDS);
+      // the first code just proved the new factor: the sign-in completes once the codes are saved
+      await store.upsert(p.details.uid, { ...p.pending, step: 'enrolled' }, PENDING_TTL_SECONDS);
       page(deps, ctx, 'recovery-codes', { title: 'Save your recovery codes', codes, continueAction: `/interaction/${p.details.uid}/mfa-setup/done` });
     },
 
     async setupDone(ctx: Context) {
-      const details = await loadInteraction(deps, ctx, 'login');
-      const pending = await store.find(details.uid) as PendingLogin | undefined;
-      if (!pending || !pending.amr.includes('otp')) return go(ctx, `/interaction/${details.uid}`);
-      await complete(ctx, details, { ...pending, amr: pending.amr.filter((a) => a !== 'otp') }, ['otp']);
+      const p = await pendingFor(ctx, 'enrolled'); if (!p) return;
+      await complete(ctx, p.details, p.pending, ['otp']);
     },
   };
 }

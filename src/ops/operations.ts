@@ -5,18 +5,13 @@ import type { Container } from '../container.ts';
 import type { ClientInput } from '../clients/client.schema.ts';
 import { badRequest, notFound } from '../http/errors.ts';
 import { isUuid, type UserRow } from '../accounts/account.repo.ts';
+import { userView } from '../accounts/account.service.ts';
 import { SIGNING_ALGS, type SigningAlg } from '../keys/key.service.ts';
 import { createAdapterFactory } from '../oidc/index.ts';
+import { createAdminService } from '../admin/admin.service.ts';
+import { createAudit } from '../audit/audit.ts';
+import { createMfa } from '../mfa/index.ts';
 
-export interface UserView {
-  id: string; email: string; email_verified: boolean; name: string | null; roles: string[];
-  disabled: boolean; created_at: string;
-}
-
-export const userView = (u: UserRow): UserView => ({
-  id: u.id, email: u.email, email_verified: u.email_verified, name: u.name, roles: u.roles,
-  disabled: !!u.disabled_at, created_at: new Date(u.created_at).toISOString(),
-});
 
 async function findUser(c: Container, ref: string): Promise<UserRow> {
   const user = isUuid(ref) ? await c.accounts.findById(ref) : await c.accounts.findByEmail(ref);
@@ -25,6 +20,15 @@ async function findUser(c: Container, ref: string): Promise<UserRow> {
 }
 
 type Args = Record<string, any>;
+
+/** Changes made from the operator CLI carry no actor: they are the operator's, on the host. */
+const OPERATOR_ORIGIN = { actorId: null, clientId: null, ip: null, userAgent: 'gatehouse CLI' };
+
+function adminOf(c: Container) {
+  const adapters = createAdapterFactory(c, c.redis);
+  const mfa = createMfa({ knex: c.knex, box: c.box, adapters, issuer: c.config.issuer, productName: 'Gatehouse' });
+  return createAdminService({ knex: c.knex, audit: createAudit(c.knex), adapters, mfa });
+}
 
 export const operations: Record<string, (c: Container, args: Args) => Promise<unknown>> = {
   'clients.create': (c, a) => c.clients.create(a as ClientInput),
@@ -38,22 +42,12 @@ export const operations: Record<string, (c: Container, args: Args) => Promise<un
   })),
   'users.list': async (c, a) => (await c.accounts.list({ limit: Number(a.limit ?? 100), offset: Number(a.offset ?? 0) })).map(userView),
   'users.show': async (c, a) => userView(await findUser(c, String(a.user))),
-  'users.disable': async (c, a) => {
-    const u = await findUser(c, String(a.user));
-    const [row] = await c.knex('users').where({ id: u.id }).update({ disabled_at: c.knex.fn.now(), updated_at: c.knex.fn.now() }).returning('*');
-    // a disabled account keeps nothing: every session and grant (and so every token) ends now
-    await createAdapterFactory(c, c.redis).revokeAccount(u.id);
-    await c.knex('account_sessions').where({ user_id: u.id }).whereNull('ended_at').update({ ended_at: c.knex.fn.now() });
-    return userView(row);
-  },
-  'users.require-mfa': async (c, a) => {
-    const u = await findUser(c, String(a.user));
-    return userView((await c.knex('users').where({ id: u.id }).update({ mfa_required: a.required !== false, updated_at: c.knex.fn.now() }).returning('*'))[0]);
-  },
-  'users.enable': async (c, a) => {
-    const u = await findUser(c, String(a.user));
-    return userView((await c.knex('users').where({ id: u.id }).update({ disabled_at: null, updated_at: c.knex.fn.now() }).returning('*'))[0]);
-  },
+  // the same changes, audit events included, as the admin API and console make (actor: the operator)
+  'users.disable': async (c, a) => userView(await adminOf(c).disable((await findUser(c, String(a.user))).id, OPERATOR_ORIGIN)),
+  'users.enable': async (c, a) => userView(await adminOf(c).enable((await findUser(c, String(a.user))).id, OPERATOR_ORIGIN)),
+  'users.require-mfa': async (c, a) => userView(await adminOf(c).change(
+    (await findUser(c, String(a.user))).id, 'user.updated', { mfa_required: a.required !== false }, OPERATOR_ORIGIN, { fields: ['mfa_required'] },
+  )),
 
   'keys.list': (c) => c.keys.list(),
   'keys.rotate': async (c, a) => {

@@ -5,7 +5,6 @@
 export const ROLES = ['owner', 'admin', 'member'] as const;
 export type Role = (typeof ROLES)[number];
 
-export const isRole = (value: unknown): value is Role => typeof value === 'string' && (ROLES as readonly string[]).includes(value);
 
 const MANAGERS: ReadonlySet<Role> = new Set(['owner', 'admin']);
 

@@ -73,7 +73,7 @@ function invitationMailer(deps: ApiDeps) {
 export function createWorkspaceApiRouter(deps: ApiDeps): Router {
   const { accounts, workspaces, invitations, config } = deps.container;
   const issuerOrigin = new URL(config.issuer).origin;
-  const bearer = requireToken({ provider: deps.provider, accounts }, WORKSPACE_SCOPE);
+  const bearer = requireToken({ provider: deps.provider, accounts: deps.container.accountCache }, WORKSPACE_SCOPE);
   const notify = invitationMailer(deps);
   addPaths(WORKSPACE_OPENAPI_PATHS);
 
