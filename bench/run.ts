@@ -324,7 +324,8 @@ async function main(): Promise<void> {
     children.push(server);
     redisUrl = `redis://127.0.0.1:${port}`;
     for (let i = 0; i < 50; i++) {
-      const probe = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 0 });
+      const probe = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+      probe.on('error', () => {}); // not listening yet: connect() below says so
       const up = await probe.connect().then(() => true, () => false);
       probe.disconnect();
       if (up) break;
