@@ -1,5 +1,6 @@
-// The baseline: oidc-provider alone, configured to the features Gatehouse turns on (code + PKCE,
-// refresh rotation, client credentials, introspection, revocation, userinfo, device flow) and
+// The baseline: oidc-provider alone, configured to the library features Gatehouse turns on (code +
+// PKCE, refresh rotation, client credentials, introspection, revocation, userinfo, device flow,
+// resource indicators, RP-initiated logout; the same scopes, claims, acr values and algorithms) and
 // storing its records in the same Redis through Gatehouse's own Redis adapter, so a difference in
 // the figures is what Gatehouse adds around the library. Clients are static (the library's own
 // fast path); accounts are in memory; sign-in is the library's development interactions.
@@ -8,6 +9,7 @@ import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import Provider, { type Configuration } from 'oidc-provider';
 import { createRedis } from '../src/storage/redis.ts';
 import { createRedisAdapterFactory } from '../src/oidc/adapters/redis.ts';
+import { ACR_VALUES, EXTRA_SCOPES, SCOPE_CLAIMS } from '../src/oidc/claims.ts';
 
 const port = Number(process.env.PORT ?? 3100);
 const issuer = `http://127.0.0.1:${port}`;
@@ -30,7 +32,9 @@ const configuration: Configuration = {
   clients: JSON.parse(process.env.BENCH_CLIENTS ?? '[]'),
   jwks: { keys: [signingKey('RS256'), signingKey('ES256')] } as Configuration['jwks'],
   cookies: { keys: [randomBytes(32).toString('base64url')] },
-  claims: { openid: ['sub'], email: ['email', 'email_verified'], profile: ['name', 'given_name', 'family_name', 'picture', 'locale', 'updated_at'] },
+  claims: SCOPE_CLAIMS,
+  scopes: EXTRA_SCOPES,
+  acrValues: ACR_VALUES,
   responseTypes: ['code'],
   conformIdTokenClaims: false,
   pkce: { required: () => true },
@@ -46,6 +50,19 @@ const configuration: Configuration = {
     revocation: { enabled: true },
     userinfo: { enabled: true },
     deviceFlow: { enabled: true, charset: 'base-20', mask: '****-****' },
+    rpInitiatedLogout: { enabled: true },
+    // as Gatehouse: no default resource, so these requests get opaque access tokens
+    resourceIndicators: {
+      enabled: true,
+      defaultResource: async () => undefined as unknown as string,
+      useGrantedResource: async () => true,
+      getResourceServerInfo: async () => { throw new Error('no resource servers in the bench'); },
+    },
+  },
+  enabledJWA: {
+    idTokenSigningAlgValues: ['RS256', 'ES256'],
+    userinfoSigningAlgValues: ['RS256', 'ES256'],
+    introspectionSigningAlgValues: ['RS256', 'ES256'],
   },
   async findAccount(_ctx, sub) {
     return {

@@ -22,6 +22,7 @@ import { listenForClientChanges } from './clients/client-changes.ts';
 import { listenChannel } from './storage/pg-listen.ts';
 import { ACCOUNT_CACHE_CHANNEL } from './accounts/account-cache.ts';
 import { createRequestHandler } from './http/fast-path.ts';
+import { countStoreErrors } from './observability/metrics.ts';
 
 /** A CLI command holds the embedded database for a moment; wait that long for it. */
 const EMBEDDED_LOCK_WAIT_MS = 15_000;
@@ -41,6 +42,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
   const db = openDatabase(config);
   const redis = config.redisUrl ? createRedis(config.redisUrl, config.redisTopology) : undefined;
   redis?.on('error', (err) => log.warn({ err: err.message }, 'redis error'));
+  countStoreErrors({ knex: db.knex, redis });
   const cleanups: Array<() => Promise<unknown> | unknown> = [];
   try {
     const applied = await migrateLatest(db.knex);
@@ -74,7 +76,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     }
     const app = createApp({ container, host, views, mailer, adapters, limiters, cookieKeys, log });
 
-    const server = createServer(createRequestHandler(app, host)).listen(config.port);
+    const server = createServer(createRequestHandler(app, host, log)).listen(config.port);
     await once(server, 'listening');
     cleanups.push(() => new Promise<void>((resolve) => {
       server.close(() => resolve());

@@ -7,22 +7,34 @@
 // provider runs the same per-request middleware itself (request id and log line, metrics, security
 // headers: see directMiddleware, installed by src/oidc/events.ts). Middleware added to src/app.ts
 // does NOT run for these paths: add it to directMiddleware too if it must.
-import type { IncomingMessage, ServerResponse } from 'node:http';
+//
+// Discovery and the JWKS are the same for every request one provider instance answers (a new
+// instance is built whenever the signing keys change: src/oidc/host.ts). The first plain GET of each
+// is answered by the provider and its response kept for that instance; later plain GETs get the
+// kept bytes without entering Koa or the provider, with their own request id, log line and metrics.
+// "Plain": no Origin header (the provider echoes the origin in CORS headers, so those go to it).
+import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import type Koa from 'koa';
 import type { Context, Next } from 'koa';
 import type Provider from 'oidc-provider';
 import type { Logger } from 'pino';
 import type { ProviderHost } from '../oidc/host.ts';
-import { requestLog, securityHeaders } from './middleware.ts';
-import { requestMetrics } from '../observability/metrics.ts';
+import { requestId, requestLines, requestLog, securityHeaders } from './middleware.ts';
+import { observeRequest, requestMetrics } from '../observability/metrics.ts';
 
 /** Served by the provider alone; none of our routers claims them. */
 export const DIRECT_PATHS = new Set([
   '/token', '/token/introspection', '/token/revocation', '/me', '/jwks', '/.well-known/openid-configuration',
 ]);
+/** The same answer for every plain GET to one provider instance. */
+const STATIC_PATHS = new Set(['/jwks', '/.well-known/openid-configuration']);
+
+interface KeptResponse { headers: OutgoingHttpHeaders; body: Buffer }
+/** Per provider instance: dropped with it when the keys change. */
+const kept = new WeakMap<Provider, Map<string, KeptResponse>>();
 
 const DIRECT = Symbol('gatehouse.direct');
-type MarkedRequest = IncomingMessage & { [DIRECT]?: true };
+type MarkedRequest = IncomingMessage & { [DIRECT]?: Provider };
 
 function pathOf(url: string | undefined): string {
   if (!url) return '/';
@@ -30,23 +42,56 @@ function pathOf(url: string | undefined): string {
   return q === -1 ? url : url.slice(0, q);
 }
 
-export function createRequestHandler(app: Koa, host: ProviderHost): (req: IncomingMessage, res: ServerResponse) => void {
+const plainGet = (req: IncomingMessage) => req.method === 'GET' && req.headers.origin === undefined;
+
+export function createRequestHandler(app: Koa, host: ProviderHost, log: Logger): (req: IncomingMessage, res: ServerResponse) => void {
   const viaApp = app.callback();
   const direct = new WeakMap<Provider, ReturnType<Provider['callback']>>();
+  const line = requestLines(log);
   return (req, res) => {
-    if (!DIRECT_PATHS.has(pathOf(req.url))) { void viaApp(req, res); return; }
-    (req as MarkedRequest)[DIRECT] = true;
+    const path = pathOf(req.url);
+    if (!DIRECT_PATHS.has(path)) { void viaApp(req, res); return; }
     const provider = host.current(); // replaced when signing keys rotate
+    const hit = STATIC_PATHS.has(path) && plainGet(req) ? kept.get(provider)?.get(path) : undefined;
+    if (hit) { serveKept(req, res, path, hit, line); return; }
+    (req as MarkedRequest)[DIRECT] = provider;
     let handle = direct.get(provider);
     if (!handle) { handle = provider.callback(); direct.set(provider, handle); }
     void handle(req, res);
   };
 }
 
+function serveKept(req: IncomingMessage, res: ServerResponse, path: string, response: KeptResponse, line: ReturnType<typeof requestLines>): void {
+  const started = process.hrtime.bigint();
+  const id = requestId(req.headers['x-request-id']);
+  res.writeHead(200, { ...response.headers, 'x-request-id': id });
+  res.end(response.body);
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  observeRequest('GET', path, 200, seconds);
+  line({ req_id: id, method: 'GET', path, status: 200, ms: seconds * 1000 });
+}
+
+/** Keeps a successful plain GET of discovery or the JWKS, headers as sent but the request id. */
+function keep(ctx: Context, provider: Provider): void {
+  if (ctx.status !== 200 || !STATIC_PATHS.has(ctx.path) || !plainGet(ctx.req)) return;
+  if (typeof ctx.body !== 'object' || ctx.body === null || Buffer.isBuffer(ctx.body)) return;
+  const body = Buffer.from(JSON.stringify(ctx.body));
+  const headers: OutgoingHttpHeaders = { ...ctx.response.headers, 'content-length': body.length };
+  delete headers['x-request-id'];
+  let responses = kept.get(provider);
+  if (!responses) { responses = new Map(); kept.set(provider, responses); }
+  responses.set(ctx.path, { headers, body });
+}
+
 /** What src/app.ts does around every request, for the requests that come the direct way only. */
 export function directMiddleware(log: Logger): (ctx: Context, next: Next) => Promise<void> {
   const [logLine, metrics, headers] = [requestLog(log), requestMetrics(), securityHeaders()];
-  return (ctx, next) => ((ctx.req as MarkedRequest)[DIRECT]
-    ? logLine(ctx, () => metrics(ctx, () => headers(ctx, next)))
-    : next());
+  return (ctx, next) => {
+    const provider = (ctx.req as MarkedRequest)[DIRECT];
+    if (!provider) return next();
+    return logLine(ctx, () => metrics(ctx, () => headers(ctx, async () => {
+      await next();
+      keep(ctx, provider);
+    })));
+  };
 }

@@ -9,7 +9,7 @@ import { timingSafeEqual } from 'node:crypto';
 import type { Context, Next } from 'koa';
 import type { Knex } from 'knex';
 import client from 'prom-client';
-import type { Backend } from '../storage/failures.ts';
+import { backingServiceFailure, type Backend } from '../storage/failures.ts';
 
 /** Seconds. Token, refresh and introspection aim at single-digit milliseconds; argon2 sign-ins at ~50 ms. */
 const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
@@ -39,6 +39,10 @@ const backendErrors = new client.Counter({
   name: 'gatehouse_backend_errors_total', help: 'Requests failed with 503 because Postgres or Redis was unavailable.',
   labelNames: ['backend'] as const, registers: [registry],
 });
+const storeErrors = new client.Counter({
+  name: 'gatehouse_store_errors_total', help: 'Store failures seen by this process (queries failed on an unavailable Postgres, Redis connection errors), whether or not a request failed with them.',
+  labelNames: ['backend'] as const, registers: [registry],
+});
 const dbQueries = new client.Counter({
   name: 'gatehouse_db_queries_total', help: 'SQL queries sent to the durable store (Postgres or PGlite).', registers: [registry],
 });
@@ -50,6 +54,15 @@ export function countBackendError(backend: Backend): void { backendErrors.inc({ 
 /** device_code's grant type is a URN; the label keeps its last part. */
 export function countTokenIssued(grantType: string): void {
   tokens.inc({ grant_type: grantType.startsWith('urn:') ? grantType.slice(grantType.lastIndexOf(':') + 1) : grantType });
+}
+
+/** Counts store failures: queries that failed because Postgres was unavailable (not, say, a unique violation), Redis connection errors. */
+export function countStoreErrors(stores: { knex: Knex; redis?: { on(event: 'error', fn: (err: Error) => void): unknown } }): void {
+  stores.knex.on('query-error', (err: unknown) => { if (backingServiceFailure(err) === 'postgres') storeErrors.inc({ backend: 'postgres' }); });
+  // a connection that could not be opened fails before any query runs
+  const pool = (stores.knex.client as { pool?: { on?(event: 'createFail', fn: () => void): unknown } }).pool;
+  pool?.on?.('createFail', () => storeErrors.inc({ backend: 'postgres' }));
+  stores.redis?.on('error', () => storeErrors.inc({ backend: 'redis' }));
 }
 
 /** Counts every SQL query of this knex (the benchmark reads it: refresh and introspection should send none). */
@@ -88,7 +101,7 @@ const KNOWN_METHODS = new Set(['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 
 const requestChildren = new Map<string, client.Counter.Internal>();
 const latencyChildren = new Map<string, client.Histogram.Internal<string>>();
 
-function observeRequest(method: string, route: string, status: number, seconds: number): void {
+export function observeRequest(method: string, route: string, status: number, seconds: number): void {
   const routeKey = `${method} ${route}`;
   const key = `${routeKey} ${status}`;
   let counter = requestChildren.get(key);

@@ -83,6 +83,13 @@ afterAll(async () => {
   await redis?.stop();
 });
 
+/** A counter's value on /metrics (0 when it has no sample yet). */
+async function counter(series: string): Promise<number> {
+  const text = await (await fetch(`${gh.issuer}/metrics`)).text();
+  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
+  return line ? Number(line.slice(series.length + 1)) : 0;
+}
+
 describe('Redis stops mid-load', () => {
   it('answers fast 503s with a clear error, never a 500 or a hang, and recovers when Redis returns', async () => {
     const load = hammer(() => tokenRequest({ grant_type: 'client_credentials' }));
@@ -120,6 +127,10 @@ describe('Redis stops mid-load', () => {
     const tokens = await signInTokens();
     const refreshed = await tokenRequest({ grant_type: 'refresh_token', refresh_token: tokens.refresh_token! });
     expect(refreshed.status).toBe(200);
+
+    // operators see it: the 503s, and the connection errors behind them
+    expect(await counter('gatehouse_backend_errors_total{backend="redis"}')).toBeGreaterThan(0);
+    expect(await counter('gatehouse_store_errors_total{backend="redis"}')).toBeGreaterThan(0);
   });
 });
 
@@ -169,6 +180,8 @@ describe('Postgres refuses connections', () => {
     }, RECOVERY_MS);
     expect(refreshed.status).toBe(200);
     expect((await fetch(`${gh.issuer}/readyz`)).status).toBe(200);
+    expect(await counter('gatehouse_backend_errors_total{backend="postgres"}')).toBeGreaterThan(0);
+    expect(await counter('gatehouse_store_errors_total{backend="postgres"}')).toBeGreaterThan(0);
   });
 });
 

@@ -1,0 +1,85 @@
+// Discovery and the JWKS: after the first plain GET a node answers from the response it kept for
+// its current key set (src/http/fast-path.ts). The kept answer must be the provider's own — same
+// bytes, same headers — with a request id, a log line and metrics of its own, and a key rotation
+// must show in the JWKS as it did before the responses were kept.
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { startServer, type TestServer } from '../support/server.ts';
+
+const METRICS_TOKEN = 'fast-path-metrics-token-0123456789';
+let gh: TestServer;
+
+beforeAll(async () => {
+  gh = await startServer({ env: { GATEHOUSE_METRICS_TOKEN: METRICS_TOKEN, GATEHOUSE_KEY_REFRESH_SECONDS: '1' } });
+});
+afterAll(async () => { await gh?.destroy(); });
+
+async function requestsCounted(path: string): Promise<number> {
+  const text = await (await fetch(`${gh.issuer}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } })).text();
+  const series = `gatehouse_http_requests_total{method="GET",route="${path}",status="200"}`;
+  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
+  return line ? Number(line.slice(series.length + 1)) : 0;
+}
+
+/** Headers but the ones that differ per response by nature. */
+function stable(res: Response): Record<string, string> {
+  const out: Record<string, string> = {};
+  res.headers.forEach((v, k) => { if (!['date', 'x-request-id', 'keep-alive', 'connection'].includes(k)) out[k] = v; });
+  return out;
+}
+
+describe.each(['/.well-known/openid-configuration', '/jwks'])('GET %s', (path) => {
+  it('answers later requests with the same bytes and headers, each with its own request id, log line and metrics', async () => {
+    const before = await requestsCounted(path);
+    const first = await fetch(`${gh.issuer}${path}`);
+    const firstBody = await first.text();
+    const again = await Promise.all([1, 2, 3].map(async () => {
+      const res = await fetch(`${gh.issuer}${path}`, { headers: { 'x-request-id': `kept-${path.length}-${Math.random().toString(36).slice(2)}` } });
+      return { res, body: await res.text() };
+    }));
+    expect(first.status).toBe(200);
+    for (const { res, body } of again) {
+      expect(res.status).toBe(200);
+      expect(body).toBe(firstBody);
+      expect(stable(res)).toEqual(stable(first));
+      expect(res.headers.get('x-request-id')).toMatch(/^kept-/);
+    }
+    expect(new Set(again.map(({ res }) => res.headers.get('x-request-id'))).size).toBe(3);
+    expect(stable(first)).toMatchObject({
+      'content-security-policy': expect.stringContaining("default-src 'none'"),
+      'x-content-type-options': 'nosniff',
+      'access-control-allow-origin': '*',
+    });
+    expect(JSON.parse(firstBody)).toBeTruthy();
+    expect(await requestsCounted(path)).toBe(before + 4);
+    await new Promise((r) => setTimeout(r, 400)); // log lines leave in batches
+    for (const { res } of again) expect(gh.log()).toContain(res.headers.get('x-request-id')!);
+  });
+
+  it('still echoes a browser origin in CORS headers and answers HEAD and other methods as the provider does', async () => {
+    const cors = await fetch(`${gh.issuer}${path}`, { headers: { origin: 'https://app.example.test' } });
+    expect(cors.status).toBe(200);
+    expect(cors.headers.get('access-control-allow-origin')).toBe('https://app.example.test');
+    const head = await fetch(`${gh.issuer}${path}`, { method: 'HEAD' });
+    expect(head.status).toBe(200);
+    const post = await fetch(`${gh.issuer}${path}`, { method: 'POST' });
+    expect(post.status).not.toBe(200);
+    expect(post.status).toBeLessThan(500);
+  });
+});
+
+describe('a key rotation', () => {
+  it('shows in the JWKS the node serves, kept responses notwithstanding', async () => {
+    const kids = async () => ((await (await fetch(`${gh.issuer}/jwks`)).json()) as { keys: Array<{ kid: string }> }).keys.map((k) => k.kid);
+    const before = await kids();
+    await kids(); // kept now
+    const { rotated } = await gh.cliJson<{ rotated: string[] }>(['keys', 'rotate', '--json']);
+    expect(rotated.length).toBeGreaterThan(0);
+    const deadline = Date.now() + 10_000;
+    let now = await kids();
+    while (!rotated.every((k) => now.includes(k)) && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 200));
+      now = await kids();
+    }
+    expect(now).toEqual(expect.arrayContaining([...rotated, ...before]));
+  });
+});
