@@ -38,6 +38,8 @@ const ONLY = process.env.BENCH_ONLY?.split(',').filter(Boolean);
 
 const REDIRECT = 'http://127.0.0.1:7999/cb';
 const CONF = { client_id: 'bench-conf', client_secret: randomBytes(32).toString('base64url') };
+/** The same client with ES256 ID tokens: how much of a refresh is the RS256 signature. */
+const CONF_ES = { client_id: 'bench-conf-es256', client_secret: CONF.client_secret, id_token_signed_response_alg: 'ES256' };
 const DEVICE = { client_id: 'bench-device' };
 const USER = { email: 'loadtest@example.test', password: 'quiet harbour lantern 42' };
 const SCOPE = 'openid profile email offline_access';
@@ -158,7 +160,7 @@ async function redisBytesPerSignIn(redis: Redis, prefix: string, target: SignInT
     const group = rest.startsWith('oidc:') ? rest.split(':')[1]! : rest.split(':')[0]!;
     bytes[group] = (bytes[group] ?? 0) + added;
   }
-  // one refresh: how much the grant's revocation list grows per rotation
+  // one refresh: how much the grant's revocation index grows per rotation (its expired members are trimmed)
   const grantList = [...after.keys()].find((k) => !before.has(k) && k.startsWith(`${prefix}oidc:byGrant:`));
   const listBefore = grantList ? Number(await redis.memory('USAGE', grantList, 'SAMPLES', '0')) : 0;
   await refresh(target.issuer, tokens.refresh_token);
@@ -202,7 +204,7 @@ async function dbQueries(issuer: string): Promise<number> {
 
 // ---------- scenarios ----------
 
-interface Target { name: 'gatehouse' | 'bare'; issuer: string; pid?: number; signIn: SignInTarget; tokens: Tokens[]; deviceCode: string }
+interface Target { name: 'gatehouse' | 'bare'; issuer: string; pid?: number; signIn: SignInTarget; tokens: Tokens[]; esTokens: Tokens[]; deviceCode: string }
 
 /**
  * Runs a load and reports the server's CPU meanwhile: how busy its core was (1.0 = saturated), and
@@ -244,6 +246,14 @@ const SCENARIOS: Scenario[] = [
     spec: (t) => http({
       url: `${t.issuer}/token`, method: 'POST',
       refreshPool: { tokens: t.tokens.splice(0, CONNECTIONS * REFRESH_POOL_PER_CONNECTION).map((x) => x.refresh_token), basic: confBasic() },
+    }),
+  },
+  {
+    // not a target of its own: the refresh above with ES256 ID tokens instead of RS256
+    name: 'refresh_es256', bare: true,
+    spec: (t) => http({
+      url: `${t.issuer}/token`, method: 'POST',
+      refreshPool: { tokens: t.esTokens.splice(0, CONNECTIONS * REFRESH_POOL_PER_CONNECTION).map((x) => x.refresh_token), basic: basicAuth(CONF_ES.client_id, CONF_ES.client_secret) },
     }),
   },
   {
@@ -341,6 +351,7 @@ async function main(): Promise<void> {
     const clientsFile = join(scratch, 'clients.json');
     writeFileSync(clientsFile, JSON.stringify([
       { ...CONF, name: 'Bench confidential', redirect_uris: [REDIRECT], grant_types: ['authorization_code', 'refresh_token', 'client_credentials'], scope: SCOPE },
+      { ...CONF_ES, name: 'Bench confidential (ES256)', redirect_uris: [REDIRECT], grant_types: ['authorization_code', 'refresh_token'], scope: SCOPE },
       { ...DEVICE, name: 'Bench device', public: true, grant_types: ['device_code', 'refresh_token'], scope: SCOPE },
     ]));
     const ghPort = await freePort();
@@ -362,6 +373,7 @@ async function main(): Promise<void> {
       PORT: String(barePort), REDIS_URL: redisUrl, BENCH_PREFIX: barePrefix,
       BENCH_CLIENTS: JSON.stringify([
         { ...CONF, redirect_uris: [REDIRECT], grant_types: ['authorization_code', 'refresh_token', 'client_credentials'], response_types: ['code'], scope: SCOPE },
+        { ...CONF_ES, redirect_uris: [REDIRECT], grant_types: ['authorization_code', 'refresh_token'], response_types: ['code'], scope: SCOPE },
         { ...DEVICE, token_endpoint_auth_method: 'none', grant_types: ['urn:ietf:params:oauth:grant-type:device_code', 'refresh_token'], response_types: [], redirect_uris: [], scope: SCOPE },
       ]),
     }, bareLog);
@@ -379,7 +391,12 @@ async function main(): Promise<void> {
       // a grant per pooled refresh token (two pools: peak, then 70% of peak), plus one whose access
       // token is introspected and used at userinfo
       for (let i = 0; i < 2 * CONNECTIONS * REFRESH_POOL_PER_CONNECTION + 1; i++) tokens.push(await signInFlow(signIn));
-      targets.push({ name, issuer, pid: (name === 'gatehouse' ? gatehouse : bare).pid, signIn, tokens, deviceCode: await deviceCode(issuer) });
+      const esTokens: Tokens[] = [];
+      if (!ONLY || ONLY.includes('refresh_es256')) {
+        const es = { ...signIn, clientId: CONF_ES.client_id };
+        for (let i = 0; i < CONNECTIONS * REFRESH_POOL_PER_CONNECTION; i++) esTokens.push(await signInFlow(es));
+      }
+      targets.push({ name, issuer, pid: (name === 'gatehouse' ? gatehouse : bare).pid, signIn, tokens, esTokens, deviceCode: await deviceCode(issuer) });
     }
     const redisBytes = await redisBytesPerSignIn(redis, ghPrefix, targets[0]!.signIn);
 

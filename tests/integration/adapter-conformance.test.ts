@@ -1,7 +1,7 @@
 // One conformance suite for the oidc-provider adapter contract, run against every backend:
 // Redis, SQL on PostgreSQL, SQL on embedded PGlite. A backend that passes behaves like the others.
-import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { errors } from 'oidc-provider';
 import type { Redis } from 'ioredis';
 import type { AdapterFactory, Payload } from '../../src/oidc/adapters/types.ts';
@@ -16,6 +16,8 @@ interface Backend {
   factory: AdapterFactory;
   /** SQL only: runs pruneExpired, then says how many rows of that model and id remain */
   pruneAndCount?: (model: string, id: string) => Promise<number>;
+  /** how many records the grant's revocation index holds (Redis: members; SQL: rows after pruning) */
+  grantIndexSize(grantId: string): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -23,6 +25,13 @@ const TTL = 60; // every record expires on its own, so the shared Redis is left 
 const PARALLEL = 10;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const id = (label: string) => `${label}-${randomUUID()}`;
+
+/** Runs fn as if on a node whose clock is `seconds` ahead (past the Redis adapter's clock-skew allowance). */
+async function withClockAhead<T>(seconds: number, fn: () => Promise<T>): Promise<T> {
+  const now = Date.now();
+  const spy = jest.spyOn(Date, 'now').mockReturnValue(now + seconds * 1000);
+  try { return await fn(); } finally { spy.mockRestore(); }
+}
 
 async function expectInvalidGrant(promise: Promise<unknown>): Promise<void> {
   const err = await promise.then(() => undefined, (e: unknown) => e);
@@ -120,6 +129,64 @@ function adapterConformance(name: string, open: () => Promise<Backend>): void {
       expect(await adapter('Session').find(session)).toBeDefined();
     });
 
+    it('the grant\'s index keeps no member whose record expired; revoke still removes every live one', async () => {
+      const grantId = id('grant');
+      const rt = id('rt');
+      const at = id('at');
+      // keeps the index alive, and outlives the clock jump below (revoked at the end)
+      await adapter('RefreshToken').upsert(rt, { jti: rt, kind: 'RefreshToken', grantId }, 3600);
+      for (const jti of [id('at'), id('at'), id('at')]) await adapter('AccessToken').upsert(jti, { jti, kind: 'AccessToken', grantId }, 1);
+      await sleep(1200);
+      await withClockAhead(120, () => adapter('AccessToken').upsert(at, { jti: at, kind: 'AccessToken', grantId }, TTL));
+      const live = [['RefreshToken', rt], ['AccessToken', at]] as const;
+      expect(await backend.grantIndexSize(grantId)).toBe(live.length);
+
+      await adapter('Grant').revokeByGrantId(grantId);
+      for (const [model, jti] of live) expect(await adapter(model).find(jti)).toBeUndefined();
+      expect(await backend.grantIndexSize(grantId)).toBe(0);
+    });
+
+    it('refresh-token rotations under one grant are all revoked together', async () => {
+      const grantId = id('grant');
+      const issued: Array<[string, string]> = [];
+      for (let i = 0; i < 5; i++) {
+        const rt = id('rt');
+        const at = id('at');
+        await adapter('RefreshToken').upsert(rt, { jti: rt, kind: 'RefreshToken', grantId, rotations: i }, TTL);
+        await adapter('AccessToken').upsert(at, { jti: at, kind: 'AccessToken', grantId }, TTL);
+        await adapter('RefreshToken').consume(rt);
+        issued.push(['RefreshToken', rt], ['AccessToken', at]);
+      }
+      expect(await backend.grantIndexSize(grantId)).toBe(issued.length);
+      await adapter('Grant').revokeByGrantId(grantId);
+      for (const [model, jti] of issued) expect(await adapter(model).find(jti)).toBeUndefined();
+      expect(await backend.grantIndexSize(grantId)).toBe(0);
+    });
+
+    it('listAccount lists the account\'s live sessions and grants; revokeAccount ends them with their tokens', async () => {
+      const accountId = id('acct');
+      const grantId = id('grant');
+      const [s1, s2, other] = [id('sess'), id('sess'), id('sess')];
+      const at = id('at');
+      await adapter('Session').upsert(s1, { jti: s1, kind: 'Session', uid: id('uid'), accountId }, TTL);
+      await adapter('Session').upsert(s2, { jti: s2, kind: 'Session', uid: id('uid'), accountId }, TTL);
+      await adapter('Session').upsert(other, { jti: other, kind: 'Session', uid: id('uid'), accountId: id('acct') }, TTL);
+      await adapter('Grant').upsert(grantId, { jti: grantId, kind: 'Grant', accountId, clientId: 'cli' }, TTL);
+      await adapter('AccessToken').upsert(at, { jti: at, kind: 'AccessToken', accountId, grantId }, TTL);
+      await adapter('Session').destroy(s1); // as oidc-provider does when a session's id changes
+
+      expect((await adapter.listAccount(accountId, 'Session')).map((s) => s.id)).toEqual([s2]);
+      const grants = await adapter.listAccount(accountId, 'Grant');
+      expect(grants).toEqual([{ id: grantId, payload: expect.objectContaining({ clientId: 'cli' }) }]);
+
+      await adapter.revokeAccount(accountId);
+      expect(await adapter('Session').find(s2)).toBeUndefined();
+      expect(await adapter('Grant').find(grantId)).toBeUndefined();
+      expect(await adapter('AccessToken').find(at)).toBeUndefined();
+      expect(await adapter('Session').find(other)).toBeDefined();
+      expect(await adapter.listAccount(accountId, 'Session')).toEqual([]);
+    });
+
     it('consume marks the record consumed with a number (seconds)', async () => {
       const a = adapter('AuthorizationCode');
       const code = id('code');
@@ -192,7 +259,124 @@ function adapterConformance(name: string, open: () => Promise<Backend>): void {
 
 adapterConformance('Redis', async () => {
   const redis: Redis = connectRedis();
-  return { factory: createRedisAdapterFactory(redis), close: async () => { await redis.quit(); } };
+  return {
+    factory: createRedisAdapterFactory(redis),
+    grantIndexSize: (grantId) => redis.zcard(`gh:oidc:byGrant:${grantId}`),
+    close: async () => { await redis.quit(); },
+  };
+});
+
+describe('Redis adapter: records of the earlier layout', () => {
+  // Before: every record a hash, `grant:<id>` a list and `account:<id>` a set of full key names.
+  let redis: Redis;
+  let adapter: AdapterFactory;
+  beforeAll(() => { redis = connectRedis(); adapter = createRedisAdapterFactory(redis); });
+  afterAll(async () => { await redis.quit(); });
+  const k = (rest: string) => `gh:oidc:${rest}`;
+  async function oldRecord(model: string, jti: string, payload: Payload): Promise<void> {
+    await redis.hset(k(`${model}:${jti}`), 'payload', JSON.stringify({ jti, kind: model, ...payload }));
+    await redis.expire(k(`${model}:${jti}`), TTL);
+  }
+
+  it('reads, consumes and replaces an old-format record without an error', async () => {
+    const sid = id('sess');
+    const uid = id('uid');
+    await oldRecord('Session', sid, { uid, accountId: 'u1' });
+    await redis.set(k(`uid:${uid}`), sid, 'EX', TTL);
+    expect(await adapter('Session').find(sid)).toMatchObject({ jti: sid, accountId: 'u1' });
+    expect(await adapter('Session').findByUid(uid)).toMatchObject({ jti: sid });
+    await adapter('Session').consume(sid);
+    expect((await adapter('Session').find(sid))?.consumed).toEqual(expect.any(Number));
+    await adapter('Session').upsert(sid, { jti: sid, kind: 'Session', uid, accountId: 'u2' }, TTL);
+    expect(await redis.type(k(`Session:${sid}`))).toBe('string');
+    expect(await adapter('Session').find(sid)).toMatchObject({ accountId: 'u2' });
+  });
+
+  it('revokes what an old grant list names, beside the new index', async () => {
+    const grantId = id('grant');
+    const [oldAt, newAt] = [id('at'), id('at')];
+    await oldRecord('AccessToken', oldAt, { grantId });
+    await redis.rpush(k(`grant:${grantId}`), k(`AccessToken:${oldAt}`));
+    await redis.expire(k(`grant:${grantId}`), TTL);
+    await adapter('AccessToken').upsert(newAt, { jti: newAt, kind: 'AccessToken', grantId }, TTL);
+    await adapter('Grant').revokeByGrantId(grantId);
+    expect(await adapter('AccessToken').find(oldAt)).toBeUndefined();
+    expect(await adapter('AccessToken').find(newAt)).toBeUndefined();
+    expect(await redis.exists(k(`grant:${grantId}`), k(`byGrant:${grantId}`))).toBe(0);
+  });
+
+  it('lists and revokes what an old account set names', async () => {
+    const accountId = id('acct');
+    const [sid, grantId, at] = [id('sess'), id('grant'), id('at')];
+    await oldRecord('Session', sid, { accountId });
+    await oldRecord('Grant', grantId, { accountId });
+    await oldRecord('AccessToken', at, { grantId });
+    await redis.rpush(k(`grant:${grantId}`), k(`AccessToken:${at}`));
+    await redis.sadd(k(`account:${accountId}`), k(`Session:${sid}`), k(`Grant:${grantId}`));
+    await redis.expire(k(`account:${accountId}`), TTL);
+    expect((await adapter.listAccount(accountId, 'Session')).map((r) => r.id)).toEqual([sid]);
+    expect((await adapter.listAccount(accountId, 'Grant')).map((r) => r.id)).toEqual([grantId]);
+    await adapter.revokeAccount(accountId);
+    for (const gone of [`Session:${sid}`, `Grant:${grantId}`, `AccessToken:${at}`, `account:${accountId}`]) expect(await redis.exists(k(gone))).toBe(0);
+  });
+});
+
+describe('Redis adapter: memory of one sign-in', () => {
+  // The product target: ≤ 2 KB of Redis per signed-in session including its grant (Session, Grant
+  // and every index the sign-in leaves), measured as the bench does (MEMORY USAGE … SAMPLES 0), with
+  // payloads shaped like the ones oidc-provider writes for a code flow with consent and
+  // offline_access, and a prefix as long as the bench's.
+  const TARGET_BYTES = 2048;
+  const prefix = `bench${randomBytes(3).toString('hex')}:`;
+  let redis: Redis;
+  beforeAll(() => { redis = connectRedis(); });
+  afterAll(async () => { await redis.quit(); });
+  const nanoid = () => randomBytes(32).toString('base64url'); // 43 characters, as oidc-provider's ids
+
+  it(`leaves at most ${TARGET_BYTES} B for a session with its grant and indexes`, async () => {
+    const adapter = createRedisAdapterFactory(redis, prefix);
+    const LONG = 14 * 24 * 3600;
+    const iat = Math.floor(Date.now() / 1000);
+    const [accountId, clientId, uid, grantId, sid1, sid2, code, at, rt] =
+      [randomUUID(), randomBytes(16).toString('base64url'), nanoid(), nanoid(), nanoid(), nanoid(), nanoid(), nanoid(), nanoid()];
+    const login = { accountId, loginTs: iat, amr: ['pwd'], acr: 'pwd' };
+    const scope = 'openid profile email offline_access';
+    const session = (jti: string, authorizations?: object) => ({ iat, exp: iat + LONG, uid, ...login, kind: 'Session', jti, ...authorizations && { authorizations } });
+    const token = { iat, accountId, grantId, sessionUid: uid, clientId, scope };
+
+    // the sign-in resumes the authorization with a new session, consent resumes it again under a new id
+    await adapter('Session').upsert(sid1, session(sid1), LONG);
+    await adapter('Grant').upsert(grantId, { iat, exp: iat + LONG, accountId, clientId, kind: 'Grant', jti: grantId, openid: { scope } }, LONG);
+    await adapter('Session').destroy(sid1);
+    await adapter('Session').upsert(sid2, session(sid2, { [clientId]: { sid: nanoid(), grantId, persistsLogout: true } }), LONG);
+    await adapter('AuthorizationCode').upsert(code, {
+      ...token, exp: iat + 60, acr: 'pwd', amr: ['pwd'], authTime: iat, codeChallenge: nanoid(), codeChallengeMethod: 'S256',
+      nonce: randomBytes(8).toString('hex'), redirectUri: 'http://127.0.0.1:7999/cb', kind: 'AuthorizationCode', jti: code,
+    }, 60);
+    await adapter('AuthorizationCode').consume(code);
+    await adapter('AccessToken').upsert(at, { ...token, exp: iat + 3600, gty: 'authorization_code', kind: 'AccessToken', jti: at }, 3600);
+    await adapter('RefreshToken').upsert(rt, {
+      ...token, exp: iat + LONG, acr: 'pwd', amr: ['pwd'], authTime: iat, iiat: iat, gty: 'authorization_code', rotations: 0,
+      nonce: randomBytes(8).toString('hex'), kind: 'RefreshToken', jti: rt,
+    }, LONG);
+
+    const keys = {
+      Session: `Session:${sid2}`, Grant: `Grant:${grantId}`, byGrant: `byGrant:${grantId}`, byAccount: `byAccount:${accountId}`, uid: `uid:${uid}`,
+    };
+    const bytes: Record<string, number> = {};
+    for (const [group, rest] of Object.entries(keys)) {
+      const k = `${prefix}oidc:${rest}`;
+      expect(await redis.ttl(k)).toBeGreaterThan(0);
+      bytes[group] = Number(await redis.memory('USAGE', k, 'SAMPLES', '0'));
+    }
+    // the destroyed session left the account's index; members do not repeat the key prefix
+    expect((await redis.zrange(`${prefix}oidc:byAccount:${accountId}`, 0, '-1')).sort()).toEqual([`Grant:${grantId}`, `Session:${sid2}`]);
+    const total = Object.values(bytes).reduce((a, b) => a + b, 0);
+    if (total > TARGET_BYTES) throw new Error(`one sign-in leaves ${total} B: ${JSON.stringify(bytes)}`);
+
+    await adapter.revokeAccount(accountId);
+    await redis.del(`${prefix}oidc:uid:${uid}`, `${prefix}oidc:AuthorizationCode:${code}`);
+  });
 });
 
 function sqlBackend(open: () => Promise<OpenStore>): () => Promise<Backend> {
@@ -204,7 +388,12 @@ function sqlBackend(open: () => Promise<OpenStore>): () => Promise<Backend> {
       const [{ n }] = await knex('oidc_records').where({ model, id: rowId }).count({ n: '*' }) as Array<{ n: string | number }>;
       return Number(n);
     };
-    return { factory: createSqlAdapterFactory(knex), pruneAndCount, close: () => store.dispose() };
+    const grantIndexSize = async (grantId: string) => {
+      await pruneExpired(knex);
+      const [{ n }] = await knex('oidc_records').where({ grant_id: grantId }).count({ n: '*' }) as Array<{ n: string | number }>;
+      return Number(n);
+    };
+    return { factory: createSqlAdapterFactory(knex), pruneAndCount, grantIndexSize, close: () => store.dispose() };
   };
 }
 
