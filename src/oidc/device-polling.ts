@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import type { Middleware } from 'koa';
 import type { KoaContextWithOIDC } from 'oidc-provider';
+import type { Redis } from 'ioredis';
 import type { AdapterFactory } from './adapters/types.ts';
 
 const DEVICE_CODE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
@@ -21,43 +22,111 @@ const EXPIRED_ANSWER_SECONDS = 10 * 60;
 interface PollState {
   expiresAt: number; // ms
   interval: number; // seconds
-  lastPollAt?: number; // ms
+}
+
+/**
+ * Where polls are timed. Each poll of a pending device code reads the code's state and swaps in
+ * the time of this poll for the last one; the state changes only when a device is told to slow down.
+ */
+interface PollStore {
+  start(key: string, state: PollState, ttl: number): Promise<void>;
+  state(key: string): Promise<PollState | undefined>;
+  /** The code's state and the previous poll's time (ms), recording `now` as the last poll. */
+  poll(key: string, now: number, ttl: number): Promise<{ state?: PollState; lastPollAt?: number }>;
+  setState(key: string, state: PollState, ttl: number): Promise<void>;
+  forget(key: string): Promise<void>;
+}
+
+/**
+ * Redis: one round trip per poll, the state's GET and the swap (SET … GET) leaving together
+ * (auto-pipelined); the swap is atomic, so two nodes answering one device's polls see each other's.
+ */
+function redisPollStore(redis: Redis, prefix: string): PollStore {
+  const stateKey = (key: string) => `${prefix}devicePoll:${key}`;
+  const lastKey = (key: string) => `${prefix}devicePollAt:${key}`;
+  return {
+    async start(key, state, ttl) { await redis.set(stateKey(key), JSON.stringify(state), 'EX', ttl); },
+    async state(key) {
+      const state = await redis.get(stateKey(key));
+      return state ? JSON.parse(state) as PollState : undefined;
+    },
+    async poll(key, now, ttl) {
+      const [state, last] = await Promise.all([redis.get(stateKey(key)), redis.set(lastKey(key), String(now), 'EX', ttl, 'GET')]);
+      return { state: state ? JSON.parse(state) as PollState : undefined, lastPollAt: last ? Number(last) : undefined };
+    },
+    async setState(key, state, ttl) { await redis.set(stateKey(key), JSON.stringify(state), 'EX', ttl); },
+    async forget(key) { await redis.del(stateKey(key), lastKey(key)); },
+  };
+}
+
+/** The embedded store: the provider's adapter (a SQL table), one record per code. */
+function adapterPollStore(adapters: AdapterFactory): PollStore {
+  const store = adapters('DevicePoll');
+  type Stored = PollState & { lastPollAt?: number };
+  const save = (key: string, value: Stored, ttl: number) => store.upsert(key, value as unknown as Record<string, unknown>, ttl);
+  return {
+    start: (key, state, ttl) => save(key, state, ttl),
+    async state(key) {
+      const stored = await store.find(key) as Stored | undefined;
+      if (!stored) return undefined;
+      const { lastPollAt: _, ...state } = stored;
+      return state;
+    },
+    async poll(key, now, ttl) {
+      const stored = await store.find(key) as Stored | undefined;
+      if (!stored) return {};
+      const { lastPollAt, ...state } = stored;
+      await save(key, { ...state, lastPollAt: now }, ttl);
+      return { state, lastPollAt };
+    },
+    async setState(key, state, ttl) {
+      const stored = await store.find(key) as Stored | undefined;
+      await save(key, { ...stored, ...state }, ttl);
+    },
+    forget: (key) => store.destroy(key),
+  };
 }
 
 const keyOf = (deviceCode: string) => createHash('sha256').update(deviceCode).digest('base64url');
+/** Kept past the code's own expiry, to answer expired_token rather than invalid_grant meanwhile. */
+const ttlOf = (state: PollState, now: number) => Math.max(1, Math.ceil((state.expiresAt - now) / 1000)) + EXPIRED_ANSWER_SECONDS;
 
-export function devicePolling(adapters: AdapterFactory): Middleware {
-  const store = adapters('DevicePoll');
-  const save = (key: string, state: PollState) =>
-    store.upsert(key, state as unknown as Record<string, unknown>, Math.max(1, Math.ceil((state.expiresAt - Date.now()) / 1000)) + EXPIRED_ANSWER_SECONDS);
+export function devicePolling(adapters: AdapterFactory, redis?: { client: Redis; prefix: string }): Middleware {
+  const store = redis ? redisPollStore(redis.client, redis.prefix) : adapterPollStore(adapters);
 
   async function afterDeviceAuthorization(ctx: KoaContextWithOIDC) {
     const body = ctx.body as { device_code?: string; expires_in?: number; interval?: number };
     if (ctx.status !== 200 || !body?.device_code || !body.expires_in) return;
     body.interval = POLL_INTERVAL_SECONDS;
-    await save(keyOf(body.device_code), { expiresAt: Date.now() + body.expires_in * 1000, interval: POLL_INTERVAL_SECONDS });
+    const now = Date.now();
+    const state = { expiresAt: now + body.expires_in * 1000, interval: POLL_INTERVAL_SECONDS };
+    await store.start(keyOf(body.device_code), state, ttlOf(state, now));
   }
 
   async function afterPoll(ctx: KoaContextWithOIDC, deviceCode: string) {
     const key = keyOf(deviceCode);
-    if (ctx.status === 200) { await store.destroy(key); return; }
+    if (ctx.status === 200) { await store.forget(key); return; }
     const body = ctx.body as { error?: string; error_description?: string };
-    const state = await store.find(key) as PollState | undefined;
-    if (!state || !body?.error) return;
+    if (body?.error !== 'authorization_pending' && body?.error !== 'invalid_grant') return;
     const now = Date.now();
-    if (body.error === 'invalid_grant' && now >= state.expiresAt) {
-      body.error = 'expired_token';
-      body.error_description = 'the device code has expired; start the sign-in again';
+    if (body.error === 'invalid_grant') {
+      // the code is gone (or was never issued): after its lifetime, say so
+      const state = await store.state(key);
+      if (state && now >= state.expiresAt) {
+        body.error = 'expired_token';
+        body.error_description = 'the device code has expired; start the sign-in again';
+      }
       return;
     }
-    if (body.error !== 'authorization_pending') return;
-    if (state.lastPollAt !== undefined && now - state.lastPollAt < state.interval * 1000 - POLL_TOLERANCE_MS) {
+    // a slow_down is about the last few seconds: the last poll's time need not outlive the answer window
+    const { state, lastPollAt } = await store.poll(key, now, EXPIRED_ANSWER_SECONDS);
+    if (!state) return;
+    if (lastPollAt !== undefined && now - lastPollAt < state.interval * 1000 - POLL_TOLERANCE_MS) {
       state.interval += SLOW_DOWN_STEP_SECONDS;
       body.error = 'slow_down';
       body.error_description = `polling too often: wait at least ${state.interval} seconds between requests`;
+      await store.setState(key, state, ttlOf(state, now));
     }
-    state.lastPollAt = now;
-    await save(key, state);
   }
 
   return async (ctx, next) => {

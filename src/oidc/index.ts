@@ -32,7 +32,7 @@ export async function createOidc(container: Container, views: Views, log: Logger
     refreshSeconds: container.config.keyRefreshSeconds,
     log,
     build: (jwks) => registerTokenExchange(trackSessions(observeProvider(createProvider({
-      config: container.config, adapters, clientAdapter, accounts: container.accounts, accountCache: container.accountCache, workspaces: container.workspaces, views, jwks, cookieKeys,
+      config: container.config, adapters, redis: container.redis, clientAdapter, accounts: container.accounts, accountCache: container.accountCache, workspaces: container.workspaces, views, jwks, cookieKeys,
     }), { views, log }), container.knex, log), {
       knex: container.knex, accounts: container.accounts, audit: createAudit(container.knex),
       policy: { ttlSeconds: container.config.administration.impersonationTtl, allowAdminTargets: container.config.administration.impersonateAdmins },

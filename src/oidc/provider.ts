@@ -2,6 +2,7 @@
 // the secure defaults (RFC 9700) are set here in one place.
 import Provider, { errors, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import type { JsonWebKey } from 'node:crypto';
+import type { Redis } from 'ioredis';
 import type { Config } from '../config/index.ts';
 import type { AccountService } from '../accounts/account.service.ts';
 import { accountClaims } from '../accounts/account.service.ts';
@@ -22,6 +23,8 @@ export interface ProviderDeps {
   accountCache: AccountCache;
   config: Config;
   adapters: AdapterFactory;
+  /** Redis when configured (device polls are timed there in one round trip); else the adapters' store */
+  redis?: Redis;
   clientAdapter: Adapter;
   accounts: AccountService;
   workspaces: WorkspaceService;
@@ -165,6 +168,6 @@ export function createProvider(deps: ProviderDeps): Provider {
 
   const provider = new Provider(config.issuer, configuration);
   provider.proxy = config.trustProxy;
-  provider.use(devicePolling(adapters));
+  provider.use(devicePolling(adapters, deps.redis && { client: deps.redis, prefix: config.redisPrefix }));
   return provider;
 }

@@ -34,6 +34,9 @@ function failFastOnceReady(client: Redis | Cluster): void {
 
 export function createRedis(url: string, topology: RedisTopology = {}): Redis {
   const common = {
+    // Commands that concurrent requests send in the same tick leave in one write: under load, far
+    // fewer system calls per request (on a virtual machine a write(2) costs tens of microseconds).
+    enableAutoPipelining: true,
     maxRetriesPerRequest: 1,
     enableOfflineQueue: true,
     commandTimeout: COMMAND_TIMEOUT_MS,
@@ -46,6 +49,7 @@ export function createRedis(url: string, topology: RedisTopology = {}): Redis {
     const cluster = new Cluster([{ host: seed.hostname, port: Number(seed.port || 6379) }], {
       redisOptions: { ...auth, tls, ...common, db: undefined },
       enableOfflineQueue: true,
+      enableAutoPipelining: true,
       clusterRetryStrategy: common.retryStrategy,
     });
     failFastOnceReady(cluster);

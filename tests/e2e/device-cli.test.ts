@@ -329,6 +329,8 @@ describe('device flow protocol', () => {
     const auth = await authorize(main);
     expect(await poll(main, auth.device_code)).toEqual({ status: 400, body: expect.objectContaining({ error: 'authorization_pending' }) });
     expect(await poll(main, auth.device_code)).toEqual({ status: 400, body: expect.objectContaining({ error: 'slow_down' }) });
+    // each slow_down adds 5 seconds (RFC 8628 §3.5), on whichever node answers
+    expect(await poll(main, auth.device_code)).toEqual({ status: 400, body: expect.objectContaining({ error: 'slow_down', error_description: expect.stringContaining('at least 15 seconds') }) });
   });
 
   it('issues tokens once: a replayed device code is invalid_grant', async () => {
