@@ -48,6 +48,15 @@ describe('migrations on PostgreSQL, three nodes starting at once', () => {
   it('a later start finds nothing to do', async () => {
     expect(await migrateLatest(dbs[1]!.knex)).toEqual([]);
   });
+
+  it('gets past a lock table that an earlier race left with two rows, or a lock never freed', async () => {
+    const knex = dbs[0]!.knex;
+    await knex('knex_migrations_lock').insert({ is_locked: 0 }); // two rows: knex's own lock could never be taken
+    expect(await migrateLatest(dbs[2]!.knex)).toEqual([]);
+    await knex('knex_migrations_lock').update({ is_locked: 1 });
+    expect(await migrateLatest(dbs[1]!.knex)).toEqual([]);
+    expect(await knex('knex_migrations_lock').select('is_locked')).toEqual([{ is_locked: 0 }]);
+  });
 });
 
 describe('migrations on the embedded database (PGlite)', () => {
