@@ -5,6 +5,7 @@ import * as initial from './20261124000000_initial.ts';
 import * as accountLifecycle from './20261124020000_account_lifecycle.ts';
 import * as workspaces from './20261124010000_workspaces.ts';
 import * as accountChangeNotify from './20261124030000_account_change_notify.ts';
+import * as workspaceChangeNotify from './20261124040000_workspace_change_notify.ts';
 
 interface Migration { up(knex: Knex): Promise<void>; down(knex: Knex): Promise<void> }
 
@@ -13,6 +14,7 @@ const migrations: Array<[string, Migration]> = [
   ['20261124020000_account_lifecycle', accountLifecycle],
   ['20261124010000_workspaces', workspaces],
   ['20261124030000_account_change_notify', accountChangeNotify],
+  ['20261124040000_workspace_change_notify', workspaceChangeNotify],
 ];
 
 export const migrationSource: Knex.MigrationSource<[string, Migration]> = {

@@ -95,7 +95,7 @@ export function createApp(deps: AppDeps): Koa {
   app.use(adminConsole.allowedMethods());
 
   const apiDeps = { provider: host.current, container, audit, mailer: deps.mailer, log };
-  const api = createApiRouter(apiDeps, [createWorkspaceApiRouter(apiDeps), createAdminApiRouter({ ...apiDeps, mfa, impersonation, admin })]);
+  const api = createApiRouter(apiDeps, [createWorkspaceApiRouter(apiDeps), createAdminApiRouter({ ...apiDeps, mfa, impersonation, admin, keysChanged: host.refresh })]);
   app.use(apiCorsFor(apiDeps));
   app.use(api.routes());
   app.use(api.allowedMethods());

@@ -18,15 +18,18 @@ export function createContainer(config: Config, db: Database, redis?: Redis) {
   const { knex } = db;
   const box = createSecretBox(config.secret, 'gatehouse data encryption');
   const accounts = createAccountService({ knex, repo: createAccountRepo(knex) });
-  // the token hot path reads accounts from memory when Postgres can tell us of changes
-  const accountCache = db.kind === 'postgres' && config.accountCacheSeconds > 0
-    ? createAccountCache(accounts.findActive, config.accountCacheSeconds * 1000) : noAccountCache(accounts.findActive);
+  // the token hot path reads accounts and workspace memberships from memory when Postgres can tell
+  // us of changes (the server LISTENs; see src/server.ts)
+  const cacheMs = db.kind === 'postgres' ? config.accountCacheSeconds * 1000 : 0;
+  const accountCache = cacheMs > 0 ? createAccountCache(accounts.findActive, cacheMs) : noAccountCache(accounts.findActive);
   const clientChanges = createClientChangeFeed(knex, db.kind);
   const clients = createClientService({ knex, repo: createClientRepo(knex), box, onChange: clientChanges.publish });
   // A retired key must outlive every token it signed: the longest JWT lifetime we issue.
   const maxTokenLifetimeSeconds = () => Math.max(config.ttl.accessToken, config.ttl.idToken);
-  const keys = createKeyService({ knex, repo: createKeyRepo(knex), box, maxTokenLifetimeSeconds });
-  const { workspaces, invitations } = createWorkspaces(knex, accounts);
-  return { config, db, knex, redis, box, accounts, accountCache, clients, clientChanges, keys, workspaces, invitations };
+  const keys = createKeyService({ knex, repo: createKeyRepo(knex), box, timing: {
+    maxTokenLifetimeSeconds, refreshSeconds: config.keyRefreshSeconds, activationDelaySeconds: config.keyActivationDelaySeconds,
+  } });
+  const { workspaces, invitations, membershipCache } = createWorkspaces(knex, accounts, { cacheMs });
+  return { config, db, knex, redis, box, accounts, accountCache, membershipCache, clients, clientChanges, keys, workspaces, invitations };
 }
 export type Container = ReturnType<typeof createContainer>;

@@ -69,8 +69,10 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     if (config.databaseUrl) {
       const listener = listenForClientChanges(config.databaseUrl, container.clientChanges, log);
       cleanups.push(() => listener.stop());
+      // a user's row, memberships or workspaces changed (the triggers send the user id): both caches
+      const forgetUser = (id?: string) => { container.accountCache.invalidate(id); container.membershipCache.invalidate(id); };
       const accountListener = listenChannel(config.databaseUrl, ACCOUNT_CACHE_CHANNEL, {
-        onPayload: (id) => container.accountCache.invalidate(id), onGap: () => container.accountCache.invalidate(),
+        onPayload: (id) => forgetUser(id), onGap: () => forgetUser(),
       }, log);
       cleanups.push(() => accountListener.stop());
     }

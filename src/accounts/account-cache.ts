@@ -3,7 +3,9 @@
 // at once when the row changes (a trigger NOTIFYs gatehouse_account_changed; see the migration).
 // Disabling an account also ends its grants, so a stale entry cannot mint tokens meanwhile.
 import type { UserRow } from './account.repo.ts';
+import { createNotifiedCache } from '../storage/notified-cache.ts';
 
+/** Payload: a user id. Sent when the user's row, their memberships or a workspace they are in changes. */
 export const ACCOUNT_CACHE_CHANNEL = 'gatehouse_account_changed';
 const ACCOUNT_CACHE_MAX = 10_000;
 
@@ -14,20 +16,8 @@ export interface AccountCache {
 
 /** `ttlMs`: how stale a cached account may be if a change notification is lost. */
 export function createAccountCache(load: (id: string) => Promise<UserRow | undefined>, ttlMs: number): AccountCache {
-  const entries = new Map<string, { row: UserRow | undefined; at: number }>();
-  return {
-    async findActive(id) {
-      const hit = entries.get(id);
-      if (hit && Date.now() - hit.at < ttlMs) return hit.row;
-      const row = await load(id);
-      if (entries.size >= ACCOUNT_CACHE_MAX) entries.delete(entries.keys().next().value!); // oldest first
-      entries.set(id, { row, at: Date.now() });
-      return row;
-    },
-    invalidate(id) {
-      if (id === undefined) entries.clear(); else entries.delete(id);
-    },
-  };
+  const cache = createNotifiedCache(load, { ttlMs, max: ACCOUNT_CACHE_MAX });
+  return { findActive: cache.get, invalidate: cache.invalidate };
 }
 
 /** No cache (the embedded default, where nothing notifies): every call reads the store. */

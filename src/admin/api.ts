@@ -18,7 +18,8 @@ import { requireAdmin } from './auth.ts';
 import { ADMIN_PATHS } from './openapi.ts';
 import { addPaths } from '../api/openapi.ts';
 import type { AdminService } from './admin.service.ts';
-import { SIGNING_ALGS, type SigningAlg } from '../keys/key.service.ts';
+import { SIGNING_ALGS } from '../keys/key.service.ts';
+import { MAX_KEY_ACTIVATION_DELAY_SECONDS } from '../config/index.ts';
 
 const page = z.object({
   limit: z.coerce.number().int().min(1, 'limit must be 1 to 100').max(100, 'limit must be 1 to 100').default(20),
@@ -33,6 +34,11 @@ const auditQuery = page.extend({
 const newUser = z.object({
   email: z.string().max(320), password: z.string().max(1024).optional(), name: z.string().max(200).optional(),
   admin: z.boolean().default(false), email_verified: z.boolean().default(false),
+}).strict();
+const keyRotation = z.object({
+  alg: z.enum(SIGNING_ALGS, { message: `alg must be one of ${SIGNING_ALGS.join(', ')}` }).optional(),
+  /** seconds until the new keys sign: 0 at once (a compromised key); default GATEHOUSE_KEY_ACTIVATION_DELAY_SECONDS */
+  activate_in: z.number().int().min(0).max(MAX_KEY_ACTIVATION_DELAY_SECONDS).optional(),
 }).strict();
 const userPatch = z.object({
   name: z.string().trim().max(200).nullable(), roles: z.array(z.string().regex(/^[a-z][a-z0-9_-]{0,31}$/, 'roles are lower-case words')).max(20),
@@ -49,7 +55,11 @@ function parse<T extends z.ZodType>(schema: T, value: unknown): z.output<T> {
   return r.data;
 }
 
-export interface AdminDeps extends ApiDeps { mfa: Mfa; impersonation: Impersonation; admin: AdminService }
+export interface AdminDeps extends ApiDeps {
+  mfa: Mfa; impersonation: Impersonation; admin: AdminService;
+  /** re-reads the signing keys on this node (the host's refresh) */
+  keysChanged: () => Promise<unknown>;
+}
 
 export function createAdminApiRouter(deps: AdminDeps): Router {
   addPaths(ADMIN_PATHS);
@@ -146,13 +156,21 @@ export function createAdminApiRouter(deps: AdminDeps): Router {
   });
 
   // --- keys
+  // the change is committed: should this node fail to re-read it now, its next refresh will
+  const keysChanged = () => deps.keysChanged().catch((err) => deps.log.warn({ err }, 'could not reload the signing keys'));
   router.get('/keys', async (ctx) => { ctx.body = await keys.list(); });
   router.post('/keys/rotate', jsonBody(), async (ctx) => {
-    const alg = (ctx.request.body as { alg?: unknown } | undefined)?.alg;
-    if (alg !== undefined && !(SIGNING_ALGS as readonly unknown[]).includes(alg)) throw badRequest(`alg must be one of ${SIGNING_ALGS.join(', ')}`);
-    const rotated = await keys.rotate(alg ? [alg as SigningAlg] : SIGNING_ALGS);
-    await audit.record({ type: 'keys.rotated', ...origin(ctx), data: { kids: rotated } });
-    ctx.body = { rotated };
+    const b = parse(keyRotation, ctx.request.body ?? {});
+    const { kids, activatesAt } = await keys.rotate(b.alg ? [b.alg] : SIGNING_ALGS, { activateInSeconds: b.activate_in });
+    await audit.record({ type: 'keys.rotated', ...origin(ctx), data: { kids, activates_at: activatesAt.toISOString() } });
+    await keysChanged(); // this node at once; the others within their refresh interval
+    ctx.body = { rotated: kids, activatesAt };
+  });
+  router.post('/keys/:kid/revoke', async (ctx) => {
+    const revoked = await keys.revoke(ctx.params.kid!);
+    await audit.record({ type: 'keys.revoked', ...origin(ctx), data: { kid: revoked.kid, alg: revoked.alg, was: revoked.status } });
+    await keysChanged();
+    ctx.body = { revoked: revoked.kid, alg: revoked.alg, was: revoked.status };
   });
 
   // --- audit

@@ -9,6 +9,8 @@ const pageParams = [
 ];
 const op = (summary: string, extra: Record<string, unknown> = {}, ok = 'OK') => ({ summary, ...secured, ...extra, responses: { 200: { description: ok }, 400: err('Invalid input'), ...common, 404: err('Not found') } });
 
+const withConflict = (o: ReturnType<typeof op>, why: string) => ({ ...o, responses: { ...o.responses, 409: err(why) } });
+
 export const ADMIN_PATHS: Record<string, unknown> = {
   '/api/admin/users': {
     get: op('Search users (email or name), paginated', { parameters: [{ name: 'query', in: 'query', schema: { type: 'string', maxLength: 200 } }, ...pageParams] }),
@@ -39,7 +41,15 @@ export const ADMIN_PATHS: Record<string, unknown> = {
   },
   '/api/admin/clients/{id}/rotate-secret': { post: op('Issue a new client secret', { parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }] }) },
   '/api/admin/keys': { get: op('List signing keys') },
-  '/api/admin/keys/rotate': { post: op('Rotate signing keys (optionally one alg)') },
+  '/api/admin/keys/rotate': {
+    post: op('Rotate signing keys: publish new keys now; they sign after activate_in seconds (default GATEHOUSE_KEY_ACTIVATION_DELAY_SECONDS; 0 at once)', {
+      requestBody: { content: { 'application/json': { schema: { type: 'object', additionalProperties: false, properties: { alg: { type: 'string', enum: ['RS256', 'ES256'] }, activate_in: { type: 'integer', minimum: 0 } } } } } },
+    }, '{ rotated: [kid], activatesAt }'),
+  },
+  '/api/admin/keys/{kid}/revoke': {
+    post: withConflict(op('Withdraw a key from the JWKS at once (a compromised key)', { parameters: [{ name: 'kid', in: 'path', required: true, schema: { type: 'string' } }] }, '{ revoked, alg, was }'),
+      'last_signing_key: the key signs now; rotate with activate_in 0 first'),
+  },
   '/api/admin/audit': {
     get: op('Audit events, newest first', { parameters: [
       ...['actor', 'subject', 'type'].map((name) => ({ name, in: 'query', schema: { type: 'string' } })),

@@ -1,9 +1,13 @@
 // Operator commands: clients, users, keys, migrate, serve. Each prints a readable summary, or
 // JSON with --json; errors are one sentence on stderr and a non-zero exit.
-import { Command, Option } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { loadConfig } from '../config/index.ts';
 import { runOp, CliError } from './store.ts';
 
+const seconds = (v: string) => {
+  if (!/^\d+$/.test(v)) throw new InvalidArgumentError('a whole number of seconds');
+  return Number(v);
+};
 const list = (v: string, prev: string[] = []) => [...prev, ...v.split(',').map((s) => s.trim()).filter(Boolean)];
 
 function print(json: boolean, value: unknown, human: (v: any) => string): void {
@@ -105,14 +109,25 @@ export function addOperatorCommands(program: Command): void {
     });
 
   const keys = program.command('keys').description('manage signing keys');
-  keys.command('list').description('list signing keys').option('--json', 'print JSON').action(async (o) => {
-    const rows = await op('keys.list', {}) as any[];
-    print(o.json, rows, (r) => table([['KID', 'ALG', 'STATUS', 'CREATED', 'EXPIRES'], ...r.map((k: any) => [k.kid, k.alg, k.status, new Date(k.createdAt).toISOString(), k.expiresAt ? new Date(k.expiresAt).toISOString() : '-'])]));
-  });
-  keys.command('rotate').description('publish new signing keys and sign with them; old keys stay published until their tokens expire')
-    .addOption(new Option('--alg <alg>', 'rotate one algorithm only').choices(['RS256', 'ES256'])).option('--json', 'print JSON')
+  const when = (d: string | null | undefined) => (d ? new Date(d).toISOString() : '-');
+  keys.command('list').description('list signing keys: pending (published, signs from ACTIVATES), active (signs), retired (published until EXPIRES)')
+    .option('--json', 'print JSON').action(async (o) => {
+      const rows = await op('keys.list', {}) as any[];
+      print(o.json, rows, (r) => table([['KID', 'ALG', 'STATUS', 'CREATED', 'ACTIVATES', 'RETIRES', 'EXPIRES'], ...r.map((k: any) => [k.kid, k.alg, k.status, when(k.createdAt), when(k.activatesAt), when(k.retiredAt), when(k.expiresAt)])]));
+    });
+  keys.command('rotate').description('publish new signing keys now and sign with them after the activation delay (GATEHOUSE_KEY_ACTIVATION_DELAY_SECONDS); old keys sign until then and stay published until their tokens expire')
+    .addOption(new Option('--alg <alg>', 'rotate one algorithm only').choices(['RS256', 'ES256']))
+    .addOption(new Option('--activate-in <seconds>', 'sign with the new keys after this many seconds instead of the configured delay').argParser(seconds))
+    .addOption(new Option('--now', 'sign with the new keys at once (a compromised key; relying parties may briefly see an unknown kid)').conflicts('activateIn'))
+    .option('--json', 'print JSON')
     .action(async (o) => {
-      print(o.json, await op('keys.rotate', { alg: o.alg }), (r) => `New signing keys: ${r.rotated.join(', ')}`);
+      const r = await op('keys.rotate', { alg: o.alg, activate_in: o.now ? 0 : o.activateIn }) as { rotated: string[]; activatesAt: string };
+      print(o.json, r, () => `New signing keys ${r.rotated.join(', ')}: published now, signing ${new Date(r.activatesAt) <= new Date() ? 'now' : `from ${when(r.activatesAt)}`}.`);
+    });
+  keys.command('revoke <kid>').description('withdraw a key from the JWKS at once (a compromised key): tokens it signed stop verifying. Not the key that signs now: rotate with --now first')
+    .option('--json', 'print JSON')
+    .action(async (kid, o) => {
+      print(o.json, await op('keys.revoke', { kid }), (r) => `Revoked ${r.revoked} (${r.alg}, was ${r.was}): withdrawn from the JWKS of every node within GATEHOUSE_KEY_REFRESH_SECONDS.`);
     });
 
   const workspaces = program.command('workspaces').description('manage workspaces and their members');

@@ -10,6 +10,11 @@ export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
+/** Relying parties that cache the JWKS for a day (a common ceiling) see a new key before it signs. */
+export const DEFAULT_KEY_ACTIVATION_DELAY_SECONDS = 24 * 3600;
+/** A bound against typos: a key that would only sign months from now is a mistake, not a plan. */
+export const MAX_KEY_ACTIVATION_DELAY_SECONDS = 30 * 24 * 3600;
+
 const optionalString = z.preprocess((v) => (v === '' ? undefined : v), z.string().optional());
 
 const schema = z.object({
@@ -54,11 +59,17 @@ const schema = z.object({
   GATEHOUSE_SESSION_TTL: z.coerce.number().int().min(60).default(14 * 24 * 3600),
   /** GATEHOUSE_DEVICE_CODE_TTL: device flow code lifetime in seconds (RFC 8628). */
   GATEHOUSE_DEVICE_CODE_TTL: z.coerce.number().int().min(5).max(3600).default(600),
-  /** GATEHOUSE_KEY_REFRESH_SECONDS: how often a node looks for rotated signing keys. */
+  /** GATEHOUSE_KEY_REFRESH_SECONDS: how often a node looks for rotated, activated and revoked signing keys. */
   GATEHOUSE_KEY_REFRESH_SECONDS: z.coerce.number().int().min(1).max(3600).default(10),
+  /**
+   * GATEHOUSE_KEY_ACTIVATION_DELAY_SECONDS: how long a rotated-in key is published before it signs.
+   * It must exceed GATEHOUSE_KEY_REFRESH_SECONDS (every node publishes the key before any signs with
+   * it); the default day also covers relying parties that re-read the JWKS only once a day.
+   */
+  GATEHOUSE_KEY_ACTIVATION_DELAY_SECONDS: z.coerce.number().int().min(1).max(MAX_KEY_ACTIVATION_DELAY_SECONDS).default(DEFAULT_KEY_ACTIVATION_DELAY_SECONDS),
   /** GATEHOUSE_RESOURCES: comma-separated API resource indicators that get JWT access tokens (RFC 9068). */
   GATEHOUSE_RESOURCES: z.string().default(''),
-  /** GATEHOUSE_ACCOUNT_CACHE_SECONDS: how long a node may serve an account from memory (0: never). */
+  /** GATEHOUSE_ACCOUNT_CACHE_SECONDS: how long a node may serve an account and its workspace memberships from memory (0: never). */
   GATEHOUSE_ACCOUNT_CACHE_SECONDS: z.coerce.number().int().min(0).max(300).default(30),
   /** GATEHOUSE_IMPERSONATION_TTL: lifetime of an admin's impersonation token, seconds. */
   GATEHOUSE_IMPERSONATION_TTL: z.coerce.number().int().min(60).max(3600).default(900),
@@ -100,6 +111,7 @@ export interface Config {
     deviceCode: number;
   };
   keyRefreshSeconds: number;
+  keyActivationDelaySeconds: number;
   resources: string[];
   metricsToken?: string;
   accountCacheSeconds: number;
@@ -167,6 +179,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (e.GATEHOUSE_REDIS_SENTINELS && e.GATEHOUSE_REDIS_CLUSTER === 'true') {
     throw new ConfigError('Set GATEHOUSE_REDIS_SENTINELS or GATEHOUSE_REDIS_CLUSTER=true, not both.');
   }
+  if (e.GATEHOUSE_KEY_ACTIVATION_DELAY_SECONDS <= e.GATEHOUSE_KEY_REFRESH_SECONDS) {
+    throw new ConfigError(`GATEHOUSE_KEY_ACTIVATION_DELAY_SECONDS (${e.GATEHOUSE_KEY_ACTIVATION_DELAY_SECONDS}) must exceed GATEHOUSE_KEY_REFRESH_SECONDS (${e.GATEHOUSE_KEY_REFRESH_SECONDS}): otherwise a node could sign with a key that another node does not publish yet.`);
+  }
   if ((e.GATEHOUSE_ADMIN_EMAIL == null) !== (e.GATEHOUSE_ADMIN_PASSWORD == null)) {
     throw new ConfigError('Set both GATEHOUSE_ADMIN_EMAIL and GATEHOUSE_ADMIN_PASSWORD, or neither.');
   }
@@ -196,6 +211,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       deviceCode: e.GATEHOUSE_DEVICE_CODE_TTL,
     },
     keyRefreshSeconds: e.GATEHOUSE_KEY_REFRESH_SECONDS,
+    keyActivationDelaySeconds: e.GATEHOUSE_KEY_ACTIVATION_DELAY_SECONDS,
     resources: e.GATEHOUSE_RESOURCES.split(',').map((s) => s.trim()).filter(Boolean),
     metricsToken: e.GATEHOUSE_METRICS_TOKEN,
     accountCacheSeconds: e.GATEHOUSE_ACCOUNT_CACHE_SECONDS,

@@ -1,6 +1,8 @@
-// Holds the live Provider. oidc-provider reads its keys once, at construction; when another node
-// rotates the signing keys, this host notices (a cheap fingerprint query every few seconds) and
-// swaps in a provider built with the new key set. Records live in the stores, so the swap is seamless.
+// Holds the live Provider. oidc-provider reads its keys once, at construction; when the key set
+// changes, this host notices (a cheap fingerprint query every refresh interval) and swaps in a
+// provider built with the new key set. Records live in the stores, so the swap is seamless. The
+// fingerprint also changes when a pending key's activation time passes, so a delayed rotation
+// takes effect on every node by itself, within one refresh interval of its activation time.
 import type Provider from 'oidc-provider';
 import type { Logger } from 'pino';
 import type { KeyService } from '../keys/key.service.ts';
@@ -17,18 +19,20 @@ export async function createProviderHost(opts: {
   refreshSeconds: number;
   log: Logger;
 }): Promise<ProviderHost> {
-  let fingerprint = await opts.keys.fingerprint();
-  let provider = opts.build(await opts.keys.providerJwks());
+  const start = new Date(); // one instant for both reads: the fingerprint describes the keys built
+  let fingerprint = await opts.keys.fingerprint(start);
+  let provider = opts.build(await opts.keys.providerJwks(start));
   let timer: NodeJS.Timeout | undefined;
 
   const host: ProviderHost = {
     current: () => provider,
     async refresh() {
-      const next = await opts.keys.fingerprint();
+      const now = new Date();
+      const next = await opts.keys.fingerprint(now);
       if (next === fingerprint) return false;
-      provider = opts.build(await opts.keys.providerJwks());
+      provider = opts.build(await opts.keys.providerJwks(now));
       fingerprint = next;
-      opts.log.info('signing keys changed: provider reloaded');
+      opts.log.info('signing keys changed (rotated, activated, retired or revoked): provider reloaded');
       return true;
     },
     stop() { if (timer) clearInterval(timer); },

@@ -1,8 +1,9 @@
 // Workspace claims at the moment tokens are minted: the ID token and userinfo through findAccount's
 // claims(), access tokens (JWT, and opaque ones for introspection) through extraTokenClaims. Read
-// from the stored active workspace each time, so a refresh after a switch names the new workspace
-// and a refresh after a removal never names the old one. One token response resolves it once, so
-// its ID token and access token agree.
+// from the stored active workspace each time — through the node's membership cache, which every
+// change drops on every node — so a refresh after a switch names the new workspace and a refresh
+// after a removal never names the old one. One token response resolves it once, so its ID token and
+// access token agree.
 import type { KoaContextWithOIDC } from 'oidc-provider';
 import type { WorkspaceService } from '../workspaces/workspace.service.ts';
 import { flatWorkspaceClaims, hasScope, workspaceClaims, type WorkspaceClaimsSource } from '../workspaces/claims.ts';

@@ -50,10 +50,19 @@ export const operations: Record<string, (c: Container, args: Args) => Promise<un
   )),
 
   'keys.list': (c) => c.keys.list(),
+  // key changes are audited as the admin API audits them (actor: the operator)
   'keys.rotate': async (c, a) => {
     const algs = (a.alg ? [a.alg] : SIGNING_ALGS) as SigningAlg[];
     if (!algs.every((x) => (SIGNING_ALGS as readonly string[]).includes(x))) throw badRequest(`alg must be one of ${SIGNING_ALGS.join(', ')}`);
-    return { rotated: await c.keys.rotate(algs) };
+    const activateInSeconds = a.activate_in === undefined || a.activate_in === null ? undefined : Number(a.activate_in);
+    const { kids, activatesAt } = await c.keys.rotate(algs, { activateInSeconds });
+    await createAudit(c.knex).record({ type: 'keys.rotated', ...OPERATOR_ORIGIN, data: { kids, activates_at: activatesAt.toISOString() } });
+    return { rotated: kids, activatesAt };
+  },
+  'keys.revoke': async (c, a) => {
+    const revoked = await c.keys.revoke(String(a.kid ?? ''));
+    await createAudit(c.knex).record({ type: 'keys.revoked', ...OPERATOR_ORIGIN, data: { kid: revoked.kid, alg: revoked.alg, was: revoked.status } });
+    return { revoked: revoked.kid, alg: revoked.alg, was: revoked.status };
   },
 
   'workspaces.create': (c, a) => c.workspaces.operatorCreate({ slug: a.slug, name: a.name, owner: String(a.owner ?? '') }),

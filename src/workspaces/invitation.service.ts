@@ -61,7 +61,7 @@ export function createInvitationService(deps: {
   knex: Knex; repo: WorkspaceRepo; accounts: AccountService; accountRepo: AccountRepo; workspaces: WorkspaceService; audit: Audit;
 }) {
   const { knex, repo, audit, accounts } = deps;
-  const { load, roleIn, event } = deps.workspaces.internal;
+  const { load, roleIn, event, cache } = deps.workspaces.internal;
 
   async function byToken(token: unknown, trx: Knex = knex): Promise<InvitationRow> {
     if (typeof token !== 'string' || !TOKEN_SHAPE.test(token)) throw unknownInvitation();
@@ -155,19 +155,23 @@ export function createInvitationService(deps: {
     /** Accepts as an existing account, which must have the invited address. */
     async accept(token: unknown, user: UserRow, origin: Origin): Promise<WorkspaceView> {
       const inv = await byToken(token);
-      return knex.transaction((trx) => acceptIn(trx, inv.id, inv.workspace_id, inv.token_hash, user, origin));
+      const workspace = await knex.transaction((trx) => acceptIn(trx, inv.id, inv.workspace_id, inv.token_hash, user, origin));
+      cache.invalidate(user.id); // the new membership, on this node at once
+      return workspace;
     },
 
     /** Signs up on the way: the mailed token proves the address, so the new account is verified. */
     async acceptAsNewAccount(token: unknown, input: { name?: string; password: string }): Promise<{ user: UserRow; workspace: WorkspaceView }> {
       const inv = await byToken(token);
       assertOpen(inv);
-      return knex.transaction(async (trx) => {
+      const created = await knex.transaction(async (trx) => {
         const user = await accounts.create({ email: inv.email, password: input.password, name: input.name, emailVerified: true }, trx);
         const workspace = await acceptIn(trx, inv.id, inv.workspace_id, inv.token_hash, user, { actorId: user.id });
         await audit.record(event('account.created', { actorId: user.id }, user.id, { via: 'invitation', invitation_id: inv.id }), trx);
         return { user, workspace };
       });
+      cache.invalidate(created.user.id);
+      return created;
     },
   };
 }

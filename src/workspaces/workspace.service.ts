@@ -2,6 +2,9 @@
 // locks the workspace row, so membership changes in one workspace are serialised: the last-owner
 // rule is checked on what is committed, and two owners stepping down at once leave one.
 // Each change writes its audit event in the same transaction.
+// Workspace claims are read through the membership cache; after each committed change the service
+// drops the entries it touched, so this node reads its own change at once (the triggers'
+// notification tells every node, this one included, a moment later).
 import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 import type { Audit } from '../audit/audit.ts';
@@ -14,6 +17,7 @@ import {
 } from './roles.ts';
 import { createWorkspaceInput, firstIssue, nameSchema, parseWorkspaceRef, roleSchema } from './workspace.schema.ts';
 import type { WorkspaceClaimsSource } from './claims.ts';
+import type { MembershipCache } from './membership-cache.ts';
 
 /** Who acts, for the audit trail: a user (through a client), or an operator (actorId null). */
 export interface Origin { actorId: string | null; clientId?: string | null; ip?: string | null; userAgent?: string | null }
@@ -45,8 +49,8 @@ export function parseRef(ref: unknown): WorkspaceRef {
   return parsed;
 }
 
-export function createWorkspaceService(deps: { knex: Knex; repo: WorkspaceRepo; accounts: AccountRepo; audit: Audit }) {
-  const { knex, repo, audit } = deps;
+export function createWorkspaceService(deps: { knex: Knex; repo: WorkspaceRepo; accounts: AccountRepo; audit: Audit; cache: MembershipCache }) {
+  const { knex, repo, audit, cache } = deps;
 
   async function load(ref: unknown, trx: Knex, lock: boolean | 'share' = false): Promise<WorkspaceRow> {
     const parsed = parseRef(ref);
@@ -101,12 +105,14 @@ export function createWorkspaceService(deps: { knex: Knex; repo: WorkspaceRepo; 
     if (!parsed.success) throw badRequest(firstIssue(parsed.error), 'invalid_workspace');
     const { slug, name } = parsed.data;
     try {
-      return await knex.transaction(async (trx) => {
+      const view = await knex.transaction(async (trx) => {
         const ws = await repo.insertWorkspace({ id: randomUUID(), slug, name, created_by: ownerId }, trx);
         await repo.insertMembership({ workspace_id: ws.id, user_id: ownerId, role: 'owner' }, trx);
         await audit.record(event('workspace.created', origin, ownerId, { workspace_id: ws.id, slug }), trx);
         return workspaceView(ws, { role: 'owner' });
       });
+      cache.invalidate(ownerId);
+      return view;
     } catch (e) {
       if (isUniqueViolation(e)) throw conflict(`The slug "${slug}" is taken. Choose another.`, 'slug_taken');
       throw e;
@@ -116,11 +122,14 @@ export function createWorkspaceService(deps: { knex: Knex; repo: WorkspaceRepo; 
   /** The memberships and the active workspace; with `settle`, a stale or missing active workspace is
    * replaced by the user's next one (oldest membership first) and stored, as tokens are minted. */
   async function claimsSource(userId: string, opts: { settle: boolean }): Promise<WorkspaceClaimsSource & { storedActiveId: string | null }> {
-    const { activeId, memberships } = await repo.membershipsOf(userId);
+    const { activeId, memberships } = await cache.membershipsOf(userId);
     let active = memberships.find((m) => m.id === activeId);
     if (!active && opts.settle) {
       active = memberships[0];
-      if ((active?.id ?? null) !== activeId) await repo.replaceActive(userId, activeId, active?.id ?? null);
+      if ((active?.id ?? null) !== activeId) {
+        await repo.replaceActive(userId, activeId, active?.id ?? null);
+        cache.invalidate(userId); // read back next time: a concurrent switch may have won
+      }
     }
     return { active, memberships, storedActiveId: activeId };
   }
@@ -150,7 +159,7 @@ export function createWorkspaceService(deps: { knex: Knex; repo: WorkspaceRepo; 
     async rename(ref: unknown, name: unknown, caller: Caller): Promise<WorkspaceView> {
       const parsed = nameSchema.safeParse(name);
       if (!parsed.success) throw badRequest(firstIssue(parsed.error), 'invalid_workspace');
-      return knex.transaction(async (trx) => {
+      const view = await knex.transaction(async (trx) => {
         const ws = await load(ref, trx, true);
         const role = await roleIn(ws, caller.userId, trx);
         allow(checkCanRename(role));
@@ -158,16 +167,20 @@ export function createWorkspaceService(deps: { knex: Knex; repo: WorkspaceRepo; 
         await audit.record(event('workspace.renamed', caller, caller.userId, { workspace_id: ws.id, from: ws.name, to: parsed.data }), trx);
         return workspaceView(renamed, { role });
       });
+      cache.invalidate(); // every member's claims name it; a rare change, not worth a query for the members
+      return view;
     },
 
     async remove(ref: unknown, caller: Caller): Promise<{ deleted: string }> {
-      return knex.transaction(async (trx) => {
+      const deleted = await knex.transaction(async (trx) => {
         const ws = await load(ref, trx, true);
         allow(checkCanDelete(await roleIn(ws, caller.userId, trx)));
         await repo.deleteWorkspace(ws.id, trx); // memberships and invitations cascade; active workspaces are cleared
         await audit.record(event('workspace.deleted', caller, caller.userId, { workspace_id: ws.id, slug: ws.slug }), trx);
         return { deleted: ws.id };
       });
+      cache.invalidate(); // as for a rename: every member
+      return deleted;
     },
 
     async members(ref: unknown, caller: Caller): Promise<MemberView[]> {
@@ -179,7 +192,7 @@ export function createWorkspaceService(deps: { knex: Knex; repo: WorkspaceRepo; 
     async changeRole(ref: unknown, userId: unknown, role: unknown, caller: Caller): Promise<MemberView> {
       const to = roleSchema.safeParse(role);
       if (!to.success) throw badRequest(firstIssue(to.error), 'invalid_role');
-      return knex.transaction(async (trx) => {
+      const member = await knex.transaction(async (trx) => {
         const ws = await load(ref, trx, true);
         const actor = await roleIn(ws, caller.userId, trx);
         const target = await targetOf(ws, userId, trx);
@@ -187,10 +200,12 @@ export function createWorkspaceService(deps: { knex: Knex; repo: WorkspaceRepo; 
         await applyRole(ws, target.user_id, target.role, to.data, caller, trx);
         return memberView((await repo.listMembers(ws.id, trx)).find((m) => m.user_id === target.user_id)!);
       });
+      cache.invalidate(member.user_id);
+      return member;
     },
 
     async removeMember(ref: unknown, userId: unknown, caller: Caller): Promise<{ removed: string }> {
-      return knex.transaction(async (trx) => {
+      const removed = await knex.transaction(async (trx) => {
         const ws = await load(ref, trx, true);
         const actor = await roleIn(ws, caller.userId, trx);
         const target = await targetOf(ws, userId, trx);
@@ -198,6 +213,8 @@ export function createWorkspaceService(deps: { knex: Knex; repo: WorkspaceRepo; 
         await applyRemoval(ws, target.user_id, target.role, caller, trx);
         return { removed: target.user_id };
       });
+      cache.invalidate(removed.removed);
+      return removed;
     },
 
     /** The `workspace` authorization parameter: one of the user's workspaces becomes active (one
@@ -214,19 +231,22 @@ export function createWorkspaceService(deps: { knex: Knex; repo: WorkspaceRepo; 
           await repo.setActive(userId, chosen.id, trx);
           await audit.record(event('workspace.switched', origin, userId, { workspace_id: chosen.id, via: 'authorization' }), trx);
         });
+        cache.invalidate(userId);
       }
       return chosen;
     },
 
     /** The stored active workspace; a non-member (or unknown workspace) changes nothing. */
     async setActive(userId: string, ref: unknown, origin: Origin): Promise<WorkspaceView> {
-      return knex.transaction(async (trx) => {
+      const view = await knex.transaction(async (trx) => {
         const ws = await load(ref, trx, 'share'); // locked before the user's row, as a deletion does
         const role = await roleIn(ws, userId, trx);
         await repo.setActive(userId, ws.id, trx);
         await audit.record(event('workspace.switched', origin, userId, { workspace_id: ws.id }), trx);
         return workspaceView(ws, { role, active: true });
       });
+      cache.invalidate(userId);
+      return view;
     },
 
     // Operator operations (the CLI): no caller role, the same invariants.
@@ -245,7 +265,7 @@ export function createWorkspaceService(deps: { knex: Knex; repo: WorkspaceRepo; 
       const to = roleSchema.safeParse(role ?? 'member');
       if (!to.success) throw badRequest(firstIssue(to.error), 'invalid_role');
       const user = await findUser(deps.accounts, email);
-      return knex.transaction(async (trx) => {
+      const member = await knex.transaction(async (trx) => {
         const ws = await load(ref, trx, true);
         const existing = await repo.findMembership(ws.id, user.id, trx);
         if (existing) await applyRole(ws, user.id, existing.role, to.data, OPERATOR, trx);
@@ -255,21 +275,25 @@ export function createWorkspaceService(deps: { knex: Knex; repo: WorkspaceRepo; 
         }
         return memberView((await repo.listMembers(ws.id, trx)).find((m) => m.user_id === user.id)!);
       });
+      cache.invalidate(user.id);
+      return member;
     },
 
     async operatorRemoveMember(ref: unknown, email: string): Promise<{ removed: string; workspace: string }> {
       const user = await findUser(deps.accounts, email);
-      return knex.transaction(async (trx) => {
+      const removed = await knex.transaction(async (trx) => {
         const ws = await load(ref, trx, true);
         const m = await repo.findMembership(ws.id, user.id, trx);
         if (!m) throw notFound(`${user.email} is not a member of workspace "${ws.slug}".`, 'member_not_found');
         await applyRemoval(ws, user.id, m.role, OPERATOR, trx);
         return { removed: user.id, workspace: ws.id };
       });
+      cache.invalidate(user.id);
+      return removed;
     },
 
-    // For the invitation service, which shares the lock discipline.
-    internal: { load, roleIn, event },
+    // For the invitation service, which shares the lock discipline and the cache.
+    internal: { load, roleIn, event, cache },
   };
 }
 export type WorkspaceService = ReturnType<typeof createWorkspaceService>;

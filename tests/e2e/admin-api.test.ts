@@ -177,13 +177,49 @@ describe('clients, keys, audit', () => {
     expect((await api(`/clients/${c.body.client_id}`, adminToken)).status).toBe(404);
   });
 
-  it('lists and rotates keys', async () => {
+  it('rotates keys: published at once, signing after the configured delay, or at once with activate_in 0', async () => {
+    const jwks = async () => ((await (await fetch(`${gh.issuer}/jwks`)).json()) as { keys: Array<{ kid: string }> }).keys.map((k) => k.kid);
     const before = await json(await api('/keys', adminToken));
+    const started = Date.now();
     const rot = await json(await api('/keys/rotate', adminToken, { method: 'POST', body: JSON.stringify({ alg: 'ES256' }) }));
+    expect(rot.status).toBe(200);
     expect(rot.body.rotated).toHaveLength(1);
+    const pending = rot.body.rotated[0];
+    expect(new Date(rot.body.activatesAt).getTime()).toBeGreaterThanOrEqual(started + 24 * 3600_000); // the default: a day
     const after = await json(await api('/keys', adminToken));
     expect(after.body.length).toBe(before.body.length + 1);
-    expect((await api('/keys/rotate', adminToken, { method: 'POST', body: JSON.stringify({ alg: 'HS256' }) })).status).toBe(400);
+    expect(after.body.find((k: { kid: string }) => k.kid === pending)).toMatchObject({ status: 'pending', activatesAt: rot.body.activatesAt });
+    expect(await jwks()).toContain(pending); // this node at once (the others within their refresh interval)
+
+    for (const bad of [{ alg: 'HS256' }, { activate_in: 5 }, { activate_in: -1 }, { activate_in: 'soon' }, { when: 'now' }]) {
+      expect((await api('/keys/rotate', adminToken, { method: 'POST', body: JSON.stringify(bad) })).status).toBe(400);
+    }
+
+    const now = await json(await api('/keys/rotate', adminToken, { method: 'POST', body: JSON.stringify({ alg: 'ES256', activate_in: 0 }) }));
+    const list = await json(await api('/keys', adminToken));
+    const status = (kid: string) => list.body.find((k: { kid: string }) => k.kid === kid)?.status;
+    expect(status(now.body.rotated[0])).toBe('active');
+    expect(status(pending)).toBeUndefined(); // it never signed: the newer rotation dropped it
+    const events = await json(await api('/audit?type=keys.rotated', adminToken));
+    expect(events.body.events[0]).toMatchObject({ actor_id: admin.id, data: { kids: now.body.rotated } });
+  });
+
+  it('revokes a key: gone from the JWKS at once, audited; never the key that signs now', async () => {
+    const jwks = async () => ((await (await fetch(`${gh.issuer}/jwks`)).json()) as { keys: Array<{ kid: string }> }).keys.map((k) => k.kid);
+    const keys = (await json(await api('/keys', adminToken))).body as Array<{ kid: string; alg: string; status: string }>;
+    const signer = keys.find((k) => k.alg === 'ES256' && k.status === 'active')!;
+    const retired = keys.find((k) => k.alg === 'ES256' && k.status === 'retired')!;
+
+    const refused = await json(await api(`/keys/${signer.kid}/revoke`, adminToken, { method: 'POST' }));
+    expect([refused.status, refused.body.error]).toEqual([409, 'last_signing_key']);
+    expect((await api('/keys/no-such-kid/revoke', adminToken, { method: 'POST' })).status).toBe(404);
+
+    const r = await json(await api(`/keys/${retired.kid}/revoke`, adminToken, { method: 'POST' }));
+    expect(r).toEqual({ status: 200, body: { revoked: retired.kid, alg: 'ES256', was: 'retired' } });
+    expect(await jwks()).not.toContain(retired.kid);
+    expect(await jwks()).toContain(signer.kid);
+    const events = await json(await api('/audit?type=keys.revoked', adminToken));
+    expect(events.body.events[0]).toMatchObject({ actor_id: admin.id, data: { kid: retired.kid, alg: 'ES256', was: 'retired' } });
   });
 
   it('filters the audit log and validates its filters', async () => {
@@ -196,6 +232,6 @@ describe('clients, keys, audit', () => {
 
   it('is described by the OpenAPI document', async () => {
     const doc = await (await fetch(`${gh.issuer}/api/openapi.json`)).json() as { paths: Record<string, unknown> };
-    expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/api/admin/users', '/api/admin/users/{id}/token', '/api/admin/audit']));
+    expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/api/admin/users', '/api/admin/users/{id}/token', '/api/admin/audit', '/api/admin/keys/{kid}/revoke']));
   });
 });

@@ -80,18 +80,43 @@ describe('embedded default', () => {
     expect(tokens.claims()!.email).toBe('root@example.test');
   });
 
-  it('rotates keys through the running server: the new key signs, the old stays published', async () => {
-    const before = (await (await fetch(`${gh.issuer}/jwks`)).json() as { keys: Array<{ kid: string; alg: string }> }).keys;
-    const rotated = await gh.cliJson(['keys', 'rotate']) as { rotated: string[] };
-    const after = (await (await fetch(`${gh.issuer}/jwks`)).json() as { keys: Array<{ kid: string; alg: string }> }).keys.map((k) => k.kid);
-    for (const k of before) expect(after).toContain(k.kid);
-    for (const k of rotated.rotated) expect(after).toContain(k);
-    const listed = await gh.cliJson(['keys', 'list']) as Array<{ kid: string; status: string }>;
-    expect(listed.filter((k) => k.status === 'active').map((k) => k.kid).sort()).toEqual([...rotated.rotated].sort());
+  it('rotates keys through the running server: published at once, signing after the delay or with --now', async () => {
+    const jwks = async () => (await (await fetch(`${gh.issuer}/jwks`)).json() as { keys: Array<{ kid: string; alg: string }> }).keys.map((k) => k.kid);
+    const before = await jwks();
+    const delayed = await gh.cliJson(['keys', 'rotate']) as { rotated: string[]; activatesAt: string };
+    expect(new Date(delayed.activatesAt).getTime()).toBeGreaterThan(Date.now());
+    const published = await jwks();
+    for (const k of [...before, ...delayed.rotated]) expect(published).toContain(k);
+    let listed = await gh.cliJson(['keys', 'list']) as Array<{ kid: string; status: string }>;
+    expect(listed.filter((k) => k.status === 'pending').map((k) => k.kid).sort()).toEqual([...delayed.rotated].sort());
+
+    const now = await gh.cliJson(['keys', 'rotate', '--now']) as { rotated: string[] };
+    const after = await jwks();
+    for (const k of [...before, ...now.rotated]) expect(after).toContain(k);
+    listed = await gh.cliJson(['keys', 'list']) as Array<{ kid: string; status: string }>;
+    expect(listed.filter((k) => k.status === 'active').map((k) => k.kid).sort()).toEqual([...now.rotated].sort());
+    const table = await gh.cli(['keys', 'list']);
+    expect(table.stdout).toMatch(/^KID\s+ALG\s+STATUS\s+CREATED\s+ACTIVATES\s+RETIRES\s+EXPIRES/);
   });
 });
 
 describe('production mode', () => {
+  it('times device polls in its own store: authorization_pending, then slow_down with a longer interval', async () => {
+    const device = await gh.cliJson(['clients', 'create', '--name', 'Embedded CLI', '--public', '--grant-types', 'device_code,refresh_token']);
+    const form = (body: Record<string, string>) => ({ method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(body) });
+    const auth = await (await fetch(`${gh.issuer}/device/auth`, form({ client_id: device.client_id, scope: 'openid' }))).json() as { device_code: string; interval: number };
+    expect(auth.interval).toBe(5);
+    const poll = async () => {
+      const res = await fetch(`${gh.issuer}/token`, form({ grant_type: 'urn:ietf:params:oauth:grant-type:device_code', device_code: auth.device_code, client_id: device.client_id }));
+      return { status: res.status, body: await res.json() as { error: string; error_description: string } };
+    };
+    expect(await poll()).toEqual({ status: 400, body: expect.objectContaining({ error: 'authorization_pending' }) });
+    const fast = await poll();
+    expect(fast).toEqual({ status: 400, body: expect.objectContaining({ error: 'slow_down' }) });
+    expect(fast.body.error_description).toMatch(/at least 10 seconds/);
+    expect((await poll()).body.error_description).toMatch(/at least 15 seconds/);
+  });
+
   it('refuses to start without GATEHOUSE_SECRET or on a plain-http public issuer', async () => {
     const refusals: Array<Record<string, string>> = [
       { NODE_ENV: 'production', GATEHOUSE_SECRET: '' },

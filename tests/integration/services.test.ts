@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import argon2 from 'argon2';
 import { createContainer, type Container } from '../../src/container.ts';
 import { AppError } from '../../src/http/errors.ts';
+import { SIGNING_ALGS } from '../../src/keys/key.service.ts';
 import { requireReal } from '../support/env.ts';
 import { argon2Params, migratedPostgres, OWASP_ARGON2, tempDir, testConfig } from '../support/stores.ts';
 
@@ -349,31 +350,86 @@ describe('signing keys', () => {
     }
   });
 
-  it('rotate publishes new keys that sign first, and keeps the old ones published until their tokens expire', async () => {
+  const maxLifetimeMs = () => Math.max(c.config.ttl.accessToken, c.config.ttl.idToken) * 1000;
+  const byKid = async (now?: Date) => new Map((await c.keys.list(now)).map((k) => [k.kid, k]));
+
+  it('rotate publishes new keys at once and signs with them only after the activation delay', async () => {
     const before = await activeByAlg();
     const oldKids = [before.RS256[0]!.kid, before.ES256[0]!.kid];
     const fingerprint = await c.keys.fingerprint();
     const started = Date.now();
 
-    const [newRs, newEs] = await c.keys.rotate();
+    const { kids: [newRs, newEs], activatesAt } = await c.keys.rotate();
 
-    const order = await jwksOrder();
-    expect(order.RS256).toEqual([newRs, oldKids[0]]);
-    expect(order.ES256).toEqual([newEs, oldKids[1]]);
-    const list = await c.keys.list();
-    const maxLifetimeMs = Math.max(c.config.ttl.accessToken, c.config.ttl.idToken) * 1000;
+    const delayMs = c.config.keyActivationDelaySeconds * 1000;
+    expect(activatesAt.getTime()).toBeGreaterThanOrEqual(started + delayMs);
+    expect(activatesAt.getTime()).toBeLessThanOrEqual(Date.now() + delayMs);
+    // published (in the provider's key set) but the old keys still sign: they come first
+    expect(await jwksOrder()).toEqual({ RS256: [oldKids[0], newRs], ES256: [oldKids[1], newEs] });
+    const list = await byKid();
+    for (const kid of [newRs!, newEs!]) expect(list.get(kid)).toMatchObject({ status: 'pending', activatesAt, retiredAt: null, expiresAt: null });
+    const slackMs = (c.config.keyRefreshSeconds * 1000) + maxLifetimeMs(); // late nodes sign a refresh longer
     for (const kid of oldKids) {
-      const old = list.find((k) => k.kid === kid)!;
-      expect(old.status).toBe('retired');
-      expect(old.expiresAt).not.toBeNull();
-      const expires = new Date(old.expiresAt!).getTime();
-      expect(expires).toBeGreaterThanOrEqual(started + maxLifetimeMs - 1000);
-      expect(expires).toBeLessThanOrEqual(Date.now() + maxLifetimeMs + 1000);
+      expect(list.get(kid)).toMatchObject({ status: 'active', retiredAt: activatesAt });
+      expect(new Date(list.get(kid)!.expiresAt!).getTime()).toBe(activatesAt.getTime() + slackMs);
     }
-    const after = await activeByAlg();
-    expect(after.RS256.map((k) => k.kid)).toEqual([newRs]);
-    expect(after.ES256.map((k) => k.kid)).toEqual([newEs]);
     expect(await c.keys.fingerprint()).not.toBe(fingerprint);
+
+    // once the activation time has passed, with no write: the new keys sign, the old stay published
+    const later = new Date(activatesAt.getTime() + 1000);
+    const { keys } = await c.keys.providerJwks(later);
+    expect((keys as Array<{ kid: string }>).map((k) => k.kid)).toEqual(expect.arrayContaining([...oldKids, newRs, newEs]));
+    expect((keys as Array<{ kid: string; alg: string }>).filter((k) => k.alg === 'RS256')[0]!.kid).toBe(newRs);
+    expect((keys as Array<{ kid: string; alg: string }>).filter((k) => k.alg === 'ES256')[0]!.kid).toBe(newEs);
+    const then = await byKid(later);
+    expect([then.get(newRs!)!.status, then.get(newEs!)!.status, then.get(oldKids[0]!)!.status]).toEqual(['active', 'active', 'retired']);
+    // the host's change check notices the passage of time alone
+    expect(await c.keys.fingerprint(later)).not.toBe(await c.keys.fingerprint());
+  });
+
+  it('refuses an activation delay within the refresh interval, negative or fractional', async () => {
+    for (const bad of [1, c.config.keyRefreshSeconds, -1, 1.5]) {
+      expect((await appError(c.keys.rotate(['RS256'], { activateInSeconds: bad }))).status).toBe(400);
+    }
+  });
+
+  it('rotate with immediate activation signs at once and drops the pending key of the earlier rotation', async () => {
+    const pendingKids = (await c.keys.list()).filter((k) => k.status === 'pending').map((k) => k.kid);
+    expect(pendingKids).toHaveLength(2);
+    const signers = (await activeByAlg());
+    const started = Date.now();
+    const { kids: [newRs, newEs], activatesAt } = await c.keys.rotate(SIGNING_ALGS, { activateInSeconds: 0 });
+    expect(activatesAt.getTime()).toBeLessThanOrEqual(Date.now());
+    expect(await jwksOrder()).toEqual({ RS256: [newRs, signers.RS256[0]!.kid], ES256: [newEs, signers.ES256[0]!.kid] });
+    const list = await byKid();
+    for (const kid of pendingKids) expect(list.has(kid)).toBe(false);
+    for (const old of [signers.RS256[0]!, signers.ES256[0]!]) {
+      expect(list.get(old.kid)!.status).toBe('retired');
+      expect(new Date(list.get(old.kid)!.expiresAt!).getTime()).toBeGreaterThanOrEqual(started + maxLifetimeMs());
+    }
+    expect((await activeByAlg()).RS256.map((k) => k.kid)).toEqual([newRs]);
+  });
+
+  it('revoke withdraws a retired or pending key at once and refuses the key that signs now', async () => {
+    const signer = (await activeByAlg()).ES256[0]!;
+    const refused = await appError(c.keys.revoke(signer.kid));
+    expect([refused.status, refused.code]).toEqual([409, 'last_signing_key']);
+    expect(refused.message).toMatch(/--now/);
+    expect((await appError(c.keys.revoke('no-such-kid'))).status).toBe(404);
+
+    const retired = (await c.keys.list()).find((k) => k.status === 'retired' && k.alg === 'ES256')!;
+    const fingerprint = await c.keys.fingerprint();
+    expect(await c.keys.revoke(retired.kid)).toMatchObject({ kid: retired.kid, status: 'retired' });
+    expect((await jwksOrder()).ES256).not.toContain(retired.kid);
+    expect(await c.keys.fingerprint()).not.toBe(fingerprint);
+
+    // a pending key withdrawn: the current signer keeps signing, with no retirement scheduled
+    const { kids: [pendingEs] } = await c.keys.rotate(['ES256']);
+    expect((await byKid()).get(signer.kid)!.retiredAt).not.toBeNull();
+    expect(await c.keys.revoke(pendingEs!)).toMatchObject({ status: 'pending' });
+    const after = await byKid(new Date(Date.now() + 2 * c.config.keyActivationDelaySeconds * 1000));
+    expect(after.get(signer.kid)).toMatchObject({ status: 'active', retiredAt: null, expiresAt: null });
+    expect(after.has(pendingEs!)).toBe(false);
   });
 
   it('ensureKeys after a rotation adds nothing; an expired retired key leaves the JWKS', async () => {
@@ -384,5 +440,14 @@ describe('signing keys', () => {
     const later = new Date(Date.now() + 2 * Math.max(c.config.ttl.accessToken, c.config.ttl.idToken) * 1000);
     const { keys } = await c.keys.providerJwks(later);
     expect(keys).toHaveLength(2); // only the active pair once the retired keys have expired
+  });
+
+  it('rotate on a database no server has booted on first creates the keys to rotate from', async () => {
+    await c.knex('signing_keys').delete();
+    const { kids: [pendingRs] } = await c.keys.rotate(['RS256']);
+    const active = await activeByAlg();
+    expect([active.RS256.length, active.ES256.length]).toEqual([1, 1]);
+    expect((await byKid()).get(pendingRs!)!.status).toBe('pending');
+    expect((await jwksOrder()).RS256).toEqual([active.RS256[0]!.kid, pendingRs]);
   });
 });

@@ -24,7 +24,7 @@ describe('defaults', () => {
     expect(c).toMatchObject({
       env: 'development', port: 3000, issuer: 'http://localhost:3000', dataDir: resolve(dir),
       secret: SECRET, mailFrom: 'Gatehouse <no-reply@localhost>', logLevel: 'info', trustProxy: false,
-      resources: [], keyRefreshSeconds: 10,
+      resources: [], keyRefreshSeconds: 10, keyActivationDelaySeconds: 86400,
       ttl: { authorizationCode: 60, accessToken: 3600, idToken: 3600, refreshToken: 1209600, session: 1209600, deviceCode: 600 },
     });
     expect(c.databaseUrl).toBeUndefined();
@@ -61,6 +61,12 @@ describe('defaults', () => {
 });
 
 describe('refusals say what to set', () => {
+  it('a key activation delay that does not exceed the key refresh interval', () => {
+    const err = refusal({ GATEHOUSE_SECRET: SECRET, GATEHOUSE_DATA_DIR: dataDir(), GATEHOUSE_KEY_REFRESH_SECONDS: '60', GATEHOUSE_KEY_ACTIVATION_DELAY_SECONDS: '60' });
+    expect(err.message).toMatch(/GATEHOUSE_KEY_ACTIVATION_DELAY_SECONDS \(60\) must exceed GATEHOUSE_KEY_REFRESH_SECONDS \(60\)/);
+    expect(loadConfig({ GATEHOUSE_SECRET: SECRET, GATEHOUSE_DATA_DIR: dataDir(), GATEHOUSE_KEY_REFRESH_SECONDS: '1', GATEHOUSE_KEY_ACTIVATION_DELAY_SECONDS: '2' }).keyActivationDelaySeconds).toBe(2);
+  });
+
   it('production refuses a plain-http issuer other than localhost', () => {
     const err = refusal({ NODE_ENV: 'production', GATEHOUSE_SECRET: SECRET, GATEHOUSE_DATA_DIR: dataDir(), GATEHOUSE_ISSUER: 'http://id.example.com' });
     expect(err.message).toMatch(/GATEHOUSE_ISSUER/);
