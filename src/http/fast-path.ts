@@ -19,8 +19,8 @@ import type { Context, Next } from 'koa';
 import type Provider from 'oidc-provider';
 import type { Logger } from 'pino';
 import type { ProviderHost } from '../oidc/host.ts';
-import { requestId, requestLines, requestLog, securityHeaders } from './middleware.ts';
-import { observeRequest, requestMetrics } from '../observability/metrics.ts';
+import { finishSecurityHeaders, requestId, requestLines, setSecurityHeaders } from './middleware.ts';
+import { observeContext, observeRequest } from '../observability/metrics.ts';
 
 /** Served by the provider alone; none of our routers claims them. */
 export const DIRECT_PATHS = new Set([
@@ -83,15 +83,33 @@ function keep(ctx: Context, provider: Provider): void {
   responses.set(ctx.path, { headers, body });
 }
 
-/** What src/app.ts does around every request, for the requests that come the direct way only. */
+/**
+ * What src/app.ts does around every request (request id and log line, metrics, security headers),
+ * for the requests that come the direct way only. One function rather than the app's three
+ * middleware: every async frame on this path is paid again by each error the provider constructs
+ * (it builds a few per request, stack trace included, whether or not it throws them).
+ */
 export function directMiddleware(log: Logger): (ctx: Context, next: Next) => Promise<void> {
-  const [logLine, metrics, headers] = [requestLog(log), requestMetrics(), securityHeaders()];
+  const line = requestLines(log);
+  async function around(ctx: Context, next: Next, provider: Provider): Promise<void> {
+    const started = process.hrtime.bigint();
+    const id = requestId(ctx.get('x-request-id'));
+    ctx.state.requestId = id;
+    ctx.set('X-Request-Id', id);
+    setSecurityHeaders(ctx);
+    try {
+      await next();
+      finishSecurityHeaders(ctx);
+      keep(ctx, provider);
+    } finally {
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      observeContext(ctx, seconds);
+      // the path only: query strings carry codes, tokens and state
+      line({ req_id: id, method: ctx.method, path: ctx.path, status: ctx.status, ms: seconds * 1000 });
+    }
+  }
   return (ctx, next) => {
     const provider = (ctx.req as MarkedRequest)[DIRECT];
-    if (!provider) return next();
-    return logLine(ctx, () => metrics(ctx, () => headers(ctx, async () => {
-      await next();
-      keep(ctx, provider);
-    })));
+    return provider ? around(ctx, next, provider) : next();
   };
 }

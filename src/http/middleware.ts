@@ -50,16 +50,26 @@ const CSP = [
   "frame-ancestors 'none'", "base-uri 'none'",
 ].join('; ');
 
+/** Before the handler: no framing, no referrer, a strict CSP. */
+export function setSecurityHeaders(ctx: Context): void {
+  ctx.set('Content-Security-Policy', CSP);
+  ctx.set('X-Content-Type-Options', 'nosniff');
+  ctx.set('Referrer-Policy', 'no-referrer');
+  ctx.set('X-Frame-Options', 'DENY');
+  ctx.set('Cross-Origin-Opener-Policy', 'same-origin');
+}
+
+/** After the handler: HTML is never cached. */
+export function finishSecurityHeaders(ctx: Context): void {
+  if (ctx.response.is('html')) ctx.set('Cache-Control', 'no-store');
+}
+
 /** Every response: no framing, no referrer, a strict CSP; HTML is never cached. */
 export function securityHeaders() {
   return async (ctx: Context, next: Next) => {
-    ctx.set('Content-Security-Policy', CSP);
-    ctx.set('X-Content-Type-Options', 'nosniff');
-    ctx.set('Referrer-Policy', 'no-referrer');
-    ctx.set('X-Frame-Options', 'DENY');
-    ctx.set('Cross-Origin-Opener-Policy', 'same-origin');
+    setSecurityHeaders(ctx);
     await next();
-    if (ctx.response.is('html')) ctx.set('Cache-Control', 'no-store');
+    finishSecurityHeaders(ctx);
   };
 }
 

@@ -112,6 +112,13 @@ export function observeRequest(method: string, route: string, status: number, se
   histogram.observe(seconds);
 }
 
+/** Counts and times one request, by its method, route label and status. */
+export function observeContext(ctx: Context, seconds: number): void {
+  // the provider writes to ctx.res itself when mounted in our app (ctx.respond = false)
+  const status = ctx.respond === false ? ctx.res.statusCode : ctx.status;
+  observeRequest(KNOWN_METHODS.has(ctx.method) ? ctx.method : 'OTHER', routeLabel(ctx), status, seconds);
+}
+
 /** Outermost middleware: counts and times every request, the provider's included. */
 export function requestMetrics() {
   return async (ctx: Context, next: Next) => {
@@ -119,9 +126,7 @@ export function requestMetrics() {
     try {
       await next();
     } finally {
-      // the provider writes to ctx.res itself when mounted in our app (ctx.respond = false)
-      const status = ctx.respond === false ? ctx.res.statusCode : ctx.status;
-      observeRequest(KNOWN_METHODS.has(ctx.method) ? ctx.method : 'OTHER', routeLabel(ctx), status, Number(process.hrtime.bigint() - started) / 1e9);
+      observeContext(ctx, Number(process.hrtime.bigint() - started) / 1e9);
     }
   };
 }

@@ -10,6 +10,9 @@ import type { Redis } from 'ioredis';
 import type { AdapterFactory } from './adapters/types.ts';
 
 const DEVICE_CODE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
+/** oidc-provider's default routes, which src/oidc/provider.ts keeps. */
+const TOKEN_PATH = '/token';
+const DEVICE_AUTHORIZATION_PATH = '/device/auth';
 /** RFC 8628 §3.2: the default a client uses when the response gives none; we state it anyway. */
 export const POLL_INTERVAL_SECONDS = 5;
 /** RFC 8628 §3.5: each slow_down adds 5 seconds to the interval. */
@@ -129,7 +132,7 @@ export function devicePolling(adapters: AdapterFactory, redis?: { client: Redis;
     }
   }
 
-  return async (ctx, next) => {
+  async function around(ctx: Parameters<Middleware>[0], next: () => Promise<unknown>) {
     await next();
     const { oidc } = ctx as KoaContextWithOIDC;
     if (oidc?.route === 'device_authorization') return afterDeviceAuthorization(ctx as KoaContextWithOIDC);
@@ -137,5 +140,7 @@ export function devicePolling(adapters: AdapterFactory, redis?: { client: Redis;
     if (params?.grant_type === DEVICE_CODE_GRANT && typeof params.device_code === 'string') {
       await afterPoll(ctx as KoaContextWithOIDC, params.device_code);
     }
-  };
+  }
+  // Only the two endpoints it may rewrite get the extra async step (the provider's default paths).
+  return (ctx, next) => (ctx.path === TOKEN_PATH || ctx.path === DEVICE_AUTHORIZATION_PATH ? around(ctx, next) : next());
 }
