@@ -94,7 +94,7 @@ export function createApp(deps: AppDeps): Koa {
   app.use(adminConsole.routes());
   app.use(adminConsole.allowedMethods());
 
-  const apiDeps = { provider: host.current, container, audit, mailer: deps.mailer, log };
+  const apiDeps = { provider: host.current, container, audit, mailer: deps.mailer, log, limiters: deps.limiters };
   const api = createApiRouter(apiDeps, [createWorkspaceApiRouter(apiDeps), createAdminApiRouter({ ...apiDeps, mfa, impersonation, admin, keysChanged: host.refresh })]);
   app.use(apiCorsFor(apiDeps));
   app.use(api.routes());

@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { Container } from '../container.ts';
 import type { Audit } from '../audit/audit.ts';
 import type { Mailer } from '../mail/mailer.ts';
+import type { LimiterFactory } from '../security/rate-limit.ts';
 
 export interface ApiDeps {
   provider: () => Provider;
@@ -11,4 +12,5 @@ export interface ApiDeps {
   audit: Audit;
   mailer: Mailer;
   log: Logger;
+  limiters: LimiterFactory;
 }

@@ -80,6 +80,15 @@ export async function recordFailure(checks: Array<[RateLimiterAbstract, string]>
 }
 
 /**
+ * Invitations send mail to addresses the inviter chooses: per inviting account and hour, on top of
+ * the cap on open invitations per workspace (src/workspaces/invitation.service.ts), so that nobody
+ * can turn workspaces into a mailing machine.
+ */
+export const INVITE_LIMITS = {
+  inviter: { name: 'invite_user', points: 50, duration: 60 * 60, blockDuration: 60 * 60 },
+} satisfies Record<string, LimitSpec>;
+
+/**
  * Wrong device-flow user codes (RFC 8628 §5.1). Per provider session is tight: a person mistypes
  * once or twice, a guesser keeps going. Per IP is looser, since a whole office may share one address.
  */

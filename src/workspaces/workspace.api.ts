@@ -33,6 +33,7 @@ import {
   acceptInvitationInput, activeWorkspaceInput, changeRoleInput, createWorkspaceInput, firstIssue, inviteInput, renameWorkspaceInput,
 } from './workspace.schema.ts';
 import { WORKSPACE_OPENAPI_PATHS } from './workspace.openapi.ts';
+import { INVITE_LIMITS, recordFailure } from '../security/rate-limit.ts';
 
 export const WORKSPACE_SCOPE = 'workspace';
 
@@ -75,6 +76,7 @@ export function createWorkspaceApiRouter(deps: ApiDeps): Router {
   const issuerOrigin = new URL(config.issuer).origin;
   const bearer = requireToken({ provider: deps.provider, accounts: deps.container.accountCache }, WORKSPACE_SCOPE);
   const notify = invitationMailer(deps);
+  const inviteLimit = deps.limiters(INVITE_LIMITS.inviter);
   addPaths(WORKSPACE_OPENAPI_PATHS);
 
   /** Bearer token (scope workspace), or else the hosted session. */
@@ -139,6 +141,12 @@ export function createWorkspaceApiRouter(deps: ApiDeps): Router {
   });
   router.post('/workspaces/:ref/invitations', authenticate, json, async (ctx) => {
     const input = body(ctx, inviteInput, 'invalid_invitation');
+    // every invitation counts (each may send a mail), the inviter's and the refused ones alike
+    const wait = await recordFailure([[inviteLimit, caller(ctx).userId]]);
+    if (wait > 0) {
+      ctx.set('Retry-After', String(wait));
+      throw new AppError(429, 'too_many_invitations', `You have sent ${INVITE_LIMITS.inviter.points} invitations in the last hour. Try again in ${Math.ceil(wait / 60)} minutes.`);
+    }
     ctx.status = 201;
     ctx.body = await invitations.invite(ctx.params.ref, input, caller(ctx), notify);
   });

@@ -74,7 +74,7 @@ export const WORKSPACE_OPENAPI_PATHS: Record<string, unknown> = {
     post: {
       summary: 'Invite by email; the invitee gets a single-use link valid 7 days', security,
       requestBody: jsonBody({ type: 'object', required: ['email'], additionalProperties: false, properties: { email: { type: 'string' }, role: ROLE } }),
-      responses: { 201: ok('Invitation (the token is only in the mail)', Invitation), ...denied, 409: error('Already a member') },
+      responses: { 201: ok('Invitation (the token is only in the mail)', Invitation), ...denied, 409: error('Already a member, or 200 open invitations'), 429: error('50 invitations in the last hour (Retry-After)') },
     },
   },
   '/api/workspaces/{ref}/invitations/{id}': {

@@ -498,6 +498,21 @@ describe('invitations', () => {
     expect(await post('/api/workspaces/beta/invitations', ownerToken, { email: carol })).toMatchObject({ status: 409, body: { error: 'already_member' } });
     expect(await post('/api/workspaces/beta/invitations', ownerToken, { email: 'nope' })).toMatchObject({ status: 400 });
   });
+
+  it('limits each inviter to 50 invitations an hour, with a readable 429 and Retry-After; others can still invite', async () => {
+    const sender = await user('sender');
+    await gh.cliJson(['workspaces', 'create', '--slug', 'mailer', '--name', 'Mailer', '--owner', sender]);
+    const senderToken = (await login(sender, { workspace: 'mailer' })).tokens.access_token;
+    for (let i = 0; i < 50; i++) {
+      expect(await post('/api/workspaces/mailer/invitations', senderToken, { email: address(`bulk${i}`) })).toMatchObject({ status: 201 });
+    }
+    const refused = await call('/api/workspaces/mailer/invitations', senderToken, { method: 'POST', body: JSON.stringify({ email: address('one-too-many') }) });
+    expect(refused.status).toBe(429);
+    expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect(await refused.json()).toMatchObject({ error: 'too_many_invitations', message: expect.stringContaining('50 invitations in the last hour') });
+    expect((await get('/api/workspaces/mailer/invitations', senderToken)).body.invitations).toHaveLength(50); // the refused one was not created
+    expect(await post('/api/workspaces/beta/invitations', ownerToken, { email: address('still-fine') })).toMatchObject({ status: 201 });
+  });
 });
 
 describe('the hosted switcher', () => {
