@@ -364,6 +364,29 @@ describe('device flow protocol', () => {
     expect((await poll(main, auth.device_code)).body.error).toBe('authorization_pending');
   });
 
+  it('asks a member of several workspaces which one to work in, and the tokens name it', async () => {
+    const email = await user(main, 'Wanda Picker');
+    await main.gh.cliJson(['workspaces', 'create', '--slug', `north-${Date.now().toString(36)}`, '--name', 'North', '--owner', email]);
+    const south = await main.gh.cliJson(['workspaces', 'create', '--slug', `south-${Date.now().toString(36)}`, '--name', 'South', '--owner', email]);
+    const team = await main.gh.cliJson(['clients', 'create', '--name', 'Team CLI', '--public', '--grant-types', 'device_code,refresh_token', '--scopes', 'openid workspace offline_access']);
+    const r = await fetch(main.discovery.device_authorization_endpoint, { method: 'POST', body: new URLSearchParams({ client_id: team.client_id, scope: 'openid workspace' }) });
+    const auth = await r.json() as { device_code: string; user_code: string };
+
+    const agent = new Agent();
+    let page = await approve(main, agent, auth.user_code, email);
+    expect(page.html).toContain('name="workspace_id"'); // two workspaces, none active yet: the picker
+    expect(page.html).toContain('North');
+    expect(page.html).toContain('South');
+    page = await agent.submit(page, formAction(page.html, '/workspace'), { workspace_id: south.id });
+    expect(h1(page)).toBe('You are signed in');
+
+    const tokens = await fetch(main.discovery.token_endpoint, { method: 'POST', body: new URLSearchParams({ client_id: team.client_id, grant_type: DEVICE_GRANT, device_code: auth.device_code }) });
+    expect(tokens.status).toBe(200);
+    const { id_token: idToken } = await tokens.json() as { id_token: string };
+    const claims = JSON.parse(Buffer.from(idToken.split('.')[1]!, 'base64url').toString());
+    expect(claims).toMatchObject({ workspace_id: south.id, workspace_slug: south.slug, workspace_role: 'owner' });
+  });
+
   it('gives a disabled account no tokens', async () => {
     // approved, then disabled before the device collects its tokens
     const ada = people.disabled;
