@@ -8,11 +8,13 @@
 // headers: see directMiddleware, installed by src/oidc/events.ts). Middleware added to src/app.ts
 // does NOT run for these paths: add it to directMiddleware too if it must.
 //
-// Discovery and the JWKS are the same for every request one provider instance answers (a new
-// instance is built whenever the signing keys change: src/oidc/host.ts). The first plain GET of each
-// is answered by the provider and its response kept for that instance; later plain GETs get the
-// kept bytes without entering Koa or the provider, with their own request id, log line and metrics.
-// "Plain": no Origin header (the provider echoes the origin in CORS headers, so those go to it).
+// Discovery and the JWKS, as the provider answers them for the issuer's own origin, are the same
+// for every request one provider instance answers (a new instance is built whenever the signing
+// keys change: src/oidc/host.ts). The first plain GET of each addressed to the issuer is answered
+// by the provider and its response kept for that instance; later plain GETs get the kept bytes
+// without entering Koa or the provider, with their own request id, log line and metrics. "Plain":
+// no Origin header (the provider echoes the origin in CORS headers, so those go to it). A request
+// for another Host gets the issuer's document too once one is kept, never the other way round.
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import type Koa from 'koa';
 import type { Context, Next } from 'koa';
@@ -71,9 +73,15 @@ function serveKept(req: IncomingMessage, res: ServerResponse, path: string, resp
   line({ req_id: id, method: 'GET', path, status: 200, ms: seconds * 1000 });
 }
 
-/** Keeps a successful plain GET of discovery or the JWKS, headers as sent but the request id. */
+/**
+ * Keeps a successful plain GET of discovery or the JWKS, headers as sent but the request id. Only
+ * one addressed to the issuer's own origin: the provider builds discovery's endpoint URLs from the
+ * request's Host (and, behind a trusted proxy, X-Forwarded-Host/-Proto), so a document built for
+ * another host must go to its requester alone, never be kept and served to everyone.
+ */
 function keep(ctx: Context, provider: Provider): void {
   if (ctx.status !== 200 || !STATIC_PATHS.has(ctx.path) || !plainGet(ctx.req)) return;
+  if (`${ctx.protocol}://${ctx.host}` !== new URL(provider.issuer).origin) return;
   if (typeof ctx.body !== 'object' || ctx.body === null || Buffer.isBuffer(ctx.body)) return;
   const body = Buffer.from(JSON.stringify(ctx.body));
   const headers: OutgoingHttpHeaders = { ...ctx.response.headers, 'content-length': body.length };

@@ -3,6 +3,7 @@
 // bytes, same headers — with a request id, a log line and metrics of its own, and a key rotation
 // must show in the JWKS as it did before the responses were kept.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { request } from 'node:http';
 import { startServer, type TestServer } from '../support/server.ts';
 
 const METRICS_TOKEN = 'fast-path-metrics-token-0123456789';
@@ -26,6 +27,37 @@ function stable(res: Response): Record<string, string> {
   res.headers.forEach((v, k) => { if (!['date', 'x-request-id', 'keep-alive', 'connection'].includes(k)) out[k] = v; });
   return out;
 }
+
+/** GET with a Host header of our choosing (fetch does not let a caller set Host). */
+function getWithHost(path: string, hostHeader: string): Promise<{ status: number; body: string }> {
+  const url = new URL(path, gh.issuer);
+  return new Promise((resolve, reject) => {
+    const req = request({ host: url.hostname, port: url.port, path: url.pathname, headers: { host: hostHeader } }, (res) => {
+      let body = '';
+      res.on('data', (d) => { body += d; });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+describe('a discovery request for another host', () => {
+  // runs first, before any discovery document is kept: the first request decides what is kept
+  it('is answered for its requester alone and never served to others', async () => {
+    const foreign = await getWithHost('/.well-known/openid-configuration', 'evil.example');
+    expect(foreign.status).toBe(200);
+    expect(JSON.parse(foreign.body).token_endpoint).toBe('http://evil.example/token'); // the provider's own answer
+    for (let i = 0; i < 3; i++) {
+      const doc = await (await fetch(`${gh.issuer}/.well-known/openid-configuration`)).json() as Record<string, string>;
+      expect(doc.token_endpoint).toBe(`${gh.issuer}/token`);
+      expect(doc.jwks_uri).toBe(`${gh.issuer}/jwks`);
+    }
+    // once the issuer's document is kept, another host gets that one too, not its own
+    const later = JSON.parse((await getWithHost('/.well-known/openid-configuration', 'evil.example')).body) as Record<string, string>;
+    expect(later.token_endpoint).toBe(`${gh.issuer}/token`);
+  });
+});
 
 describe.each(['/.well-known/openid-configuration', '/jwks'])('GET %s', (path) => {
   it('answers later requests with the same bytes and headers, each with its own request id, log line and metrics', async () => {

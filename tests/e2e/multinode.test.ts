@@ -11,7 +11,7 @@ import { discover, signIn } from '../support/agent.ts';
 const REDIRECT = 'http://127.0.0.1:7999/cb';
 const PASSWORD = 'many nodes one truth';
 const KEY_REFRESH_SECONDS = 1;
-const ACTIVATION_DELAY_SECONDS = 8; // long enough to look at every node before the switch
+const ACTIVATION_DELAY_SECONDS = 20; // long enough to look at every node before the switch, on a loaded machine too
 /** a node notices a key change within one refresh interval; the rest is a loaded test machine */
 const PROPAGATION_MS = (KEY_REFRESH_SECONDS + 4) * 1000;
 const API = 'https://api.multi.example.test';

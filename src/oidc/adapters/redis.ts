@@ -30,7 +30,7 @@ const CONSUMABLE = new Set([
  * the clock of the node that saved the record, and a node whose clock runs ahead must not drop a
  * live record from its grant's index (revocation would miss it).
  */
-const CLOCK_SKEW_ALLOWANCE_SECONDS = 60;
+const CLOCK_SKEW_ALLOWANCE_SECONDS = 10 * 60;
 
 // Marks consumed only if the record exists (HSETNX alone would create it). Returns 1 (won),
 // 0 (already consumed), -1 (no such record). Strings are the models oidc-provider never consumes,
