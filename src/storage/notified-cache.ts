@@ -9,7 +9,14 @@ export interface NotifiedCache<V> {
   invalidate(key?: string): void;
 }
 
-export function createNotifiedCache<V>(load: (key: string) => Promise<V>, opts: { ttlMs: number; max: number }): NotifiedCache<V> {
+export interface NotifiedCacheOptions<V> {
+  ttlMs: number;
+  max: number;
+  /** which loaded values to keep (default: all); the others are returned but read again next time */
+  keep?: (value: V) => boolean;
+}
+
+export function createNotifiedCache<V>(load: (key: string) => Promise<V>, opts: NotifiedCacheOptions<V>): NotifiedCache<V> {
   const entries = new Map<string, { value: V; readAt: number }>();
   const loading = new Map<string, Promise<V>>(); // concurrent misses of one key share one query
 
@@ -19,7 +26,7 @@ export function createNotifiedCache<V>(load: (key: string) => Promise<V>, opts: 
     loading.set(key, pending);
     try {
       const value = await pending;
-      if (loading.get(key) === pending) { // not invalidated meanwhile
+      if (loading.get(key) === pending && (opts.keep?.(value) ?? true)) { // not invalidated meanwhile
         entries.delete(key);
         if (entries.size >= opts.max) entries.delete(entries.keys().next().value!); // least recently loaded
         entries.set(key, { value, readAt });

@@ -99,7 +99,7 @@ describe('workspace claims cache', () => {
   }
 
   it('refresh and userinfo send no SQL once warm; a switch, a removal, a role change, a rename and a deletion made anywhere show on both nodes', async () => {
-    const [a, b] = nodes as [TestServer, TestServer];
+    const [a] = nodes as [TestServer, TestServer];
     const suffix = Date.now().toString(36);
     const boss = `boss-${suffix}@example.test`;
     const user = `member-${suffix}@example.test`;

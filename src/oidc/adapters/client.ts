@@ -6,51 +6,26 @@
 // any case after CLIENT_CACHE_TTL_MS, the most a node that missed a change message can lag behind.
 import type { ClientService } from '../../clients/client.service.ts';
 import type { ClientChangeFeed } from '../../clients/client-changes.ts';
-import type { Adapter, Payload } from './types.ts';
+import type { Adapter } from './types.ts';
+import { createNotifiedCache } from '../../storage/notified-cache.ts';
 
 /** Bounded staleness if a change message is lost (e.g. while a node's listener reconnects). */
 const CLIENT_CACHE_TTL_MS = 30_000;
 /** Bounded memory: a deployment with more live clients than this just queries for the rest. */
 const CLIENT_CACHE_MAX_ENTRIES = 1000;
 
-interface Entry { metadata: Payload; expiresAt: number }
-
 export function createClientAdapter(clients: ClientService, changes?: Pick<ClientChangeFeed, 'subscribe'>): Adapter {
   const unsupported = async () => { throw new Error('clients are managed by Gatehouse, not the provider'); };
-  const cache = new Map<string, Entry>(); // insertion order = least recently loaded first
-  const loading = new Map<string, Promise<Payload | undefined>>();
-  // Bumped by every change, so a load that was already under way when a change arrived is not cached.
-  let generation = 0;
-
-  changes?.subscribe((clientId) => {
-    generation++;
-    if (clientId === undefined) cache.clear(); else cache.delete(clientId);
+  // Unknown ids are not kept: a client created a moment later must work at once.
+  const cache = createNotifiedCache((id) => clients.providerMetadata(id), {
+    ttlMs: CLIENT_CACHE_TTL_MS, max: CLIENT_CACHE_MAX_ENTRIES, keep: (metadata) => metadata !== undefined,
   });
-
-  async function load(id: string): Promise<Payload | undefined> {
-    const started = generation;
-    const metadata = await clients.providerMetadata(id);
-    // Unknown ids are not cached: a client created a moment later must work at once.
-    if (metadata && started === generation) {
-      if (cache.size >= CLIENT_CACHE_MAX_ENTRIES) cache.delete(cache.keys().next().value!);
-      cache.set(id, { metadata, expiresAt: Date.now() + CLIENT_CACHE_TTL_MS });
-    }
-    return metadata;
-  }
+  changes?.subscribe((clientId) => cache.invalidate(clientId));
 
   return {
     async find(id) {
-      const hit = cache.get(id);
-      if (hit && hit.expiresAt > Date.now()) return { ...hit.metadata };
-      cache.delete(id);
-      // one query for a burst of requests naming the same client
-      let pending = loading.get(id);
-      if (!pending) {
-        pending = load(id).finally(() => loading.delete(id));
-        loading.set(id, pending);
-      }
-      const metadata = await pending;
-      return metadata && { ...metadata };
+      const metadata = await cache.get(id);
+      return metadata && { ...metadata }; // the provider may change what it is given
     },
     upsert: unsupported,
     findByUid: unsupported,
