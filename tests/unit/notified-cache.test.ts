@@ -59,4 +59,16 @@ describe('notified cache', () => {
     await cache.get('a');
     expect(store.reads).toEqual(['a', 'b', 'c', 'a']);
   });
+
+  it('returns but does not keep the values `keep` refuses (an unknown client, read again next time)', async () => {
+    const reads: string[] = [];
+    const cache = createNotifiedCache(async (key: string) => { reads.push(key); return key === 'known' ? { id: key } : undefined; }, {
+      ttlMs: 60_000, max: 10, keep: (v) => v !== undefined,
+    });
+    expect(await cache.get('unknown')).toBeUndefined();
+    expect(await cache.get('unknown')).toBeUndefined();
+    expect(await cache.get('known')).toEqual({ id: 'known' });
+    expect(await cache.get('known')).toEqual({ id: 'known' });
+    expect(reads).toEqual(['unknown', 'unknown', 'known']);
+  });
 });
