@@ -1,15 +1,18 @@
-// Where the real services are. CI sets DATABASE_URL and REDIS_URL (see .ci/run); on a developer
-// machine without them, suites that need a real server say so instead of silently passing.
+// Where the real services are. With nothing set, the usual local addresses (what a developer and CI
+// have); DATABASE_URL and REDIS_URL override them. tests/support/global-setup.ts checks once, before
+// any suite runs, that they answer.
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 
-export const DATABASE_URL = process.env.DATABASE_URL;
-export const REDIS_URL = process.env.REDIS_URL;
+export const DEFAULT_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/postgres';
+export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
+
+export const DATABASE_URL = process.env.DATABASE_URL || DEFAULT_DATABASE_URL;
+export const REDIS_URL = process.env.REDIS_URL || DEFAULT_REDIS_URL;
+/** The system browser (Debian's chromium package); the hosted-page tests never download one. */
+export const CHROMIUM_EXECUTABLE = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 
 export function requireReal(): { databaseUrl: string; redisUrl: string } {
-  if (!DATABASE_URL || !REDIS_URL) {
-    throw new Error('Integration and end-to-end tests need DATABASE_URL and REDIS_URL (PostgreSQL and Redis); .ci/run sets them.');
-  }
   return { databaseUrl: DATABASE_URL, redisUrl: REDIS_URL };
 }
 
@@ -19,8 +22,11 @@ export async function freshDatabase(): Promise<{ url: string; drop(): Promise<vo
   const name = `gh_test_${randomBytes(6).toString('hex')}`;
   const admin = new pg.Client({ connectionString: databaseUrl });
   await admin.connect();
-  await admin.query(`create database ${name}`);
-  await admin.end();
+  try {
+    await admin.query(`create database ${name}`);
+  } finally {
+    await admin.end();
+  }
   const url = new URL(databaseUrl);
   url.pathname = `/${name}`;
   return {
@@ -28,8 +34,11 @@ export async function freshDatabase(): Promise<{ url: string; drop(): Promise<vo
     async drop() {
       const c = new pg.Client({ connectionString: databaseUrl });
       await c.connect();
-      await c.query(`drop database if exists ${name} with (force)`);
-      await c.end();
+      try {
+        await c.query(`drop database if exists ${name} with (force)`);
+      } finally {
+        await c.end();
+      }
     },
   };
 }

@@ -8,10 +8,13 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { freshDatabase, requireReal } from './env.ts';
+import { stopAtTeardown } from './leftovers.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const exec = promisify(execFile);
 const READY_TIMEOUT_MS = 30_000;
+/** SIGTERM first (a graceful stop is part of what is tested); SIGKILL if it takes longer than this. */
+const STOP_GRACE_MS = 10_000;
 
 export async function freePort(): Promise<number> {
   return new Promise((res, rej) => {
@@ -27,7 +30,8 @@ export interface TestServer {
   env: NodeJS.ProcessEnv;
   dataDir: string;
   log(): string;
-  cli(args: string[], opts?: { input?: string }): Promise<{ code: number; stdout: string; stderr: string }>;
+  /** `env` overrides the server's environment for this command only (e.g. an unreachable Redis) */
+  cli(args: string[], opts?: { input?: string; env?: Record<string, string> }): Promise<{ code: number; stdout: string; stderr: string }>;
   cliJson<T = any>(args: string[]): Promise<T>;
   stop(): Promise<void>;
   /** resolves when /readyz answers 200 (for servers started with noWait) */
@@ -49,6 +53,8 @@ export interface ServerOptions {
   noWait?: boolean;
   /** the issuer's host name (WebAuthn needs a domain such as localhost, not an IP) */
   host?: string;
+  /** an https issuer; the server itself still speaks plain HTTP, as behind a TLS-terminating proxy */
+  https?: boolean;
 }
 
 function spawnServer(env: NodeJS.ProcessEnv): { child: ChildProcess; output: string[] } {
@@ -59,12 +65,12 @@ function spawnServer(env: NodeJS.ProcessEnv): { child: ChildProcess; output: str
   return { child, output };
 }
 
-async function waitReady(issuer: string, child: ChildProcess, output: string[]): Promise<void> {
+async function waitReady(base: string, child: ChildProcess, output: string[]): Promise<void> {
   const until = Date.now() + READY_TIMEOUT_MS;
   while (Date.now() < until) {
     if (child.exitCode !== null) throw new Error(`server exited (${child.exitCode}):\n${output.join('')}`);
     try {
-      const r = await fetch(`${issuer}/readyz`);
+      const r = await fetch(`${base}/readyz`);
       if (r.ok) return;
     } catch { /* not listening yet */ }
     await new Promise((r) => setTimeout(r, 100));
@@ -74,7 +80,8 @@ async function waitReady(issuer: string, child: ChildProcess, output: string[]):
 
 export async function startServer(opts: ServerOptions = {}): Promise<TestServer> {
   const port = await freePort();
-  const issuer = `http://${opts.host ?? '127.0.0.1'}:${port}`;
+  const issuer = `${opts.https ? 'https' : 'http'}://${opts.host ?? '127.0.0.1'}:${port}`;
+  const local = `http://127.0.0.1:${port}`; // where the process answers, whatever the issuer says
   const shared = opts.shareWith;
   const dataDir = shared?.dataDir ?? mkdtempSync(join(tmpdir(), 'gatehouse-test-'));
   let db: Awaited<ReturnType<typeof freshDatabase>> | undefined;
@@ -97,23 +104,40 @@ export async function startServer(opts: ServerOptions = {}): Promise<TestServer>
   }
   const env = { ...base, ...opts.env };
   let proc = spawnServer(env);
-  if (!opts.noWait) await waitReady(issuer, proc.child, proc.output);
 
+  let forget = () => {};
   const stop = async () => {
+    forget();
     if (proc.child.exitCode !== null || proc.child.signalCode) return;
     const exited = new Promise((r) => proc.child.once('exit', r));
     proc.child.kill('SIGTERM');
-    const timer = setTimeout(() => proc.child.kill('SIGKILL'), 10_000);
+    const timer = setTimeout(() => proc.child.kill('SIGKILL'), STOP_GRACE_MS);
     await exited;
     clearTimeout(timer);
   };
+  forget = stopAtTeardown(stop);
+  const removeOwnData = async () => {
+    if (shared) return;
+    await db?.drop();
+    rmSync(dataDir, { recursive: true, force: true });
+  };
+  if (!opts.noWait) {
+    try {
+      await waitReady(local, proc.child, proc.output);
+    } catch (err) {
+      // a server that never became ready must not outlive the failed setup (nor keep jest running)
+      await stop();
+      await removeOwnData().catch(() => {});
+      throw err;
+    }
+  }
 
   const server: TestServer = {
     issuer, port, env, dataDir,
     log: () => proc.output.join(''),
     async cli(args, o = {}) {
       try {
-        const child = exec(process.execPath, ['bin/gatehouse.js', ...args], { cwd: ROOT, env: { ...env, PORT: undefined } });
+        const child = exec(process.execPath, ['bin/gatehouse.js', ...args], { cwd: ROOT, env: { ...env, PORT: undefined, ...o.env } });
         if (o.input !== undefined) { child.child.stdin!.end(o.input); }
         const { stdout, stderr } = await child;
         return { code: 0, stdout, stderr };
@@ -128,19 +152,17 @@ export async function startServer(opts: ServerOptions = {}): Promise<TestServer>
       return JSON.parse(r.stdout);
     },
     stop,
-    ready: () => waitReady(issuer, proc.child, proc.output),
+    ready: () => waitReady(local, proc.child, proc.output),
     exited: () => proc.child.exitCode !== null ? Promise.resolve(proc.child.exitCode) : new Promise((r) => proc.child.once('exit', (c) => r(c))),
     async restart() {
       await stop();
       proc = spawnServer(env);
-      await waitReady(issuer, proc.child, proc.output);
+      forget = stopAtTeardown(stop);
+      await waitReady(local, proc.child, proc.output);
     },
     async destroy() {
       await stop();
-      if (!shared) {
-        await db?.drop();
-        rmSync(dataDir, { recursive: true, force: true });
-      }
+      await removeOwnData();
     },
   };
   return server;
