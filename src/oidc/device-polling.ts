@@ -8,6 +8,7 @@ import type { Middleware } from 'koa';
 import type { KoaContextWithOIDC } from 'oidc-provider';
 import type { Redis } from 'ioredis';
 import type { AdapterFactory } from './adapters/types.ts';
+import { backingServiceFailure, StoreReplyError } from '../storage/failures.ts';
 
 const DEVICE_CODE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
 /** oidc-provider's default routes, which src/oidc/provider.ts keeps. */
@@ -38,6 +39,11 @@ interface PollStore {
   poll(key: string, now: number, ttl: number): Promise<{ state?: PollState; lastPollAt?: number }>;
   setState(key: string, state: PollState, ttl: number): Promise<void>;
   forget(key: string): Promise<void>;
+  /**
+   * The store's clock (ms), for every time compared across polls: a device's polls reach any node,
+   * and the nodes' own clocks may disagree by more than the tolerance.
+   */
+  now(key: string): Promise<number>;
 }
 
 /**
@@ -47,18 +53,34 @@ interface PollStore {
 function redisPollStore(redis: Redis, prefix: string): PollStore {
   const stateKey = (key: string) => `${prefix}devicePoll:${key}`;
   const lastKey = (key: string) => `${prefix}devicePollAt:${key}`;
+  // a reply that is not the one due (seen from ioredis in a Cluster failover) is a store failure,
+  // never "no state" nor "saved"
+  const stringOrNull = (reply: unknown): string | null => {
+    if (reply === null || typeof reply === 'string') return reply;
+    throw new StoreReplyError('a device poll command');
+  };
+  const save = async (key: string, state: PollState, ttl: number) => {
+    if (await redis.set(stateKey(key), JSON.stringify(state), 'EX', ttl) !== 'OK') throw new StoreReplyError('SET');
+  };
   return {
-    async start(key, state, ttl) { await redis.set(stateKey(key), JSON.stringify(state), 'EX', ttl); },
+    start: save,
     async state(key) {
-      const state = await redis.get(stateKey(key));
+      const state = stringOrNull(await redis.get(stateKey(key)));
       return state ? JSON.parse(state) as PollState : undefined;
     },
     async poll(key, now, ttl) {
-      const [state, last] = await Promise.all([redis.get(stateKey(key)), redis.set(lastKey(key), String(now), 'EX', ttl, 'GET')]);
+      const [state, last] = (await Promise.all([redis.get(stateKey(key)), redis.set(lastKey(key), String(now), 'EX', ttl, 'GET')])).map(stringOrNull);
       return { state: state ? JSON.parse(state) as PollState : undefined, lastPollAt: last ? Number(last) : undefined };
     },
-    async setState(key, state, ttl) { await redis.set(stateKey(key), JSON.stringify(state), 'EX', ttl); },
+    setState: save,
     async forget(key) { await redis.del(stateKey(key), lastKey(key)); },
+    // TIME of the server that holds the code's keys (a script with the key is routed to it, also on
+    // a Cluster): one clock for every node's polls of this code
+    async now(key) {
+      const reply: unknown = await redis.eval("return redis.call('TIME')", 1, stateKey(key));
+      if (!Array.isArray(reply) || reply.length !== 2 || !reply.every((v) => /^\d+$/.test(String(v)))) throw new StoreReplyError('TIME');
+      return Number(reply[0]) * 1000 + Math.floor(Number(reply[1]) / 1000);
+    },
   };
 }
 
@@ -87,6 +109,9 @@ function adapterPollStore(adapters: AdapterFactory): PollStore {
       await save(key, { ...stored, ...state }, ttl);
     },
     forget: (key) => store.destroy(key),
+    // without Redis: one process in the embedded default (several nodes on Postgres alone compare
+    // their own clocks, within POLL_TOLERANCE_MS)
+    now: async () => Date.now(),
   };
 }
 
@@ -101,17 +126,22 @@ export function devicePolling(adapters: AdapterFactory, redis?: { client: Redis;
     const body = ctx.body as { device_code?: string; expires_in?: number; interval?: number };
     if (ctx.status !== 200 || !body?.device_code || !body.expires_in) return;
     body.interval = POLL_INTERVAL_SECONDS;
-    const now = Date.now();
+    const now = await store.now(keyOf(body.device_code));
     const state = { expiresAt: now + body.expires_in * 1000, interval: POLL_INTERVAL_SECONDS };
     await store.start(keyOf(body.device_code), state, ttlOf(state, now));
   }
 
   async function afterPoll(ctx: KoaContextWithOIDC, deviceCode: string) {
     const key = keyOf(deviceCode);
-    if (ctx.status === 200) { await store.forget(key); return; }
+    if (ctx.status === 200) {
+      // the tokens are issued and stored: a store failure now must not turn them into a 503 (the
+      // device code is spent, a retry could only fail). The poll state expires on its own.
+      await store.forget(key).catch((e: unknown) => { if (!backingServiceFailure(e)) throw e; });
+      return;
+    }
     const body = ctx.body as { error?: string; error_description?: string };
     if (body?.error !== 'authorization_pending' && body?.error !== 'invalid_grant') return;
-    const now = Date.now();
+    const now = await store.now(key);
     if (body.error === 'invalid_grant') {
       // the code is gone (or was never issued): after its lifetime, say so
       const state = await store.state(key);

@@ -7,8 +7,31 @@ export const UNAVAILABLE_MESSAGE = 'A backing service is unavailable. Try again 
 /** Seconds a client should wait before retrying after a 503. */
 export const RETRY_AFTER_SECONDS = 5;
 
-// ioredis: the offline queue is off once connected (src/storage/redis.ts), so a down Redis rejects at once.
-const REDIS_MESSAGES = /Stream isn't writeable|Connection is closed|Command timed out|max retries per request|All sentinels are unreachable|Failed to refresh slots cache|ClusterAllFailed|^LOADING|^READONLY|^MASTERDOWN|^CLUSTERDOWN|^TRYAGAIN/i;
+// ioredis: the offline queue is off once connected (src/storage/redis.ts), so a down Redis rejects at
+// once; a connection that stopped answering is dropped (socket timeout), and a command in flight on
+// it is aborted. The Cluster client's own failures: no node reachable, slots unknown, redirected too
+// often (a failover moving slots while we ask).
+const REDIS_MESSAGES = /Stream isn't writeable|Connection is closed|Command timed out|Command aborted due to connection close|Socket timeout|max retries per request|All sentinels are unreachable|Failed to refresh slots cache|ClusterAllFailed|None of startup nodes is available|Cluster isn't ready|Too many Cluster redirections/i;
+/**
+ * Redis error replies that mean "this node cannot serve you right now" (loading, a replica, a
+ * failover, a slot moving, out of memory or unable to persist, busy in a script), never a bug in
+ * the command. Upper case, as Redis sends them: at the
+ * start of the reply, or after the "-" with which a script's error quotes the reply it got.
+ */
+const REDIS_UNAVAILABLE_REPLIES = /(?:^|-)(?:LOADING|READONLY|MASTERDOWN|CLUSTERDOWN|TRYAGAIN|MOVED|ASK|NOREPLICAS|BUSY|MISCONF|OOM|UNBLOCKED)\b/;
+
+/**
+ * A Redis reply that is not the reply to what was sent (a transaction whose replies have the wrong
+ * number or kind, a value of the wrong type): nothing it says can be trusted, so the write or read
+ * it answers counts as failed. Seen from ioredis during a Cluster failover.
+ */
+export class StoreReplyError extends Error {
+  constructor(what: string) {
+    super(`unexpected Redis reply to ${what}`);
+    this.name = 'StoreReplyError';
+  }
+}
+
 // pg and knex: refused, terminated or unreachable connections, and a pool that waited too long.
 const POSTGRES_MESSAGES = /Connection terminated|not currently accepting connections|not queryable|Timeout acquiring a connection|the database system is (starting up|shutting down|in recovery)|terminating connection/i;
 // SQLSTATE classes 08 (connection exception), 53 (insufficient resources), 57P (operator intervention).
@@ -22,7 +45,15 @@ export function backingServiceFailure(err: unknown): Backend | undefined {
   const e = err as { name?: string; message?: string; code?: unknown; port?: number; errors?: unknown[] };
   const message = typeof e.message === 'string' ? e.message : '';
   const code = typeof e.code === 'string' ? e.code : '';
-  if (e.name === 'MaxRetriesPerRequestError' || e.name === 'ClusterAllFailedError' || REDIS_MESSAGES.test(message)) return 'redis';
+  if (e.name === 'MaxRetriesPerRequestError' || e.name === 'ClusterAllFailedError' || e.name === 'StoreReplyError') return 'redis';
+  // a refresh token's rotation still in flight (src/oidc/adapters/types.ts): its outcome is not known yet
+  if (e.name === 'RotationPendingError') return (err as { backend?: Backend }).backend;
+  // ioredis: an aborted transaction (EXECABORT) carries the replies that aborted it; a MOVED or a
+  // READONLY there is an outage, a syntax error a bug. Without them, the abort itself is the outage.
+  const previous = (err as { previousErrors?: unknown[] }).previousErrors;
+  if (Array.isArray(previous) && previous.length) return previous.map(backingServiceFailure).find(Boolean);
+  if (message.startsWith('EXECABORT')) return 'redis';
+  if (REDIS_MESSAGES.test(message) || REDIS_UNAVAILABLE_REPLIES.test(message)) return 'redis';
   if (e.name === 'KnexTimeoutError' || POSTGRES_MESSAGES.test(message) || (code.length === 5 && POSTGRES_CODES.test(code))) return 'postgres';
   if (NETWORK_CODES.has(code)) return e.port === REDIS_PORT ? 'redis' : 'postgres';
   // AggregateError from a connection attempt to several addresses (localhost → ::1 and 127.0.0.1)

@@ -1,10 +1,14 @@
 // One conformance suite for the oidc-provider adapter contract, run against every backend:
 // Redis, SQL on PostgreSQL, SQL on embedded PGlite. A backend that passes behaves like the others.
 import { randomBytes, randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, jest } from '@jest/globals';
 import { errors } from 'oidc-provider';
 import type { Redis } from 'ioredis';
-import type { AdapterFactory, Payload } from '../../src/oidc/adapters/types.ts';
+import { Redis as RedisClient } from 'ioredis';
+import knexFactory from 'knex';
+import { ROTATION_SETTLE_MS, RotationPendingError, type AdapterFactory, type Payload } from '../../src/oidc/adapters/types.ts';
+import { backingServiceFailure } from '../../src/storage/failures.ts';
+import { freePort } from '../support/server.ts';
 import { createRedisAdapterFactory } from '../../src/oidc/adapters/redis.ts';
 import { createSqlAdapterFactory, pruneExpired } from '../../src/oidc/adapters/sql.ts';
 import { requireReal } from '../support/env.ts';
@@ -199,7 +203,7 @@ function adapterConformance(name: string, open: () => Promise<Backend>): void {
       expect(Math.abs((consumed as number) - before)).toBeLessThanOrEqual(5);
     });
 
-    it.each(['AuthorizationCode', 'RefreshToken', 'DeviceCode'])(
+    it.each(['AuthorizationCode', 'DeviceCode'])(
       '%s: of 10 parallel consumes exactly one wins; the others get invalid_grant and revoke the grant',
       async (model) => {
         const grantId = id('grant');
@@ -225,6 +229,52 @@ function adapterConformance(name: string, open: () => Promise<Backend>): void {
         expect(await adapter('AccessToken').find(unrelated)).toBeDefined();
       },
     );
+
+    it('RefreshToken: of 10 parallel consumes exactly one wins; the others are told to retry, the grant stays', async () => {
+      const grantId = id('grant');
+      const rt = id('rt');
+      const at = id('at');
+      await adapter('RefreshToken').upsert(rt, { jti: rt, kind: 'RefreshToken', grantId }, TTL);
+      await adapter('AccessToken').upsert(at, { jti: at, kind: 'AccessToken', grantId }, TTL);
+      const results = await Promise.allSettled(Array.from({ length: PARALLEL }, () => adapter('RefreshToken').consume(rt)));
+      expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+      const lost = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+      expect(lost).toHaveLength(PARALLEL - 1);
+      // the winner's rotation is still in flight: its outcome decides, not the losers
+      for (const r of lost) expect(r.reason).toBeInstanceOf(RotationPendingError);
+      for (const r of lost) expect(backingServiceFailure(r.reason)).toBeDefined(); // a 503 with Retry-After
+      expect(await adapter('AccessToken').find(at)).toBeDefined();
+    });
+
+    it('a settled refresh-token rotation is final: the old token presented again is a replay that revokes the grant', async () => {
+      const grantId = id('grant');
+      const rt = id('rt');
+      const at = id('at');
+      await adapter('RefreshToken').upsert(rt, { jti: rt, kind: 'RefreshToken', grantId }, TTL);
+      await adapter('AccessToken').upsert(at, { jti: at, kind: 'AccessToken', grantId }, TTL);
+      await adapter('RefreshToken').consume(rt);
+      expect((await adapter('RefreshToken').find(rt))?.consumed).toBeUndefined(); // pending: not a use yet
+      await adapter.settleRotation(rt);
+      expect((await adapter('RefreshToken').find(rt))?.consumed).toEqual(expect.any(Number));
+      await expectInvalidGrant(adapter('RefreshToken').consume(rt));
+      expect(await adapter('AccessToken').find(at)).toBeUndefined();
+    });
+
+    it('an unsettled refresh-token rotation (its answer failed) is undone after the settle time: the token rotates again', async () => {
+      const grantId = id('grant');
+      const rt = id('rt');
+      const at = id('at');
+      await adapter('RefreshToken').upsert(rt, { jti: rt, kind: 'RefreshToken', grantId }, TTL);
+      await adapter('AccessToken').upsert(at, { jti: at, kind: 'AccessToken', grantId }, TTL);
+      await adapter('RefreshToken').consume(rt); // ... and the new refresh token's save failed: never settled
+      await expect(adapter('RefreshToken').consume(rt)).rejects.toBeInstanceOf(RotationPendingError);
+      await sleep(ROTATION_SETTLE_MS + 300);
+      expect((await adapter('RefreshToken').find(rt))?.consumed).toBeUndefined();
+      await adapter('RefreshToken').consume(rt); // the client's retry wins
+      expect(await adapter('AccessToken').find(at)).toBeDefined();
+      await adapter.settleRotation(rt);
+      await expectInvalidGrant(adapter('RefreshToken').consume(rt));
+    }, 20_000);
 
     it('a second, sequential consume of a code is a replay: invalid_grant and the grant is revoked', async () => {
       const grantId = id('grant');
@@ -264,6 +314,107 @@ adapterConformance('Redis', async () => {
     grantIndexSize: (grantId) => redis.zcard(`gh:oidc:byGrant:${grantId}`),
     close: async () => { await redis.quit(); },
   };
+});
+
+describe('Redis adapter: replies that are not the replies to what was sent', () => {
+  // During a Cluster failover ioredis has resolved a MULTI with replies that were not those commands'
+  // (e.g. [[null,79],[null,75]] for one SET) when nothing had been stored. Such a reply is a store
+  // failure (503), never a save (200 for a token that introspects as inactive) nor "not found".
+  let redis: Redis;
+  let adapter: AdapterFactory;
+  beforeEach(() => { redis = connectRedis(); adapter = createRedisAdapterFactory(redis); });
+  afterEach(async () => { jest.restoreAllMocks(); await redis.quit(); });
+
+  /** Every MULTI on this connection resolves with `replies` instead of its own (nothing is sent). */
+  function transactionsAnswer(replies: unknown): void {
+    jest.restoreAllMocks();
+    const multi = redis.multi.bind(redis);
+    jest.spyOn(redis, 'multi').mockImplementation(((...args: Parameters<Redis['multi']>) => {
+      const m = multi(...args);
+      m.exec = (async () => replies) as typeof m.exec;
+      return m;
+    }) as unknown as Redis['multi']);
+  }
+  async function expectStoreFailure(promise: Promise<unknown>): Promise<void> {
+    const err = await promise.then(() => undefined, (e: unknown) => e);
+    expect(err).toBeInstanceOf(Error);
+    expect(backingServiceFailure(err)).toBe('redis');
+  }
+
+  it.each([
+    ['more replies than commands, none an error', [[null, 79], [null, 75]]],
+    ['integers where OK is due', [[null, 79]]],
+    ['no reply at all', null],
+    ['an empty reply', []],
+    ['a reply entry of the wrong shape', ['OK']],
+  ])('a save answered with %s rejects as a store failure', async (_label, replies) => {
+    transactionsAnswer(replies);
+    const jti = id('at');
+    await expectStoreFailure(adapter('AccessToken').upsert(jti, { jti, kind: 'AccessToken' }, TTL));
+    jest.restoreAllMocks();
+    expect(await adapter('AccessToken').find(jti)).toBeUndefined(); // and indeed nothing was stored
+  });
+
+  it('each reply must be the one its command gives: a save, a removal, a revocation', async () => {
+    const rt = id('rt');
+    // DEL, HSET (1 new field), EXPIRE, ZREMRANGEBYSCORE, ZADD, EXPIRE NX, EXPIRE GT: HSET answered 'OK'
+    transactionsAnswer([[null, 0], [null, 'OK'], [null, 1], [null, 0], [null, 1], [null, 1], [null, 0]]);
+    await expectStoreFailure(adapter('RefreshToken').upsert(rt, { jti: rt, kind: 'RefreshToken', grantId: id('grant') }, TTL));
+    transactionsAnswer([[null, 5]]); // DEL of one key answers 0 or 1
+    await expectStoreFailure(adapter('AccessToken').destroy(id('at')));
+    transactionsAnswer([[null, 'OK'], [null, 1]]);
+    await expectStoreFailure(adapter('Grant').revokeByGrantId(id('grant')));
+  });
+
+  it('the well-formed replies of a real Redis pass (a save with every index)', async () => {
+    const sid = id('sess');
+    await adapter('Session').upsert(sid, { jti: sid, kind: 'Session', uid: id('uid'), accountId: id('acct'), grantId: id('grant') }, TTL);
+    expect(await adapter('Session').find(sid)).toMatchObject({ jti: sid });
+  });
+
+  it('a read answered with something that is not a record of ours is a store failure, not "not found"', async () => {
+    jest.spyOn(redis, 'hgetall').mockResolvedValue(79 as never);
+    await expectStoreFailure(adapter('RefreshToken').find(id('rt')));
+    jest.spyOn(redis, 'hgetall').mockResolvedValue({ consumed: '1' } as never);
+    await expectStoreFailure(adapter('RefreshToken').find(id('rt')));
+    jest.spyOn(redis, 'get').mockResolvedValue(['x'] as never);
+    await expectStoreFailure(adapter('Session').findByUid(id('uid')));
+  });
+});
+
+describe('a store read that fails is never "not found"', () => {
+  // Valid refresh tokens were refused with invalid_grant during a failover: a read that fails must
+  // reject (a 503), on every lookup of both stores.
+  const lookups = (a: AdapterFactory) => [
+    () => a('RefreshToken').find('x'), () => a('Session').find('x'), () => a('Session').findByUid('x'), () => a('DeviceCode').findByUserCode('X'),
+  ];
+
+  it('Redis: every lookup rejects with a store failure while Redis is unreachable', async () => {
+    const port = await freePort(); // nothing listens there
+    const down = new RedisClient(`redis://127.0.0.1:${port}`, { enableOfflineQueue: false, maxRetriesPerRequest: 0, retryStrategy: () => null, lazyConnect: true });
+    down.on('error', () => {});
+    const a = createRedisAdapterFactory(down);
+    for (const lookup of lookups(a)) {
+      const err = await lookup().then(() => undefined, (e: unknown) => e);
+      expect(backingServiceFailure(err)).toBe('redis');
+    }
+    down.disconnect();
+  });
+
+  it('SQL: every lookup rejects with a store failure while Postgres is unreachable', async () => {
+    const port = await freePort();
+    const down = knexFactory({ client: 'pg', connection: `postgres://postgres@127.0.0.1:${port}/postgres`, pool: { min: 0, max: 1 }, acquireConnectionTimeout: 2000,
+      log: { warn() {}, error() {}, debug() {}, deprecate() {} } });
+    const a = createSqlAdapterFactory(down);
+    try {
+      for (const lookup of lookups(a)) {
+        const err = await lookup().then(() => undefined, (e: unknown) => e);
+        expect(backingServiceFailure(err)).toBe('postgres');
+      }
+    } finally {
+      await down.destroy();
+    }
+  });
 });
 
 describe('Redis adapter: records of the earlier layout', () => {

@@ -14,7 +14,10 @@
 // passed since every node runs this version. Nodes of the earlier version cannot read the new
 // strings (WRONGTYPE), so do not mix versions during a rolling upgrade.
 import type { ChainableCommander, Redis } from 'ioredis';
-import { ACCOUNT_INDEXED, lostConsumeRace, type Adapter, type AdapterFactory, type Payload } from './types.ts';
+import { StoreReplyError } from '../../storage/failures.ts';
+import {
+  ACCOUNT_INDEXED, lostConsumeRace, ROTATION_SETTLE_MS, RotationPendingError, type Adapter, type AdapterFactory, type Payload,
+} from './types.ts';
 
 /**
  * Models oidc-provider consumes (the ones with consume() in lib/models): a hash, so the consumed
@@ -33,45 +36,116 @@ const CONSUMABLE = new Set([
 const CLOCK_SKEW_ALLOWANCE_SECONDS = 10 * 60;
 
 // Marks consumed only if the record exists (HSETNX alone would create it). Returns 1 (won),
-// 0 (already consumed), -1 (no such record). Strings are the models oidc-provider never consumes,
-// and hashes of those models the earlier layout; both are handled so the contract holds for all.
+// 0 (already consumed), -1 (no such record), 2 (a rotation of it is still pending). Strings are the
+// models oidc-provider never consumes, and hashes of those models the earlier layout; both are
+// handled so the contract holds for all.
+// ARGV[2] > 0 (refresh tokens): the consumption is pending for that many ms, on Redis's clock (one
+// clock for every node), until settled (HDEL pendingUntil); a pending one past its time was never
+// settled (the rotation failed), and this consume takes it over: see ROTATION_SETTLE_MS.
 const CONSUME_SCRIPT = `
 local t = redis.call('TYPE', KEYS[1]).ok
-if t == 'hash' then return redis.call('HSETNX', KEYS[1], 'consumed', ARGV[1]) end
+if t == 'hash' then
+  local settle = tonumber(ARGV[2])
+  if settle == 0 then return redis.call('HSETNX', KEYS[1], 'consumed', ARGV[1]) end
+  local time = redis.call('TIME')
+  local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+  if redis.call('HEXISTS', KEYS[1], 'consumed') == 1 then
+    local pending = redis.call('HGET', KEYS[1], 'pendingUntil')
+    if not pending then return 0 end
+    if tonumber(pending) > now then return 2 end
+  end
+  redis.call('HSET', KEYS[1], 'consumed', ARGV[1], 'pendingUntil', now + settle)
+  return 1
+end
 if t ~= 'string' then return -1 end
 local json = redis.call('GET', KEYS[1])
 if cjson.decode(json).consumed ~= nil then return 0 end
 local sep = json == '{}' and '' or ','
 redis.call('SET', KEYS[1], string.sub(json, 1, -2) .. sep .. '"consumed":' .. ARGV[1] .. '}', 'KEEPTTL')
 return 1`;
+const CONSUME_REPLIES = new Set([-1, 0, 1, 2]);
+
+/** What each command of a transaction must answer; anything else means the reply is not ours. */
+type Expect = (reply: unknown) => boolean;
+const isOk: Expect = (r) => r === 'OK';
+const isOne: Expect = (r) => r === 1;
+/** An integer count from 0 to max (DEL of n keys, ZADD of one member, EXPIRE: 0 or 1). */
+const upTo = (max: number): Expect => (r) => typeof r === 'number' && Number.isInteger(r) && r >= 0 && r <= max;
+
+/**
+ * A MULTI whose reply is checked in full: one entry per command queued, no error, and each the
+ * answer that command gives ('OK' where OK is due, a count in range where a count is due). exec()
+ * alone reports a failed command in its results, not by rejecting; and during a Cluster failover
+ * ioredis has resolved a transaction with replies that were not those commands' at all (e.g.
+ * [[null,79],[null,75]] for one SET), when the commands had not been applied: such a write is not
+ * stored, so it must not be answered as if it were.
+ */
+class Transaction {
+  readonly multi: ChainableCommander;
+  private readonly expected: Expect[] = [];
+  private readonly what: string;
+  constructor(redis: Redis, what: string) { this.multi = redis.multi(); this.what = what; }
+
+  /** Queues one command (build must queue exactly one) and what it must answer. */
+  add(expect: Expect, build: (m: ChainableCommander) => unknown): this {
+    build(this.multi);
+    this.expected.push(expect);
+    return this;
+  }
+
+  async exec(): Promise<void> {
+    const replies: unknown = await this.multi.exec();
+    if (!Array.isArray(replies) || replies.length !== this.expected.length) throw new StoreReplyError(this.what);
+    replies.forEach((entry: unknown, i) => {
+      if (!Array.isArray(entry) || entry.length !== 2) throw new StoreReplyError(this.what);
+      if (entry[0]) throw entry[0];
+      if (!this.expected[i]!(entry[1])) throw new StoreReplyError(this.what);
+    });
+  }
+}
 
 /**
  * Extends an index key's lifetime to at least `seconds`, inside the transaction and without a
  * TTL read first (one round trip less per save on the token path): NX sets it on a new key,
  * GT only ever lengthens it (Redis ≥ 7).
  */
-function outlive(multi: ChainableCommander, k: string, seconds: number): void {
-  multi.expire(k, seconds, 'NX');
-  multi.expire(k, seconds, 'GT');
+function outlive(tx: Transaction, k: string, seconds: number): void {
+  tx.add(upTo(1), (m) => m.expire(k, seconds, 'NX'));
+  tx.add(upTo(1), (m) => m.expire(k, seconds, 'GT'));
 }
 
 /** Adds a member scored by its record's expiry and drops the members whose records have expired. */
-function addToIndex(multi: ChainableCommander, k: string, member: string, expiresIn: number | undefined, now: number): void {
-  multi.zremrangebyscore(k, '-inf', `(${now - CLOCK_SKEW_ALLOWANCE_SECONDS}`);
-  multi.zadd(k, expiresIn ? now + expiresIn : '+inf', member);
-  if (expiresIn) outlive(multi, k, expiresIn); // the index lives as long as its longest-lived member
+function addToIndex(tx: Transaction, k: string, member: string, expiresIn: number | undefined, now: number): void {
+  tx.add(upTo(Number.MAX_SAFE_INTEGER), (m) => m.zremrangebyscore(k, '-inf', `(${now - CLOCK_SKEW_ALLOWANCE_SECONDS}`));
+  tx.add(upTo(1), (m) => m.zadd(k, expiresIn ? now + expiresIn : '+inf', member));
+  if (expiresIn) outlive(tx, k, expiresIn); // the index lives as long as its longest-lived member
 }
 
-/** exec() reports a failed command in its results, not by rejecting. */
-async function exec(multi: ChainableCommander): Promise<void> {
-  const failed = (await multi.exec())?.find(([err]) => err);
-  if (failed) throw failed[0];
+/** A reply that must be a string or nil (GET); anything else is not the reply to it. */
+function stringOrNull(reply: unknown, what: string): string | null {
+  if (reply === null || typeof reply === 'string') return reply;
+  throw new StoreReplyError(what);
 }
 
-function decodeHash(hash: Record<string, string>): Payload | undefined {
-  if (!hash.payload) return undefined;
-  const payload = JSON.parse(hash.payload) as Payload;
-  if (hash.consumed) payload.consumed = Number(hash.consumed);
+/** A list of strings (ZRANGE, LRANGE, SMEMBERS). */
+function strings(reply: unknown, what: string): string[] {
+  if (Array.isArray(reply) && reply.every((m) => typeof m === 'string')) return reply;
+  throw new StoreReplyError(what);
+}
+
+/**
+ * A hash as HGETALL returns it: empty when there is no such key. A hash of ours always holds a
+ * payload; one that is not a map of strings, or lacks it, is not a record of ours, and reading it
+ * as "not found" would refuse a valid token (invalid_grant) for what is a store failure.
+ */
+function decodeHash(hash: unknown): Payload | undefined {
+  if (!hash || typeof hash !== 'object' || Array.isArray(hash)) throw new StoreReplyError('HGETALL');
+  const fields = hash as Record<string, unknown>;
+  if (Object.keys(fields).length === 0) return undefined;
+  if (typeof fields.payload !== 'string') throw new StoreReplyError('HGETALL');
+  const payload = JSON.parse(fields.payload) as Payload;
+  // a pending consumption is not a use yet (ROTATION_SETTLE_MS): consume() decides what it means
+  if (fields.consumed && fields.pendingUntil === undefined) payload.consumed = Number(fields.consumed);
   return payload;
 }
 
@@ -89,12 +163,17 @@ export function createRedisAdapterFactory(redis: Redis, prefix = 'gh:'): Adapter
   const uidKey = (uid: string) => `${base}uid:${uid}`;
   const userCodeKey = (userCode: string) => `${base}userCode:${userCode}`;
   redis.defineCommand('ghConsume', { numberOfKeys: 1, lua: CONSUME_SCRIPT });
-  const consume = (k: string, at: number) => (redis as unknown as { ghConsume(k: string, at: number): Promise<number> }).ghConsume(k, at);
+  async function consume(k: string, at: number, settleMs: number): Promise<number> {
+    const won: unknown = await (redis as unknown as { ghConsume(k: string, at: number, settle: number): Promise<unknown> }).ghConsume(k, at, settleMs);
+    if (typeof won !== 'number' || !CONSUME_REPLIES.has(won)) throw new StoreReplyError('the consume script');
+    return won;
+  }
+  const get = async (k: string) => stringOrNull(await redis.get(k), 'GET');
 
   async function read(model: string, k: string): Promise<Payload | undefined> {
     if (CONSUMABLE.has(model)) return decodeHash(await redis.hgetall(k));
     try {
-      const json = await redis.get(k);
+      const json = await get(k);
       return json === null ? undefined : JSON.parse(json) as Payload;
     } catch (e) {
       if (isWrongType(e)) return decodeHash(await redis.hgetall(k)); // saved by the earlier layout
@@ -107,45 +186,43 @@ export function createRedisAdapterFactory(redis: Redis, prefix = 'gh:'): Adapter
       async upsert(id, payload, expiresIn) {
         const k = key(model, id);
         const now = nowSeconds();
-        const multi = redis.multi();
+        const tx = new Transaction(redis, `the save of a ${model}`);
         if (CONSUMABLE.has(model)) {
-          multi.del(k);
-          multi.hset(k, 'payload', JSON.stringify(payload));
-          if (expiresIn) multi.expire(k, expiresIn);
+          tx.add(upTo(1), (m) => m.del(k));
+          tx.add(isOne, (m) => m.hset(k, 'payload', JSON.stringify(payload))); // one new field: the key was just deleted
+          if (expiresIn) tx.add(isOne, (m) => m.expire(k, expiresIn));
         } else if (expiresIn) {
-          multi.set(k, JSON.stringify(payload), 'EX', expiresIn);
+          tx.add(isOk, (m) => m.set(k, JSON.stringify(payload), 'EX', expiresIn));
         } else {
-          multi.set(k, JSON.stringify(payload));
+          tx.add(isOk, (m) => m.set(k, JSON.stringify(payload)));
         }
-        if (payload.grantId) addToIndex(multi, grantIndexKey(payload.grantId), member(model, id), expiresIn, now);
+        if (payload.grantId) addToIndex(tx, grantIndexKey(payload.grantId), member(model, id), expiresIn, now);
         if (payload.accountId && ACCOUNT_INDEXED.has(model)) {
-          addToIndex(multi, accountIndexKey(payload.accountId), member(model, id), expiresIn, now);
+          addToIndex(tx, accountIndexKey(payload.accountId), member(model, id), expiresIn, now);
         }
-        if (payload.userCode) {
-          multi.set(userCodeKey(payload.userCode), id);
-          if (expiresIn) multi.expire(userCodeKey(payload.userCode), expiresIn);
+        for (const lookup of [payload.userCode && userCodeKey(payload.userCode), payload.uid && uidKey(payload.uid)]) {
+          if (!lookup) continue;
+          tx.add(isOk, (m) => m.set(lookup, id));
+          if (expiresIn) tx.add(isOne, (m) => m.expire(lookup, expiresIn));
         }
-        if (payload.uid) {
-          multi.set(uidKey(payload.uid), id);
-          if (expiresIn) multi.expire(uidKey(payload.uid), expiresIn);
-        }
-        await exec(multi);
+        await tx.exec();
       },
       async find(id) {
         return read(model, key(model, id));
       },
       async findByUid(uid) {
-        const id = await redis.get(uidKey(uid));
+        const id = await get(uidKey(uid));
         return id ? adapter.find(id) : undefined;
       },
       async findByUserCode(userCode) {
-        const id = await redis.get(userCodeKey(userCode));
+        const id = await get(userCodeKey(userCode));
         return id ? adapter.find(id) : undefined;
       },
       async consume(id) {
         const k = key(model, id);
-        const won = await consume(k, nowSeconds());
+        const won = await consume(k, nowSeconds(), model === 'RefreshToken' ? ROTATION_SETTLE_MS : 0);
         if (won === 1) return;
+        if (won === 2) throw new RotationPendingError('redis');
         const existing = won === 0 ? await read(model, k) : undefined;
         await lostConsumeRace(adapter, model, existing?.grantId);
       },
@@ -154,18 +231,21 @@ export function createRedisAdapterFactory(redis: Redis, prefix = 'gh:'): Adapter
         // A session's id changes at every sign-in (oidc-provider destroys the old one): take it out
         // of the account's index, or each sign-in would leave a dead member there until it expires.
         const accountId = ACCOUNT_INDEXED.has(model) ? (await read(model, k))?.accountId : undefined;
-        const multi = redis.multi().del(k);
-        if (accountId) multi.zrem(accountIndexKey(accountId), member(model, id));
-        await exec(multi);
+        const tx = new Transaction(redis, `the removal of a ${model}`).add(upTo(1), (m) => m.del(k));
+        if (accountId) tx.add(upTo(1), (m) => m.zrem(accountIndexKey(accountId), member(model, id)));
+        await tx.exec();
       },
       async revokeByGrantId(grantId) {
         const gk = grantIndexKey(grantId);
-        const [members, legacy] = await Promise.all([redis.zrange(gk, 0, '-1'), redis.lrange(legacyGrantKey(grantId), 0, -1)]);
-        const multi = redis.multi();
-        members.forEach((m) => multi.del(base + m));
-        legacy.forEach((k) => multi.del(k)); // full key names
-        multi.del(gk, legacyGrantKey(grantId));
-        await exec(multi);
+        const [members, legacy] = await Promise.all([
+          redis.zrange(gk, 0, '-1').then((r) => strings(r, 'ZRANGE')),
+          redis.lrange(legacyGrantKey(grantId), 0, -1).then((r) => strings(r, 'LRANGE')),
+        ]);
+        const tx = new Transaction(redis, 'the revocation of a grant');
+        members.forEach((m) => tx.add(upTo(1), (multi) => multi.del(base + m)));
+        legacy.forEach((k) => tx.add(upTo(1), (multi) => multi.del(k))); // full key names
+        tx.add(upTo(2), (multi) => multi.del(gk, legacyGrantKey(grantId)));
+        await tx.exec();
       },
     };
     return adapter;
@@ -173,7 +253,10 @@ export function createRedisAdapterFactory(redis: Redis, prefix = 'gh:'): Adapter
 
   /** The account's index members as `Model:id`, the earlier layout's set included. */
   async function accountMembers(accountId: string): Promise<string[]> {
-    const [members, legacy] = await Promise.all([redis.zrange(accountIndexKey(accountId), 0, '-1'), redis.smembers(legacyAccountKey(accountId))]);
+    const [members, legacy] = await Promise.all([
+      redis.zrange(accountIndexKey(accountId), 0, '-1').then((r) => strings(r, 'ZRANGE')),
+      redis.smembers(legacyAccountKey(accountId)).then((r) => strings(r, 'SMEMBERS')),
+    ]);
     return [...new Set([...members, ...legacy.map((k) => k.slice(base.length))])];
   }
 
@@ -188,10 +271,15 @@ export function createRedisAdapterFactory(redis: Redis, prefix = 'gh:'): Adapter
       const members = await accountMembers(accountId);
       const grants = factory('Grant');
       for (const m of members) if (m.startsWith('Grant:')) await grants.revokeByGrantId(m.slice('Grant:'.length));
-      const multi = redis.multi();
-      members.forEach((m) => multi.del(base + m));
-      multi.del(accountIndexKey(accountId), legacyAccountKey(accountId));
-      await exec(multi);
+      const tx = new Transaction(redis, 'the revocation of an account');
+      members.forEach((m) => tx.add(upTo(1), (multi) => multi.del(base + m)));
+      tx.add(upTo(2), (multi) => multi.del(accountIndexKey(accountId), legacyAccountKey(accountId)));
+      await tx.exec();
+    },
+    async settleRotation(refreshTokenId: string) {
+      // 0 when it is gone (revoked meanwhile) or already settled: nothing left pending either way
+      const settled: unknown = await redis.hdel(key('RefreshToken', refreshTokenId), 'pendingUntil');
+      if (!upTo(1)(settled)) throw new StoreReplyError('HDEL');
     },
   });
 }

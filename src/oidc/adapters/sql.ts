@@ -1,9 +1,17 @@
 // The provider's short-lived records in a SQL table, for the embedded default (no REDIS_URL).
 // Consumption is one conditional UPDATE, so of N parallel redemptions exactly one wins.
 import type { Knex } from 'knex';
-import { ACCOUNT_INDEXED, lostConsumeRace, type Adapter, type AdapterFactory, type Payload } from './types.ts';
+import {
+  ACCOUNT_INDEXED, lostConsumeRace, ROTATION_SETTLE_MS, RotationPendingError, type Adapter, type AdapterFactory, type Payload,
+} from './types.ts';
 
 const TABLE = 'oidc_records';
+/**
+ * A refresh token's pending consumption (ROTATION_SETTLE_MS): until when, in ms on the database's
+ * clock, kept in the payload (no column of its own) and never shown to the provider.
+ */
+const PENDING = 'ghPendingUntil';
+const NOW_MS = 'floor(extract(epoch from now()) * 1000)::bigint';
 
 interface Row {
   payload: Payload;
@@ -14,8 +22,9 @@ interface Row {
 function decode(row: Row | undefined): Payload | undefined {
   if (!row) return undefined;
   if (row.expires_at && new Date(row.expires_at).getTime() <= Date.now()) return undefined;
-  const payload = { ...row.payload };
-  if (row.consumed_at) payload.consumed = Math.floor(new Date(row.consumed_at).getTime() / 1000);
+  const { [PENDING]: pending, ...payload } = row.payload;
+  // a pending consumption is not a use yet: consume() decides what it means
+  if (row.consumed_at && pending === undefined) payload.consumed = Math.floor(new Date(row.consumed_at).getTime() / 1000);
   return payload;
 }
 
@@ -41,11 +50,19 @@ export function createSqlAdapterFactory(knex: Knex): AdapterFactory {
       async findByUid(uid) { return decode(await select().andWhere('uid', uid).first()); },
       async findByUserCode(userCode) { return decode(await select().andWhere('user_code', userCode).first()); },
       async consume(id) {
-        const won = await knex(TABLE).where({ model, id }).whereNull('consumed_at')
-          .andWhere((q) => q.whereNull('expires_at').orWhere('expires_at', '>', knex.fn.now()))
-          .update({ consumed_at: knex.fn.now() });
+        const live = (q: Knex.QueryBuilder) => q.where({ model, id }).andWhere((w) => w.whereNull('expires_at').orWhere('expires_at', '>', knex.fn.now()));
+        let won: number;
+        if (model === 'RefreshToken') {
+          // pending until settled; a pending one past its time was never settled (the rotation failed): take it over
+          won = await live(knex(TABLE))
+            .andWhere((q) => q.whereNull('consumed_at').orWhereRaw(`(payload->>'${PENDING}')::bigint <= ${NOW_MS}`))
+            .update({ consumed_at: knex.fn.now(), payload: knex.raw(`payload || jsonb_build_object('${PENDING}', ${NOW_MS} + ?::bigint)`, [ROTATION_SETTLE_MS]) });
+        } else {
+          won = await live(knex(TABLE)).whereNull('consumed_at').update({ consumed_at: knex.fn.now() });
+        }
         if (won === 1) return;
-        const existing = await knex(TABLE).select('grant_id').where({ model, id }).first();
+        const existing = await knex(TABLE).select('grant_id', knex.raw(`payload->>'${PENDING}' is not null as pending`)).where({ model, id }).first();
+        if (existing?.pending) throw new RotationPendingError('postgres');
         await lostConsumeRace(adapter, model, existing?.grant_id ?? undefined);
       },
       async destroy(id) { await knex(TABLE).where({ model, id }).delete(); },
@@ -65,6 +82,9 @@ export function createSqlAdapterFactory(knex: Knex): AdapterFactory {
         if (grants.length) await trx(TABLE).whereIn('grant_id', grants).delete();
         await trx(TABLE).where({ account_id: accountId }).delete();
       });
+    },
+    async settleRotation(refreshTokenId: string) {
+      await knex(TABLE).where({ model: 'RefreshToken', id: refreshTokenId }).update({ payload: knex.raw('payload - ?', [PENDING]) });
     },
   });
 }

@@ -23,7 +23,40 @@ export type AdapterFactory = ((model: string) => Adapter) & {
   revokeAccount(accountId: string): Promise<void>;
   /** The account's records of one indexed model (its grants, its sessions), with their ids. */
   listAccount(accountId: string, model: 'Session' | 'Grant'): Promise<Array<{ id: string; payload: Payload }>>;
+  /**
+   * Makes a refresh token's consumption final once its rotation was answered (src/oidc/adapters/rotation.ts).
+   * Until then the consumption is pending: see ROTATION_SETTLE_MS.
+   */
+  settleRotation(refreshTokenId: string): Promise<void>;
 };
+
+/**
+ * A rotated refresh token's consumption stays pending until the new tokens are stored and about to
+ * be sent (the token endpoint settles it, src/oidc/adapters/rotation.ts). A pending consumption is
+ * not a use: if the request that consumed fails (the new refresh token never stored, a 503), the
+ * same refresh token presented again after this long rotates normally, instead of reading as a
+ * replay that revokes the whole grant. While it is pending a second presentation is told to retry
+ * (503), so of N parallel redemptions still exactly one wins.
+ *
+ * Longer than any refresh request can take between consume and answer (a few store round trips,
+ * at most one command timeout: src/storage/redis.ts), so a slow request is never overtaken; no
+ * longer than the Retry-After a failed one is answered with (src/storage/failures.ts), so the
+ * client's retry finds the token free again.
+ */
+export const ROTATION_SETTLE_MS = 5000;
+
+/**
+ * A second redemption while a rotation of the same refresh token is in flight: its outcome is not
+ * known yet, so neither a replay (no revocation) nor a win. Answered 503 with Retry-After.
+ */
+export class RotationPendingError extends Error {
+  readonly backend: 'redis' | 'postgres';
+  constructor(backend: 'redis' | 'postgres') {
+    super('this refresh token is being rotated by another request; try again in a moment');
+    this.name = 'RotationPendingError';
+    this.backend = backend;
+  }
+}
 
 /** Models indexed by account (see AdapterFactory.revokeAccount). */
 export const ACCOUNT_INDEXED = new Set(['Session', 'Grant']);
