@@ -104,7 +104,7 @@ export function directMiddleware(log: Logger): (ctx: Context, next: Next) => Pro
     const id = requestId(ctx.get('x-request-id'));
     ctx.state.requestId = id;
     ctx.set('X-Request-Id', id);
-    setSecurityHeaders(ctx);
+    setSecurityHeaders(ctx, provider.issuer.startsWith('https:'));
     try {
       await next();
       finishSecurityHeaders(ctx);

@@ -1,12 +1,14 @@
 // Hosted workspace pages, authenticated by the provider's session cookie (src/oidc/session.ts):
 //   GET  /account/workspaces           the switcher: memberships, the active one marked
 //   POST /account/workspaces/active    switch (CSRF-protected form)
-//   GET  /invitations/accept?token=…   the mailed link: accept, or sign in / sign up on the way
+//   GET  /invitations/accept?token=…   the mailed link: the token moves into a cookie, then
+//   GET  /invitations/accept           accept, or sign in / sign up on the way
 //   POST /invitations/accept           accept as the signed-in account (the invited address only)
 //   GET  /invitations/signin           sign in through the hosted sign-in, then back to accept
 //   POST /invitations/signup           create the account (verified by the mailed link), then accept
-// The token travels in the query string and in form bodies, never in a path: request logs record
-// paths, and a logged token would let its reader sign up as the invitee.
+// The token is in the mailed link's query string once (src/security/link-secret.ts), then in a
+// cookie and form bodies; never in a path or a later URL: a logged token, or one left in browser
+// history, would let its reader sign up as the invitee.
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import type Provider from 'oidc-provider';
@@ -22,6 +24,7 @@ import { formBody } from '../http/body.ts';
 import { csrfToken, requireCsrf } from '../security/csrf.ts';
 import { SIGNUP_LIMITS, recordFailure, retryAfter, type LimiterFactory } from '../security/rate-limit.ts';
 import { signedInAccountId } from '../oidc/session.ts';
+import { linkSecret } from '../security/link-secret.ts';
 import type { InvitationView } from './invitation.service.ts';
 import type { WorkspaceView } from './workspace.service.ts';
 
@@ -37,6 +40,9 @@ export interface WorkspacePagesDeps {
 
 type InvitationState = 'accept' | 'signin' | 'signup' | 'joined';
 
+/** Long enough to sign in or sign up on the way; the link stays valid, and opening it again keeps it again. */
+const INVITATION_COOKIE_SECONDS = 3600;
+
 const tokenBody = z.object({ token: z.string().max(200).default('') });
 const signupBody = tokenBody.extend({ name: z.string().trim().max(200).default(''), password: z.string().max(1024).default('') });
 const switchBody = z.object({ workspace_id: z.string().max(100).default('') });
@@ -47,6 +53,7 @@ export function createWorkspacePagesRouter(deps: WorkspacePagesDeps): Router {
   const post = [formBody(), requireCsrf(new URL(config.issuer).origin)];
   const secure = config.issuer.startsWith('https:');
   const limits = { signup: deps.limiters(SIGNUP_LIMITS.ip) };
+  const invitationLink = linkSecret({ cookie: 'gh_invitation', path: '/invitations', page: '/invitations/accept', maxAgeSeconds: INVITATION_COOKIE_SECONDS, secure });
 
   function render(ctx: Context, template: string, data: Record<string, unknown> & { title: string }, status = 200) {
     ctx.status = status;
@@ -94,7 +101,7 @@ export function createWorkspacePagesRouter(deps: WorkspacePagesDeps): Router {
 
   function showInvitation(ctx: Context, state: InvitationState, token: string, o: { invitation: InvitationView; workspace: WorkspaceView },
     extra: { error?: string; signedInAs?: string; name?: string } = {}, status = 200) {
-    const action = { accept: '/invitations/accept', signin: `/invitations/signin?token=${encodeURIComponent(token)}`, signup: '/invitations/signup', joined: '' }[state];
+    const action = { accept: '/invitations/accept', signin: '/invitations/signin', signup: '/invitations/signup', joined: '' }[state];
     render(ctx, 'invitation', {
       title: state === 'joined' ? `You joined ${o.workspace.name}` : `Join ${o.workspace.name}`,
       state, token, action, workspaceName: o.workspace.name, role: o.invitation.role, email: o.invitation.email, name: extra.name ?? '', ...extra,
@@ -112,11 +119,14 @@ export function createWorkspacePagesRouter(deps: WorkspacePagesDeps): Router {
 
   async function joined(ctx: Context, token: string, workspace: WorkspaceView) {
     const o = { workspace, invitation: { role: workspace.role } as InvitationView };
+    invitationLink.clear(ctx);
     showInvitation(ctx, 'joined', token, o);
   }
 
   router.get('/invitations/accept', async (ctx) => {
-    await nextStep(ctx, typeof ctx.query.token === 'string' ? ctx.query.token : '');
+    const landing = invitationLink.landing(ctx);
+    if (landing !== undefined) return invitationLink.keepAndRedirect(ctx, landing);
+    await nextStep(ctx, invitationLink.read(ctx));
   });
 
   router.post('/invitations/accept', ...post, async (ctx) => {
@@ -134,9 +144,8 @@ export function createWorkspacePagesRouter(deps: WorkspacePagesDeps): Router {
 
   // an existing account signs in the usual way (with its second factor), then comes back to accept
   router.get('/invitations/signin', async (ctx) => {
-    const token = typeof ctx.query.token === 'string' ? ctx.query.token : '';
-    await invitations.open(token); // an unknown or spent invitation shows its error page here
-    deps.signIn(ctx, `/invitations/accept?token=${encodeURIComponent(token)}`);
+    await invitations.open(invitationLink.read(ctx)); // an unknown or spent invitation shows its error page here
+    deps.signIn(ctx, '/invitations/accept'); // the cookie still holds the token when the browser comes back
   });
 
   router.post('/invitations/signup', ...post, async (ctx) => {
