@@ -62,7 +62,13 @@ export function createAdminService(deps: { knex: Knex; audit: Audit; adapters: A
       await endEverything(row.id);
       return row;
     },
-    enable: (id: string, origin: AdminOrigin) => change(id, 'user.enabled', { disabled_at: null }, origin),
+    async enable(id: string, origin: AdminOrigin): Promise<UserRow> {
+      // A disable whose revocation failed half-way (Redis unavailable) left the account's grants
+      // behind, refused only because the account is disabled: they end first, so that enabling
+      // cannot bring them back, and the account stays disabled if they cannot end now.
+      if ((await user(id)).disabled_at) await endEverything(id);
+      return change(id, 'user.enabled', { disabled_at: null }, origin);
+    },
     async remove(id: string, origin: AdminOrigin): Promise<void> {
       if (id === origin.actorId) throw badRequest('You cannot delete yourself.', 'self');
       await knex.transaction(async (trx) => {

@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import type { Config } from '../config/index.ts';
 import { openDatabase } from '../storage/database.ts';
 import { migrateLatest } from '../storage/migrate.ts';
-import { createRedis } from '../storage/redis.ts';
+import { openConfiguredRedis } from '../storage/redis.ts';
 import { controlSocketPath, lockHolder, tryLock } from '../storage/lock.ts';
 import { createContainer } from '../container.ts';
 import { callControl } from '../ops/control.ts';
@@ -19,10 +19,11 @@ export { CliError } from './errors.ts';
 async function direct<T>(config: Config, fn: (c: ReturnType<typeof createContainer>) => Promise<T>): Promise<T> {
   const db = openDatabase(config);
   // some operations end sessions and grants, which live in Redis when it is configured
-  const redis = config.redisUrl ? createRedis(config.redisUrl) : undefined;
+  // the same Redis, topology and key prefix as the server's (a Cluster node alone answers MOVED)
+  const redis = openConfiguredRedis(config);
   redis?.on('error', () => {});
   try {
-    await migrateLatest(db.knex);
+    await migrateLatest(db.knex, { directUrl: config.databaseDirectUrl });
     const container = createContainer(config, db, redis);
     return await fn(container);
   } catch (e) {

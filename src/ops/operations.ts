@@ -3,7 +3,7 @@
 // run them over its control socket (src/ops/control.ts). One list, two transports.
 import type { Container } from '../container.ts';
 import type { ClientInput } from '../clients/client.schema.ts';
-import { badRequest, notFound } from '../http/errors.ts';
+import { badRequest, notFound, unavailable } from '../http/errors.ts';
 import { isUuid, type UserRow } from '../accounts/account.repo.ts';
 import { userView } from '../accounts/account.service.ts';
 import { SIGNING_ALGS, type SigningAlg } from '../keys/key.service.ts';
@@ -20,6 +20,11 @@ async function findUser(c: Container, ref: string): Promise<UserRow> {
 }
 
 type Args = Record<string, any>;
+
+/** Whether the account reads as disabled now (false too when Postgres cannot say). */
+const stillDisabled = (c: Container, id: string) => c.accounts.findById(id).then((u) => !!u?.disabled_at, () => false);
+/** The store's own words, one line: for an operator on the host, never for an HTTP client. */
+const reasonOf = (e: unknown) => (e instanceof Error ? e.message : String(e)).split('\n')[0]!.slice(0, 200);
 
 /** Changes made from the operator CLI carry no actor: they are the operator's, on the host. */
 const OPERATOR_ORIGIN = { actorId: null, clientId: null, ip: null, userAgent: 'gatehouse CLI' };
@@ -43,8 +48,26 @@ export const operations: Record<string, (c: Container, args: Args) => Promise<un
   'users.list': async (c, a) => (await c.accounts.list({ limit: Number(a.limit ?? 100), offset: Number(a.offset ?? 0) })).map(userView),
   'users.show': async (c, a) => userView(await findUser(c, String(a.user))),
   // the same changes, audit events included, as the admin API and console make (actor: the operator)
-  'users.disable': async (c, a) => userView(await adminOf(c).disable((await findUser(c, String(a.user))).id, OPERATOR_ORIGIN)),
-  'users.enable': async (c, a) => userView(await adminOf(c).enable((await findUser(c, String(a.user))).id, OPERATOR_ORIGIN)),
+  'users.disable': async (c, a) => {
+    const user = await findUser(c, String(a.user));
+    try {
+      return userView(await adminOf(c).disable(user.id, OPERATOR_ORIGIN));
+    } catch (e) {
+      // The SQL half commits first, then sessions and grants end in Redis. If the account reads as
+      // disabled now, what is left undone is the revocation: say so; running it again finishes it.
+      if (!await stillDisabled(c, user.id)) throw e;
+      throw unavailable(`${user.email} is disabled (no sign-in, no new tokens, and its tokens are refused), but its sessions and grants could not be ended yet: ${reasonOf(e)}. Run the same command again to finish.`);
+    }
+  },
+  'users.enable': async (c, a) => {
+    const user = await findUser(c, String(a.user));
+    try {
+      return userView(await adminOf(c).enable(user.id, OPERATOR_ORIGIN));
+    } catch (e) {
+      if (!await stillDisabled(c, user.id)) throw e;
+      throw unavailable(`${user.email} is still disabled: its old sessions and grants must end before it is enabled, and they could not be ended yet: ${reasonOf(e)}. Run the same command again.`);
+    }
+  },
   'users.require-mfa': async (c, a) => userView(await adminOf(c).change(
     (await findUser(c, String(a.user))).id, 'user.updated', { mfa_required: a.required !== false }, OPERATOR_ORIGIN, { fields: ['mfa_required'] },
   )),

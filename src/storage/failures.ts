@@ -41,7 +41,13 @@ const REDIS_PORT = 6379;
 
 /** The store an error came from when it means that store is unavailable; undefined for anything else. */
 export function backingServiceFailure(err: unknown): Backend | undefined {
-  if (!err || typeof err !== 'object') return undefined;
+  return classify(err, new Set());
+}
+
+/** `seen`: ioredis puts an aborted transaction's own error among its previousErrors (a cycle). */
+function classify(err: unknown, seen: Set<object>): Backend | undefined {
+  if (!err || typeof err !== 'object' || seen.has(err)) return undefined;
+  seen.add(err);
   const e = err as { name?: string; message?: string; code?: unknown; port?: number; errors?: unknown[] };
   const message = typeof e.message === 'string' ? e.message : '';
   const code = typeof e.code === 'string' ? e.code : '';
@@ -51,12 +57,13 @@ export function backingServiceFailure(err: unknown): Backend | undefined {
   // ioredis: an aborted transaction (EXECABORT) carries the replies that aborted it; a MOVED or a
   // READONLY there is an outage, a syntax error a bug. Without them, the abort itself is the outage.
   const previous = (err as { previousErrors?: unknown[] }).previousErrors;
-  if (Array.isArray(previous) && previous.length) return previous.map(backingServiceFailure).find(Boolean);
+  const others = Array.isArray(previous) ? previous.filter((p) => p !== err) : [];
+  if (others.length) return others.map((p) => classify(p, seen)).find(Boolean);
   if (message.startsWith('EXECABORT')) return 'redis';
   if (REDIS_MESSAGES.test(message) || REDIS_UNAVAILABLE_REPLIES.test(message)) return 'redis';
   if (e.name === 'KnexTimeoutError' || POSTGRES_MESSAGES.test(message) || (code.length === 5 && POSTGRES_CODES.test(code))) return 'postgres';
   if (NETWORK_CODES.has(code)) return e.port === REDIS_PORT ? 'redis' : 'postgres';
   // AggregateError from a connection attempt to several addresses (localhost → ::1 and 127.0.0.1)
-  if (Array.isArray(e.errors)) for (const inner of e.errors) { const b = backingServiceFailure(inner); if (b) return b; }
+  if (Array.isArray(e.errors)) for (const inner of e.errors) { const b = classify(inner, seen); if (b) return b; }
   return undefined;
 }

@@ -1,8 +1,21 @@
 // The Redis connection: one server (REDIS_URL), a Sentinel-managed primary, or a Cluster.
 import { Cluster, Redis, type RedisOptions } from 'ioredis';
 
-/** A command on a connection that stopped answering (no reset, no reply) fails after this. */
-const COMMAND_TIMEOUT_MS = 2000;
+/**
+ * A command on a connection that stopped answering (no reset, no reply) fails after this: the most
+ * a frozen Redis costs a request (docs/operations.md promises about 2 s), and well above a healthy
+ * round trip under load (milliseconds).
+ */
+export const COMMAND_TIMEOUT_MS = 2000;
+/**
+ * A connection that has not answered for this long after a write is closed (ioredis's
+ * socketTimeout), and the client reconnects in the background: until it is ready again every
+ * command fails at once (the offline queue is off, see failFastOnceReady). So a frozen Redis costs
+ * one timeout, to the first request that meets it, not one per command: a request that goes on to
+ * another command (an error path that writes, a second lookup) gets its 503 at once, and so do the
+ * requests after it. The same as the command timeout: a reply that late is one we no longer wait for.
+ */
+const SOCKET_TIMEOUT_MS = COMMAND_TIMEOUT_MS;
 /** Reconnect soon after Redis comes back, without hammering it while it is away. */
 const RECONNECT_STEP_MS = 100;
 const RECONNECT_MAX_MS = 1000;
@@ -32,6 +45,15 @@ function failFastOnceReady(client: Redis | Cluster): void {
   client.once('ready', () => { client.options.enableOfflineQueue = false; });
 }
 
+/**
+ * The deployment's Redis as its configuration describes it (REDIS_URL, GATEHOUSE_REDIS_SENTINELS,
+ * GATEHOUSE_REDIS_CLUSTER): the server and the operator CLI both open it here, so a command reaches
+ * the same keys the server writes. Undefined without REDIS_URL.
+ */
+export function openConfiguredRedis(config: { redisUrl?: string; redisTopology: RedisTopology }): Redis | undefined {
+  return config.redisUrl ? createRedis(config.redisUrl, config.redisTopology) : undefined;
+}
+
 export function createRedis(url: string, topology: RedisTopology = {}): Redis {
   const common = {
     // Commands that concurrent requests send in the same tick leave in one write: under load, far
@@ -40,6 +62,10 @@ export function createRedis(url: string, topology: RedisTopology = {}): Redis {
     maxRetriesPerRequest: 1,
     enableOfflineQueue: true,
     commandTimeout: COMMAND_TIMEOUT_MS,
+    socketTimeout: SOCKET_TIMEOUT_MS,
+    // A command whose caller was already told it failed (timed out, connection lost) must not run
+    // later, when the connection is back: ioredis would otherwise send it again after reconnecting.
+    autoResendUnfulfilledCommands: false,
     retryStrategy: (times: number) => Math.min(times * RECONNECT_STEP_MS, RECONNECT_MAX_MS),
   } satisfies RedisOptions;
 

@@ -65,3 +65,12 @@ describe('backingServiceFailure', () => {
     expect(backingServiceFailure(reply(message))).toBeUndefined();
   });
 });
+
+describe('an aborted transaction that lists itself among its causes', () => {
+  it('is classified by its own message, without endless recursion', () => {
+    // ioredis (transaction.js) puts the connection's error into its own previousErrors
+    const err = Object.assign(new Error('Connection is closed.'), { previousErrors: [] as unknown[] });
+    err.previousErrors.push(err);
+    expect(backingServiceFailure(err)).toBe('redis');
+  });
+});
