@@ -1,7 +1,7 @@
 // The admin API in the OpenAPI document (src/api/openapi.ts).
 const err = (d: string) => ({ description: d, content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } });
 const secured = { security: [{ bearer: ['admin'] }] };
-const common = { 401: err('No, invalid, expired or foreign token'), 403: err('Not an admin, or no admin scope') };
+const common = { 401: err('No, invalid, expired or foreign token'), 403: err('Not an admin (not_admin), or no admin scope (insufficient_scope)') };
 const idParam = [{ name: 'id', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } }];
 const pageParams = [
   { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 100, default: 20 } },

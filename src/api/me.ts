@@ -1,4 +1,4 @@
-// The account API: GET /api/me (scope openid), PATCH /api/me (scope profile, partial, validated).
+// The account API: GET /api/me (scope openid), PATCH /api/me (scope profile:write, partial, validated).
 import Router from '@koa/router';
 import type { ApiDeps } from './context.ts';
 import { parseProfilePatch, updateProfile } from '../accounts/profile.ts';
@@ -7,6 +7,9 @@ import { jsonBody } from '../http/body.ts';
 import { badRequest } from '../http/errors.ts';
 import type { UserRow } from '../accounts/account.repo.ts';
 import { requestOrigin } from '../audit/audit.ts';
+
+/** Changing the profile is its own scope: `profile` only reads (the consent page says so). */
+export const PROFILE_WRITE_SCOPE = 'profile:write';
 
 export function meView(u: UserRow) {
   return {
@@ -33,7 +36,7 @@ export function createMeRouter(deps: ApiDeps): Router {
   router.get('/me', requireToken({ provider: deps.provider, accounts: deps.container.accountCache }, 'openid'), (ctx) => {
     ctx.body = meView(auth(ctx).user);
   });
-  router.patch('/me', requireToken({ provider: deps.provider, accounts: deps.container.accountCache }, 'openid', 'profile'), jsonBody(), async (ctx) => {
+  router.patch('/me', requireToken({ provider: deps.provider, accounts: deps.container.accountCache }, PROFILE_WRITE_SCOPE), jsonBody(), async (ctx) => {
     const body = ctx.request.body as Record<string, unknown>;
     if (!body || typeof body !== 'object' || Array.isArray(body)) throw badRequest('Send a JSON object with the fields to change.');
     const readOnly = Object.keys(body).find((k) => k in READ_ONLY);

@@ -10,9 +10,9 @@ const PATHS: Record<string, unknown> = {
       responses: { 200: { description: 'Profile', content: { 'application/json': { schema: { $ref: '#/components/schemas/Me' } } } }, 401: errorResponse('No or invalid token') },
     },
     patch: {
-      summary: 'Change profile fields (partial)', security: [{ bearer: ['openid', 'profile'] }],
+      summary: 'Change profile fields (partial)', security: [{ bearer: ['profile:write'] }],
       requestBody: { content: { 'application/json': { schema: { $ref: '#/components/schemas/ProfilePatch' } } } },
-      responses: { 200: { description: 'Updated profile' }, 400: errorResponse('Invalid or read-only field'), 401: errorResponse('No or invalid token'), 403: errorResponse('Missing scope') },
+      responses: { 200: { description: 'Updated profile' }, 400: errorResponse('Invalid or read-only field'), 401: errorResponse('No or invalid token'), 403: errorResponse('Missing scope profile:write (insufficient_scope, with WWW-Authenticate naming it)') },
     },
   },
 };
@@ -25,7 +25,7 @@ export function openApiDocument(issuer: string) {
     info: { title: 'Gatehouse API', version: '1' },
     servers: [{ url: issuer }],
     components: {
-      securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'A Gatehouse access token (the kind userinfo accepts)' } },
+      securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'A Gatehouse access token (the kind userinfo accepts). Each operation lists the scopes it needs: openid to read /api/me, profile:write to change it, workspace to read workspaces and switch the active one, workspace:manage to create, rename or delete workspaces, members and invitations, admin (with the admin role) for /api/admin. A token without the scope gets 403 insufficient_scope.' } },
       schemas: {
         Error: { type: 'object', required: ['error', 'message'], properties: { error: { type: 'string' }, message: { type: 'string' } } },
         Me: { type: 'object', properties: {

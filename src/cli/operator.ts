@@ -55,10 +55,11 @@ export function addOperatorCommands(program: Command): void {
     .addOption(new Option('--id-token-alg <alg>', 'ID token signing algorithm').choices(['RS256', 'ES256']))
     .option('--require-mfa', 'users must pass a second factor to sign in to this client')
     .option('--require-email-verification', 'users must have a verified email to sign in to this client')
+    .option('--resource-server-for <uri>', 'this client is the resource server for this resource indicator and may introspect tokens meant for it (repeatable)', list, [])
     .option('--json', 'print JSON')
     .action(async (o) => {
       const result = await op('clients.create', {
-        require_mfa: !!o.requireMfa, require_email_verification: !!o.requireEmailVerification,
+        require_mfa: !!o.requireMfa, require_email_verification: !!o.requireEmailVerification, resource_server_for: o.resourceServerFor,
         name: o.name, redirect_uris: o.redirectUri, post_logout_redirect_uris: o.postLogoutRedirectUri,
         grant_types: o.grantTypes, scope: o.scopes, public: !!o.public, client_id: o.clientId, id_token_signed_response_alg: o.idTokenAlg,
       });
@@ -167,7 +168,7 @@ export function addOperatorCommands(program: Command): void {
     const { openDatabase } = await import('../storage/database.ts');
     const { migrateLatest } = await import('../storage/migrate.ts');
     const db = openDatabase(config);
-    try { const applied = await migrateLatest(db.knex); console.log(applied.length ? `Applied: ${applied.join(', ')}` : 'Already up to date.'); } finally { await db.close(); }
+    try { const applied = await migrateLatest(db.knex, { directUrl: config.databaseDirectUrl }); console.log(applied.length ? `Applied: ${applied.join(', ')}` : 'Already up to date.'); } finally { await db.close(); }
   });
   program.command('serve').description('start the server (same as npm start)').action(async () => {
     const { main } = await import('../main.ts');

@@ -25,6 +25,16 @@ export function redirectUriProblem(value: string): string | undefined {
   return undefined;
 }
 
+/** RFC 8707 §2: an absolute URI without a fragment; plain http only for loopback. */
+export function resourceIndicatorProblem(value: string): string | undefined {
+  let url: URL;
+  try { url = new URL(value); } catch { return `"${value}" is not an absolute URI.`; }
+  if (value.includes('#')) return `"${value}": a resource indicator must not contain a fragment.`;
+  if (url.protocol === 'https:') return undefined;
+  if (url.protocol === 'http:' && LOOPBACK_HOSTS.has(url.hostname)) return undefined;
+  return `"${value}": a resource indicator must be an https URI (plain http only for loopback addresses).`;
+}
+
 const redirectUri = z.string().superRefine((v, ctx) => {
   const problem = redirectUriProblem(v);
   if (problem) ctx.addIssue({ code: 'custom', message: problem });
@@ -51,6 +61,14 @@ export const clientInputSchema = z.object({
   require_mfa: z.boolean().default(false),
   /** Sign-in to this client needs a verified email (a code is mailed on the way). */
   require_email_verification: z.boolean().default(false),
+  /**
+   * This client is the resource server for these resource indicators (RFC 8707 audiences): it may
+   * introspect tokens issued for them (src/oidc/token-access.ts). Absolute https (or loopback http) URIs.
+   */
+  resource_server_for: z.array(z.string().superRefine((v, ctx) => {
+    const problem = resourceIndicatorProblem(v);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  })).default([]),
 }).superRefine((c, ctx) => {
   const interactive = c.grant_types.includes('authorization_code');
   if (interactive && c.redirect_uris.length === 0) {
@@ -61,6 +79,9 @@ export const clientInputSchema = z.object({
   }
   if (c.public && c.client_secret) {
     ctx.addIssue({ code: 'custom', path: ['client_secret'], message: 'a public client has no secret' });
+  }
+  if (c.public && c.resource_server_for.length) {
+    ctx.addIssue({ code: 'custom', path: ['resource_server_for'], message: 'a resource server must be a confidential client (it authenticates to introspect)' });
   }
   if (c.grant_types.includes('refresh_token') && !interactive && !c.grant_types.includes(DEVICE_CODE_GRANT)) {
     ctx.addIssue({ code: 'custom', path: ['grant_types'], message: 'refresh_token needs authorization_code or device_code' });

@@ -8,22 +8,36 @@ export const SCOPE_TEXT: Record<string, string> = {
   email: 'See your email address',
   offline_access: 'Stay signed in while you are away',
   roles: 'See your roles',
-  admin: 'Administer Gatehouse as you',
-  workspace: 'See your active workspace and your role in it',
+  workspace: 'See your active workspace and your role in it, and switch to another of your workspaces',
   workspaces: 'See the workspaces you belong to',
 };
+
+/** The write scopes (src/oidc/claims.ts WRITE_SCOPES), listed apart on the page as changes. */
+export const WRITE_SCOPE_TEXT: Record<string, string> = {
+  'profile:write': 'Change your name, picture and language',
+  'workspace:manage': 'Create, rename and delete your workspaces, and add, remove and invite their members, as far as your role in each allows',
+  admin: 'Administer Gatehouse as you: change other people\'s accounts, apps and settings (only while you are an administrator)',
+};
+
+/** One line for a scope, in plain words (write scopes say what they change). */
+export function scopeDescription(scope: string): string {
+  return WRITE_SCOPE_TEXT[scope] ?? SCOPE_TEXT[scope] ?? `Use the "${scope}" permission`;
+}
 
 export function createConsentHandlers(deps: InteractionDeps) {
   return {
     async show(ctx: Context, details: Details) {
       const d = details.prompt.details as { missingOIDCScope?: string[]; missingResourceScopes?: Record<string, string[]> };
-      const scopes = [...new Set([...(d.missingOIDCScope ?? []), ...Object.values(d.missingResourceScopes ?? {}).flat()])];
+      const missing = [...new Set([...(d.missingOIDCScope ?? []), ...Object.values(d.missingResourceScopes ?? {}).flat()])];
+      // prompt=consent with everything already granted (e.g. offline_access asked again): show what is asked
+      const scopes = missing.length ? missing : String(details.params.scope ?? '').split(' ').filter(Boolean);
       const account = details.session?.accountId ? await deps.accounts.findById(details.session.accountId) : undefined;
       page(deps, ctx, 'consent', {
         title: 'Allow access',
         clientName: await clientName(deps, details.params.client_id),
         accountEmail: account?.email,
-        scopes: scopes.map((s) => ({ name: s, description: SCOPE_TEXT[s] ?? `Use the "${s}" permission` })),
+        scopes: scopes.filter((s) => !(s in WRITE_SCOPE_TEXT)).map((s) => ({ name: s, description: scopeDescription(s) })),
+        changes: scopes.filter((s) => s in WRITE_SCOPE_TEXT).map((s) => ({ name: s, description: scopeDescription(s) })),
         action: `/interaction/${details.uid}/confirm`,
         abortUrl: `/interaction/${details.uid}/abort`,
       });

@@ -11,8 +11,16 @@ export const SCOPE_CLAIMS: Record<string, string[]> = {
   workspaces: ['workspaces'],
 };
 
-/** Scopes with no claims of their own. `admin` authorises the admin API (DESIGN.md). */
-export const EXTRA_SCOPES = ['openid', 'offline_access', 'admin'];
+/**
+ * Write scopes carry no claims; they only authorise Gatehouse's own APIs (DESIGN.md, docs/accounts.md):
+ * `profile:write` PATCH /api/me, `workspace:manage` creating, renaming and deleting workspaces,
+ * members and invitations, `admin` the admin API (with the admin role). They are never in a
+ * client's default scopes; a client asks for one only if it was registered with it.
+ */
+export const WRITE_SCOPES = ['profile:write', 'workspace:manage', 'admin'] as const;
+
+/** Scopes with no claims of their own. */
+export const EXTRA_SCOPES = ['openid', 'offline_access', ...WRITE_SCOPES];
 
 /** acr values: how the user authenticated. */
 export const ACR_VALUES = ['pwd', 'mfa'];

@@ -1,14 +1,15 @@
 // The interaction policy: oidc-provider's base prompts (login, consent) plus one check on the
-// login prompt — a request that asks for MFA (acr_values=mfa, or a client that requires MFA) from
-// a session that signed in without it must step up.
+// login prompt — a request that needs MFA (acr_values all needing a second factor, an essential
+// acr claim, or a client that requires MFA; src/oidc/acr.ts) from a session that signed in
+// without it must step up.
 import { interactionPolicy, type KoaContextWithOIDC } from 'oidc-provider';
+import { requestNeedsMfa } from './acr.ts';
 
 export const MFA_REQUIRED_REASON = 'mfa_required';
 
 function wantsMfa(ctx: KoaContextWithOIDC): boolean {
-  const requested = String(ctx.oidc.params?.acr_values ?? '').split(' ');
   const client = ctx.oidc.client?.metadata() as Record<string, unknown> | undefined;
-  return requested.includes('mfa') || client?.require_mfa === true;
+  return requestNeedsMfa(ctx.oidc.params ?? {}) || client?.require_mfa === true;
 }
 
 export function createPolicy() {

@@ -1,19 +1,20 @@
 // The workspace API, beside the account API under /api (DESIGN.md). The caller is a user: a bearer
-// access token with the `workspace` scope, or the hosted session (then a state-changing call must
-// come from the issuer's own origin). Every call is authorised by the caller's role in the
-// workspace it names, in the services.
+// access token, or the hosted session (then a state-changing call must come from the issuer's own
+// origin). A token needs `workspace` to read and to switch the active workspace, and
+// `workspace:manage` to create, rename or delete workspaces, members and invitations [manage below].
+// Every call is then authorised by the caller's role in the workspace it names, in the services.
 //   GET    /api/workspaces                              my workspaces (role, active)
-//   POST   /api/workspaces                              create {slug, name}; the caller is owner
+//   POST   /api/workspaces                              create {slug, name}; the caller is owner  [manage]
 //   GET    /api/workspaces/:ref                         one workspace (members)
-//   PATCH  /api/workspaces/:ref                         rename {name} (owner)
-//   DELETE /api/workspaces/:ref                         delete (owner)
+//   PATCH  /api/workspaces/:ref                         rename {name} (owner)  [manage]
+//   DELETE /api/workspaces/:ref                         delete (owner)  [manage]
 //   GET    /api/workspaces/:ref/members                 members (members)
-//   PATCH  /api/workspaces/:ref/members/:user_id        change a role {role}
-//   DELETE /api/workspaces/:ref/members/:user_id        remove a member, or leave
+//   PATCH  /api/workspaces/:ref/members/:user_id        change a role {role}  [manage]
+//   DELETE /api/workspaces/:ref/members/:user_id        remove a member, or leave  [manage]
 //   GET    /api/workspaces/:ref/invitations             open invitations (owner, admin)
-//   POST   /api/workspaces/:ref/invitations             invite {email, role} (owner, admin)
-//   DELETE /api/workspaces/:ref/invitations/:id         revoke (owner, admin)
-//   POST   /api/invitations/accept                      accept {token} as the caller (invited address only)
+//   POST   /api/workspaces/:ref/invitations             invite {email, role} (owner, admin)  [manage]
+//   DELETE /api/workspaces/:ref/invitations/:id         revoke (owner, admin)  [manage]
+//   POST   /api/invitations/accept                      accept {token} as the caller (invited address only)  [manage]
 //   GET    /api/me/active-workspace                     {active_workspace}
 //   POST   /api/me/active-workspace                     switch {workspace_id} (an id or a slug)
 import Router from '@koa/router';
@@ -36,6 +37,7 @@ import { WORKSPACE_OPENAPI_PATHS } from './workspace.openapi.ts';
 import { INVITE_LIMITS, recordFailure } from '../security/rate-limit.ts';
 
 export const WORKSPACE_SCOPE = 'workspace';
+export const WORKSPACE_MANAGE_SCOPE = 'workspace:manage';
 
 const callers = new WeakMap<Context, Caller>();
 
@@ -74,13 +76,17 @@ function invitationMailer(deps: ApiDeps) {
 export function createWorkspaceApiRouter(deps: ApiDeps): Router {
   const { accounts, workspaces, invitations, config } = deps.container;
   const issuerOrigin = new URL(config.issuer).origin;
-  const bearer = requireToken({ provider: deps.provider, accounts: deps.container.accountCache }, WORKSPACE_SCOPE);
+  const tokenDeps = { provider: deps.provider, accounts: deps.container.accountCache };
   const notify = invitationMailer(deps);
   const inviteLimit = deps.limiters(INVITE_LIMITS.inviter);
   addPaths(WORKSPACE_OPENAPI_PATHS);
 
-  /** Bearer token (scope workspace), or else the hosted session. */
-  async function authenticate(ctx: Context, next: Next) {
+  /** Bearer token with `scope`, or else the hosted session. */
+  const authenticateWith = (scope: string) => {
+    const bearer = requireToken(tokenDeps, scope);
+    return (ctx: Context, next: Next) => authenticate(ctx, next, bearer, scope);
+  };
+  async function authenticate(ctx: Context, next: Next, bearer: ReturnType<typeof requireToken>, scope: string) {
     if (ctx.get('authorization')) {
       return bearer(ctx, async () => {
         const a = auth(ctx);
@@ -92,7 +98,7 @@ export function createWorkspaceApiRouter(deps: ApiDeps): Router {
     const user = accountId ? await accounts.findActive(accountId) : undefined;
     if (!user) {
       ctx.set('WWW-Authenticate', 'Bearer realm="gatehouse"');
-      throw new AppError(401, 'invalid_token', 'Send an access token with the workspace scope (Authorization: Bearer <token>), or sign in.');
+      throw new AppError(401, 'invalid_token', `Send an access token with the ${scope} scope (Authorization: Bearer <token>), or sign in.`);
     }
     // A cookie rides along on cross-site requests; a state change by session must come from our own pages.
     if (!['GET', 'HEAD', 'OPTIONS'].includes(ctx.method) && ctx.get('origin') !== issuerOrigin) {
@@ -102,44 +108,46 @@ export function createWorkspaceApiRouter(deps: ApiDeps): Router {
     await next();
   }
 
+  const read = authenticateWith(WORKSPACE_SCOPE);
+  const manage = authenticateWith(WORKSPACE_MANAGE_SCOPE);
   const router = new Router();
   const json = jsonBody();
 
-  router.get('/workspaces', authenticate, async (ctx) => {
+  router.get('/workspaces', read, async (ctx) => {
     ctx.body = { workspaces: await workspaces.listMine(caller(ctx).userId) };
   });
-  router.post('/workspaces', authenticate, json, async (ctx) => {
+  router.post('/workspaces', manage, json, async (ctx) => {
     const input = body(ctx, createWorkspaceInput, 'invalid_workspace');
     const c = caller(ctx);
     ctx.status = 201;
     ctx.body = await workspaces.create(input, c.userId, c);
   });
-  router.get('/workspaces/:ref', authenticate, async (ctx) => {
+  router.get('/workspaces/:ref', read, async (ctx) => {
     ctx.body = await workspaces.get(ctx.params.ref, caller(ctx));
   });
-  router.patch('/workspaces/:ref', authenticate, json, async (ctx) => {
+  router.patch('/workspaces/:ref', manage, json, async (ctx) => {
     const { name } = body(ctx, renameWorkspaceInput, 'invalid_workspace');
     ctx.body = await workspaces.rename(ctx.params.ref, name, caller(ctx));
   });
-  router.delete('/workspaces/:ref', authenticate, async (ctx) => {
+  router.delete('/workspaces/:ref', manage, async (ctx) => {
     ctx.body = await workspaces.remove(ctx.params.ref, caller(ctx));
   });
 
-  router.get('/workspaces/:ref/members', authenticate, async (ctx) => {
+  router.get('/workspaces/:ref/members', read, async (ctx) => {
     ctx.body = { members: await workspaces.members(ctx.params.ref, caller(ctx)) };
   });
-  router.patch('/workspaces/:ref/members/:userId', authenticate, json, async (ctx) => {
+  router.patch('/workspaces/:ref/members/:userId', manage, json, async (ctx) => {
     const { role } = body(ctx, changeRoleInput, 'invalid_role');
     ctx.body = await workspaces.changeRole(ctx.params.ref, ctx.params.userId, role, caller(ctx));
   });
-  router.delete('/workspaces/:ref/members/:userId', authenticate, async (ctx) => {
+  router.delete('/workspaces/:ref/members/:userId', manage, async (ctx) => {
     ctx.body = await workspaces.removeMember(ctx.params.ref, ctx.params.userId, caller(ctx));
   });
 
-  router.get('/workspaces/:ref/invitations', authenticate, async (ctx) => {
+  router.get('/workspaces/:ref/invitations', read, async (ctx) => {
     ctx.body = { invitations: await invitations.list(ctx.params.ref, caller(ctx)) };
   });
-  router.post('/workspaces/:ref/invitations', authenticate, json, async (ctx) => {
+  router.post('/workspaces/:ref/invitations', manage, json, async (ctx) => {
     const input = body(ctx, inviteInput, 'invalid_invitation');
     // every invitation counts (each may send a mail), the inviter's and the refused ones alike
     const wait = await recordFailure([[inviteLimit, caller(ctx).userId]]);
@@ -150,21 +158,21 @@ export function createWorkspaceApiRouter(deps: ApiDeps): Router {
     ctx.status = 201;
     ctx.body = await invitations.invite(ctx.params.ref, input, caller(ctx), notify);
   });
-  router.delete('/workspaces/:ref/invitations/:id', authenticate, async (ctx) => {
+  router.delete('/workspaces/:ref/invitations/:id', manage, async (ctx) => {
     ctx.body = await invitations.revoke(ctx.params.ref, ctx.params.id, caller(ctx));
   });
-  router.post('/invitations/accept', authenticate, json, async (ctx) => {
+  router.post('/invitations/accept', manage, json, async (ctx) => {
     const { token } = body(ctx, acceptInvitationInput, 'invalid_invitation');
     const c = caller(ctx);
     const user = (await accounts.findActive(c.userId))!;
     ctx.body = { ok: true, workspace: await invitations.accept(token, user, c) };
   });
 
-  router.get('/me/active-workspace', authenticate, async (ctx) => {
+  router.get('/me/active-workspace', read, async (ctx) => {
     const active = (await workspaces.listMine(caller(ctx).userId)).find((w) => w.active);
     ctx.body = { active_workspace: active?.id ?? null, workspace: active ?? null };
   });
-  router.post('/me/active-workspace', authenticate, json, async (ctx) => {
+  router.post('/me/active-workspace', read, json, async (ctx) => {
     const { workspace_id: ref } = body(ctx, activeWorkspaceInput, 'invalid_workspace');
     const c = caller(ctx);
     const ws = await workspaces.setActive(c.userId, ref, c);

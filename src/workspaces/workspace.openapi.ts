@@ -2,7 +2,9 @@
 const error = (description: string) => ({ description, content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } });
 const ok = (description: string, schema: Record<string, unknown>) => ({ description, content: { 'application/json': { schema } } });
 const jsonBody = (schema: Record<string, unknown>) => ({ required: true, content: { 'application/json': { schema } } });
+/** Reading and switching need `workspace`; creating, renaming and deleting need `workspace:manage`. */
 const security = [{ bearer: ['workspace'] }];
+const manage = [{ bearer: ['workspace:manage'] }];
 
 const ROLE = { type: 'string', enum: ['owner', 'admin', 'member'] };
 const REF = { name: 'ref', in: 'path', required: true, description: 'workspace id (UUID) or slug', schema: { type: 'string' } };
@@ -30,14 +32,14 @@ const Invitation = {
 
 const denied = {
   400: error('Malformed id, slug or body'), 401: error('No or invalid token'),
-  403: error('Missing scope, not a member, or the role does not allow it'), 404: error('No such workspace, member or invitation'),
+  403: error('Missing scope (insufficient_scope, with WWW-Authenticate naming it), not a member, or the role does not allow it'), 404: error('No such workspace, member or invitation'),
 };
 
 export const WORKSPACE_OPENAPI_PATHS: Record<string, unknown> = {
   '/api/workspaces': {
     get: { summary: 'My workspaces', security, responses: { 200: ok('Memberships', { type: 'object', properties: { workspaces: { type: 'array', items: Workspace } } }), 401: denied[401] } },
     post: {
-      summary: 'Create a workspace; the caller becomes its owner', security,
+      summary: 'Create a workspace; the caller becomes its owner', security: manage,
       requestBody: jsonBody({ type: 'object', required: ['slug', 'name'], additionalProperties: false, properties: { slug: Workspace.properties.slug, name: Workspace.properties.name } }),
       responses: { 201: ok('Created', Workspace), ...denied, 409: error('Slug taken') },
     },
@@ -46,11 +48,11 @@ export const WORKSPACE_OPENAPI_PATHS: Record<string, unknown> = {
     parameters: [REF],
     get: { summary: 'One workspace (members only)', security, responses: { 200: ok('Workspace', Workspace), ...denied } },
     patch: {
-      summary: 'Rename (owner)', security,
+      summary: 'Rename (owner)', security: manage,
       requestBody: jsonBody({ type: 'object', required: ['name'], additionalProperties: false, properties: { name: Workspace.properties.name } }),
       responses: { 200: ok('Renamed', Workspace), ...denied },
     },
-    delete: { summary: 'Delete (owner)', security, responses: { 200: ok('Deleted', { type: 'object', properties: { deleted: { type: 'string' } } }), ...denied } },
+    delete: { summary: 'Delete (owner)', security: manage, responses: { 200: ok('Deleted', { type: 'object', properties: { deleted: { type: 'string' } } }), ...denied } },
   },
   '/api/workspaces/{ref}/members': {
     parameters: [REF],
@@ -59,12 +61,12 @@ export const WORKSPACE_OPENAPI_PATHS: Record<string, unknown> = {
   '/api/workspaces/{ref}/members/{user_id}': {
     parameters: [REF, USER],
     patch: {
-      summary: 'Change a role (owners: any; admins: not owners, never to owner; the last owner stays)', security,
+      summary: 'Change a role (owners: any; admins: not owners, never to owner; the last owner stays)', security: manage,
       requestBody: jsonBody({ type: 'object', required: ['role'], additionalProperties: false, properties: { role: ROLE } }),
       responses: { 200: ok('Member', Member), ...denied, 409: error('The last owner cannot be demoted') },
     },
     delete: {
-      summary: 'Remove a member, or leave (own user id)', security,
+      summary: 'Remove a member, or leave (own user id)', security: manage,
       responses: { 200: ok('Removed', { type: 'object', properties: { removed: { type: 'string' } } }), ...denied, 409: error('The last owner cannot leave') },
     },
   },
@@ -72,18 +74,18 @@ export const WORKSPACE_OPENAPI_PATHS: Record<string, unknown> = {
     parameters: [REF],
     get: { summary: 'Open invitations (owner, admin)', security, responses: { 200: ok('Invitations', { type: 'object', properties: { invitations: { type: 'array', items: Invitation } } }), ...denied } },
     post: {
-      summary: 'Invite by email; the invitee gets a single-use link valid 7 days', security,
+      summary: 'Invite by email; the invitee gets a single-use link valid 7 days', security: manage,
       requestBody: jsonBody({ type: 'object', required: ['email'], additionalProperties: false, properties: { email: { type: 'string' }, role: ROLE } }),
       responses: { 201: ok('Invitation (the token is only in the mail)', Invitation), ...denied, 409: error('Already a member, or 200 open invitations'), 429: error('50 invitations in the last hour (Retry-After)') },
     },
   },
   '/api/workspaces/{ref}/invitations/{id}': {
     parameters: [REF, INVITATION],
-    delete: { summary: 'Revoke an invitation (owner, admin)', security, responses: { 200: ok('Revoked', Invitation), ...denied, 409: error('Already accepted or revoked') } },
+    delete: { summary: 'Revoke an invitation (owner, admin)', security: manage, responses: { 200: ok('Revoked', Invitation), ...denied, 409: error('Already accepted or revoked') } },
   },
   '/api/invitations/accept': {
     post: {
-      summary: 'Accept an invitation as the caller (whose email must be the invited one)', security,
+      summary: 'Accept an invitation as the caller (whose email must be the invited one)', security: manage,
       requestBody: jsonBody({ type: 'object', required: ['token'], properties: { token: { type: 'string' } } }),
       responses: { 200: ok('Joined', { type: 'object', properties: { ok: { const: true }, workspace: Workspace } }), ...denied, 410: error('Used, revoked or expired') },
     },

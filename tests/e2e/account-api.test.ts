@@ -21,7 +21,8 @@ async function tokenWith(scope: string, email = 'me@example.test') {
 
 beforeAll(async () => {
   gh = await startServer();
-  client = await gh.cliJson(['clients', 'create', '--name', 'API App', '--redirect-uri', REDIRECT, '--grant-types', 'authorization_code,refresh_token,client_credentials']);
+  client = await gh.cliJson(['clients', 'create', '--name', 'API App', '--redirect-uri', REDIRECT, '--grant-types', 'authorization_code,refresh_token,client_credentials',
+    '--scopes', 'openid profile email offline_access profile:write']);
   await gh.cliJson(['users', 'create', '--email', 'me@example.test', '--password', PASSWORD, '--name', 'Me Myself']);
   config = await discover({ issuer: gh.issuer, clientId: client.client_id, clientSecret: client.client_secret, redirectUri: REDIRECT });
 });
@@ -44,13 +45,18 @@ describe('/api/me', () => {
     expect((await call('/api/me', cc.access_token)).status).toBe(401);
   });
 
-  it('changes the profile only with the profile scope, partially, validated', async () => {
-    const narrow = await tokenWith('openid');
-    const denied = await call('/api/me', narrow, { method: 'PATCH', body: JSON.stringify({ name: 'X' }) });
-    expect(denied.status).toBe(403);
-    expect((await denied.json() as { error: string }).error).toBe('insufficient_scope');
+  it('changes the profile only with the profile:write scope, partially, validated', async () => {
+    // reading the profile (the profile scope, "see your name…") is not changing it
+    for (const scope of ['openid', 'openid profile email']) {
+      const narrow = await tokenWith(scope);
+      const denied = await call('/api/me', narrow, { method: 'PATCH', body: JSON.stringify({ name: 'X' }) });
+      expect(denied.status).toBe(403);
+      expect((await denied.json() as { error: string }).error).toBe('insufficient_scope');
+      expect(denied.headers.get('www-authenticate')).toBe('Bearer realm="gatehouse", error="insufficient_scope", scope="profile:write"');
+    }
+    expect((await (await call('/api/me', await tokenWith('openid'))).json() as { name: string }).name).toBe('Me Myself');
 
-    const at = await tokenWith('openid profile');
+    const at = await tokenWith('openid profile:write');
     const ok = await call('/api/me', at, { method: 'PATCH', body: JSON.stringify({ given_name: 'Ada', locale: 'en-GB' }) });
     expect(ok.status).toBe(200);
     const me = await ok.json() as Record<string, unknown>;
@@ -77,6 +83,14 @@ describe('/api/me', () => {
     const after = await (await call('/api/me', at)).json() as Record<string, unknown>;
     expect(after.email).toBe('me@example.test');
     expect(after.roles).toEqual([]);
+  });
+
+  it('profile:write is never a default scope, and only clients registered with it may ask for it', async () => {
+    const plain = await gh.cliJson(['clients', 'create', '--name', 'Plain App', '--redirect-uri', REDIRECT]);
+    expect(plain.scope.split(' ')).not.toContain('profile:write');
+    const rp = { issuer: gh.issuer, clientId: plain.client_id, clientSecret: plain.client_secret, redirectUri: REDIRECT };
+    await expect(signIn(await discover(rp), { ...rp, email: 'me@example.test', password: PASSWORD, scope: 'openid profile profile:write' }))
+      .rejects.toMatchObject({ error: 'invalid_scope' });
   });
 
   it('answers CORS preflights only for registered redirect-URI origins', async () => {

@@ -37,16 +37,18 @@ describe('who may call it', () => {
     expect(r1.status).toBe(403);
     expect(r1.body.error).toBe('not_admin');
     const narrow = await tokenFor('boss@example.test', 'openid');
-    const r2 = await json(await api('/users', narrow.access_token));
+    const raw = await api('/users', narrow.access_token);
+    const r2 = await json(raw);
     expect(r2.status).toBe(403);
     expect(r2.body.error).toBe('insufficient_scope');
+    expect(raw.headers.get('www-authenticate')).toBe('Bearer realm="gatehouse", error="insufficient_scope", scope="admin"');
   });
 
   it('only clients registered with the admin scope can ask for it', async () => {
     const plain = await gh.cliJson(['clients', 'create', '--name', 'Plain', '--redirect-uri', REDIRECT, '--scopes', 'openid']);
     const pc = await discover({ issuer: gh.issuer, clientId: plain.client_id, clientSecret: plain.client_secret, redirectUri: REDIRECT });
     await expect(signIn(pc, { issuer: gh.issuer, clientId: plain.client_id, clientSecret: plain.client_secret, redirectUri: REDIRECT, email: 'boss@example.test', password: PASSWORD, scope: 'openid admin' }))
-      .rejects.toThrow();
+      .rejects.toMatchObject({ error: 'invalid_scope' });
   });
 
   it('refuses a revoked admin token', async () => {

@@ -17,7 +17,8 @@ const REDIRECT = 'http://127.0.0.1:7999/cb';
 const API = 'https://api.example.test';
 const OTHER_API = 'https://other.example.test';
 const PASSWORD = 'workspace pass phrase 2026';
-const SCOPES = 'openid profile email offline_access workspace workspaces';
+// workspace:manage: the API's changes (creating, renaming, deleting, members, invitations) need it
+const SCOPES = 'openid profile email offline_access workspace workspaces workspace:manage';
 const NIL_UUID = '00000000-0000-4000-8000-000000000000';
 
 let gh: TestServer;
@@ -375,11 +376,60 @@ describe('the workspace API', () => {
     expect((await new Agent().request(`${gh.issuer}/api/workspaces`)).status).toBe(401);
   });
 
-  it('is described in the OpenAPI document', async () => {
+  it('the workspace scope reads and switches; every change needs workspace:manage (403 insufficient_scope, RFC 6750)', async () => {
+    const readOnly = (await login(owner, { scope: 'openid workspace offline_access', workspace: 'acme' })).tokens.access_token;
+    expect((await get('/api/workspaces', readOnly)).status).toBe(200);
+    expect((await get(`/api/workspaces/${ws.acme.id}/members`, readOnly)).status).toBe(200);
+    expect((await get('/api/workspaces/acme/invitations', readOnly)).status).toBe(200);
+    expect(await post('/api/me/active-workspace', readOnly, { workspace_id: 'beta' })).toMatchObject({ status: 200, body: { active_workspace: ws.beta.id } });
+    expect((await post('/api/me/active-workspace', readOnly, { workspace_id: 'acme' })).status).toBe(200);
+    const changes: Array<[string, string, unknown?]> = [
+      ['POST', '/api/workspaces', { slug: 'not-made', name: 'Not made' }],
+      ['PATCH', '/api/workspaces/acme', { name: 'Renamed by an app' }],
+      ['DELETE', '/api/workspaces/beta'],
+      ['PATCH', `/api/workspaces/acme/members/${memberId}`, { role: 'admin' }],
+      ['DELETE', `/api/workspaces/acme/members/${memberId}`],
+      ['POST', '/api/workspaces/acme/invitations', { email: 'new-admin@example.test', role: 'admin' }],
+      ['DELETE', `/api/workspaces/acme/invitations/${NIL_UUID}`],
+      ['POST', '/api/invitations/accept', { token: 'x'.repeat(43) }],
+    ];
+    for (const [method, path, body] of changes) {
+      const res = await call(path, readOnly, { method, ...(body ? { body: JSON.stringify(body) } : {}) });
+      expect([method, path, res.status]).toEqual([method, path, 403]);
+      expect(await res.json()).toMatchObject({ error: 'insufficient_scope', message: expect.stringContaining('workspace:manage') });
+      expect(res.headers.get('www-authenticate')).toBe('Bearer realm="gatehouse", error="insufficient_scope", scope="workspace:manage"');
+    }
+    // nothing changed
+    const mine = (await get('/api/workspaces', ownerToken)).body.workspaces as Array<{ slug: string; name: string }>;
+    expect(mine.map((w) => w.slug).sort()).toEqual(expect.arrayContaining(['acme', 'beta']));
+    expect(mine.find((w) => w.slug === 'acme')!.name).toBe('Acme');
+    expect(mine.some((w) => w.slug === 'not-made')).toBe(false);
+    expect((await get('/api/workspaces/acme/members', ownerToken)).body.members).toEqual(expect.arrayContaining([expect.objectContaining({ user_id: memberId, role: 'member' })]));
+    // and workspace:manage alone does not read (reading is the workspace scope's)
+    const manageOnly = (await login(owner, { scope: 'openid workspace:manage' })).tokens.access_token;
+    expect(await get('/api/workspaces', manageOnly)).toMatchObject({ status: 403, body: { error: 'insufficient_scope' } });
+  });
+
+  it('workspace:manage is never granted by default and only to clients registered with it', async () => {
+    const plain = await gh.cliJson(['clients', 'create', '--name', 'Reader', '--redirect-uri', REDIRECT, '--scopes', 'openid workspace']);
+    expect(plain.scope).not.toMatch(/manage/);
+    const byDefault = await gh.cliJson(['clients', 'create', '--name', 'Defaults', '--redirect-uri', REDIRECT]);
+    expect(byDefault.scope.split(' ')).not.toEqual(expect.arrayContaining(['workspace:manage']));
+    expect(byDefault.scope.split(' ')).not.toEqual(expect.arrayContaining(['profile:write']));
+    const rpPlain = { issuer: gh.issuer, clientId: plain.client_id, clientSecret: plain.client_secret, redirectUri: REDIRECT };
+    await expect(signIn(await discover(rpPlain), { ...rpPlain, email: owner, password: PASSWORD, scope: 'openid workspace workspace:manage' }))
+      .rejects.toMatchObject({ error: 'invalid_scope' });
+  });
+
+  it('is described in the OpenAPI document, with the scope each operation needs', async () => {
     const doc = await (await fetch(`${gh.issuer}/api/openapi.json`)).json() as { paths: Record<string, any> };
     for (const p of ['/api/workspaces', '/api/workspaces/{ref}', '/api/workspaces/{ref}/members/{user_id}', '/api/workspaces/{ref}/invitations', '/api/me/active-workspace']) {
       expect(doc.paths[p]).toBeTruthy();
     }
+    expect(doc.paths['/api/workspaces'].get.security).toEqual([{ bearer: ['workspace'] }]);
+    expect(doc.paths['/api/workspaces'].post.security).toEqual([{ bearer: ['workspace:manage'] }]);
+    expect(doc.paths['/api/workspaces/{ref}'].delete.security).toEqual([{ bearer: ['workspace:manage'] }]);
+    expect(doc.paths['/api/me/active-workspace'].post.security).toEqual([{ bearer: ['workspace'] }]);
   });
 });
 
@@ -448,7 +498,7 @@ describe('invitations', () => {
     const form = await own.go(link);
     expect(form.html).toContain('Sign in to join');
     expect(form.html).not.toContain('type="password"');
-    const signinHref = /href="([^"]*\/invitations\/signin\?token=[^"]+)"/.exec(form.html)![1]!.replaceAll('&amp;', '&');
+    const signinHref = /href="([^"]*\/invitations\/signin)"/.exec(form.html)![1]!.replaceAll('&amp;', '&');
     const loginPage = await own.go(new URL(signinHref, gh.issuer).toString());
     expect(loginPage.html).toContain('autocomplete="current-password"');
     const wrong = await own.submit(loginPage, formAction(loginPage.html, '/login'), { email: invitee, password: 'not the password' });

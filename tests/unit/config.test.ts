@@ -158,3 +158,16 @@ describe('development secret', () => {
     expect(existsSync(join(dir, 'secret'))).toBe(false);
   });
 });
+
+describe('GATEHOUSE_AUTHORIZE_POST', () => {
+  it('is off by default, and allowed on https and loopback issuers only', () => {
+    const base = { GATEHOUSE_SECRET: SECRET, GATEHOUSE_DATA_DIR: dataDir() };
+    expect(loadConfig(base).authorizePost).toBe(false);
+    for (const issuer of ['https://id.example.com', 'http://localhost:3000', 'http://127.0.0.1:4000', 'http://[::1]:3000']) {
+      expect(loadConfig({ ...base, GATEHOUSE_ISSUER: issuer, GATEHOUSE_AUTHORIZE_POST: 'true' }).authorizePost).toBe(true);
+    }
+    expect(refusal({ ...base, GATEHOUSE_ISSUER: 'http://id.example.test', GATEHOUSE_AUTHORIZE_POST: 'true' }).message)
+      .toMatch(/GATEHOUSE_AUTHORIZE_POST=true needs an https GATEHOUSE_ISSUER/);
+    expect(refusal({ ...base, GATEHOUSE_AUTHORIZE_POST: 'yes' }).message).toMatch(/GATEHOUSE_AUTHORIZE_POST/);
+  });
+});
