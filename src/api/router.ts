@@ -9,7 +9,7 @@ import { openApiDocument } from './openapi.ts';
 
 /** CORS runs before routing, so preflights (which match no route) are answered too. */
 export function apiCorsFor(deps: ApiDeps) {
-  const cors = apiCors(deps.container.clients);
+  const cors = apiCors(deps.container.clients, deps.container.clientChanges);
   return (ctx: Context, next: Next) => (ctx.path.startsWith('/api/') ? cors(ctx, next) : next());
 }
 

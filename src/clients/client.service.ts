@@ -2,6 +2,7 @@
 // (src/oidc/adapters/client.ts); operators create them from the CLI, a clients file or the API.
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { isDeepStrictEqual } from 'node:util';
 import type { Knex } from 'knex';
 import YAML from 'yaml';
 import { z } from 'zod';
@@ -24,6 +25,7 @@ export interface ClientView {
   id_token_signed_response_alg: string;
   require_mfa: boolean;
   require_email_verification: boolean;
+  resource_server_for: string[];
   created_at: string;
 }
 
@@ -42,6 +44,7 @@ function toMetadata(clientId: string, c: ValidClientInput): Record<string, unkno
     application_type: c.redirect_uris.some((u) => !/^https?:/.test(u)) ? 'native' : 'web',
     require_mfa: c.require_mfa,
     require_email_verification: c.require_email_verification,
+    resource_server_for: c.resource_server_for,
   };
 }
 
@@ -58,6 +61,7 @@ function view(row: ClientRow): ClientView {
     id_token_signed_response_alg: m.id_token_signed_response_alg ?? 'RS256',
     require_mfa: m.require_mfa === true,
     require_email_verification: m.require_email_verification === true,
+    resource_server_for: Array.isArray(m.resource_server_for) ? m.resource_server_for : [],
     created_at: new Date(row.created_at).toISOString(),
   };
 }
@@ -108,6 +112,7 @@ export function createClientService(deps: { knex: Knex; repo: ClientRepo; box: S
       const secret = c.public ? undefined : (c.client_secret ?? randomBytes(SECRET_BYTES).toString('base64url'));
       if (await repo.find(clientId)) throw conflict(`a client with client_id "${clientId}" already exists`);
       await repo.insert(row(clientId, c, secret, 'cli'));
+      changed(clientId); // a new client's redirect URIs are new CORS origins on every node
       const created = view((await repo.find(clientId))!);
       return secret ? { ...created, client_secret: secret } : created;
     },
@@ -130,7 +135,8 @@ export function createClientService(deps: { knex: Knex; repo: ClientRepo; box: S
         client_id: clientId, name: current.client_name, redirect_uris: current.redirect_uris,
         post_logout_redirect_uris: current.post_logout_redirect_uris, grant_types: current.grant_types, scope: current.scope,
         public: current.token_endpoint_auth_method === 'none', id_token_signed_response_alg: current.id_token_signed_response_alg as 'RS256',
-        require_mfa: current.require_mfa, require_email_verification: current.require_email_verification, ...patch,
+        require_mfa: current.require_mfa, require_email_verification: current.require_email_verification,
+        resource_server_for: current.resource_server_for, ...patch,
       });
       await knex('clients').where({ client_id: clientId }).update({ name: c.name, metadata: toMetadata(clientId, c), updated_at: knex.fn.now() });
       changed(clientId);
@@ -181,11 +187,18 @@ export function createClientService(deps: { knex: Knex; repo: ClientRepo; box: S
      * The hosted account pages sign users in through the provider like any app: as this
      * first-party public client (PKCE, one exact redirect URI, consent implied).
      */
-    async ensureSystemClient(issuer: string): Promise<void> {
+    async ensureSystemClient(issuer: string): Promise<boolean> {
       const c = parse({ client_id: ACCOUNT_CLIENT_ID, name: 'Your account', public: true, grant_types: ['authorization_code'],
         redirect_uris: [`${issuer}/account/callback`], post_logout_redirect_uris: [`${issuer}/account`], scope: 'openid' });
-      await repo.upsert(row(ACCOUNT_CLIENT_ID, c, undefined, 'system'));
+      const wanted = row(ACCOUNT_CLIENT_ID, c, undefined, 'system');
+      // Every node runs this at boot: write (and tell every node) only when something differs, so
+      // ten nodes booting do not rewrite the row ten times and empty each other's client caches.
+      const found = await repo.find(ACCOUNT_CLIENT_ID);
+      if (found && found.name === wanted.name && found.source === wanted.source && found.client_secret_encrypted == null
+        && isDeepStrictEqual(found.metadata, wanted.metadata)) return false;
+      await repo.upsert(wanted);
       changed(ACCOUNT_CLIENT_ID);
+      return true;
     },
 
     /** For the provider's Client adapter: metadata with the secret opened. */

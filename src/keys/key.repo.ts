@@ -22,13 +22,23 @@ const pending = (alg: string, now: Date) => (q: Knex.QueryBuilder) => q.where({ 
 
 export function createKeyRepo(knex: Knex) {
   return {
+    /**
+     * The database's clock: the one clock every node shares. Key times are written and compared
+     * by it, so a node whose own clock runs fast or slow still switches keys when the others do.
+     * clock_timestamp(), not now(): inside a transaction that waited for the keys' lock, the moment
+     * of reading, not the transaction's start.
+     */
+    async now(trx: Knex = knex): Promise<Date> {
+      const row = await trx.select(trx.raw('clock_timestamp() as now')).first() as { now: Date | string };
+      return new Date(row.now);
+    },
     /** Keys still published: not past their expiry. Newest first. */
-    async listPublished(now = new Date()): Promise<KeyRow[]> {
+    async listPublished(now: Date): Promise<KeyRow[]> {
       return knex<KeyRow>('signing_keys').where(published(now))
         .orderBy('activates_at', 'desc').orderBy('created_at', 'desc');
     },
     /** The same keys, timestamps only: for the cheap change check every node runs. */
-    async listPublishedTimes(now = new Date()): Promise<KeyTimes[]> {
+    async listPublishedTimes(now: Date): Promise<KeyTimes[]> {
       return knex('signing_keys').select('kid', 'activates_at', 'retired_at', 'expires_at').where(published(now)).orderBy('kid');
     },
     async listAll(): Promise<KeyRow[]> {
@@ -64,7 +74,7 @@ export function createKeyRepo(knex: Knex) {
     async delete(kid: string, trx: Knex = knex): Promise<number> {
       return trx('signing_keys').where({ kid }).delete();
     },
-    async deleteExpired(now = new Date()): Promise<number> {
+    async deleteExpired(now: Date): Promise<number> {
       return knex('signing_keys').whereNotNull('expires_at').where('expires_at', '<=', now).delete();
     },
   };

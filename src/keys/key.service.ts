@@ -3,6 +3,8 @@
 // first), active (the one key of its algorithm that signs), retired (published until every token it
 // signed has expired), then gone. Every state follows from timestamps set at rotation, so every node
 // moves a key along at the same moment with no further write (see fingerprint and ../oidc/host.ts).
+// Every "now" here is the database's clock (repo.now), never the host's: nodes must agree on when a
+// key starts and stops signing, and a host that runs ahead or behind must not move that moment.
 import { generateKeyPairSync, randomUUID, type JsonWebKey } from 'node:crypto';
 import type { Knex } from 'knex';
 import type { KeyRepo, KeyRow, KeyTimes } from './key.repo.ts';
@@ -78,7 +80,7 @@ export function createKeyService(deps: { knex: Knex; repo: KeyRepo; box: SecretB
     return seconds;
   }
 
-  async function insertNew(alg: SigningAlg, trx: Knex, activatesAt = new Date()): Promise<string> {
+  async function insertNew(alg: SigningAlg, trx: Knex, activatesAt: Date): Promise<string> {
     const k = generate(alg);
     await repo.insert({
       kid: k.kid, alg, public_jwk: k.publicJwk as Record<string, unknown>,
@@ -98,19 +100,24 @@ export function createKeyService(deps: { knex: Knex; repo: KeyRepo; box: SecretB
     async ensureKeys(): Promise<void> {
       await knex.transaction(async (trx) => {
         await lockKeys(trx);
-        await ensureSigners(trx, new Date());
+        await ensureSigners(trx, await repo.now(trx));
       });
     },
 
+    /** The database's clock, for callers that read the key set at one instant (../oidc/host.ts). */
+    now: (): Promise<Date> => repo.now(),
+
     /** Private JWKs for the provider: active signers first, so each algorithm signs with its newest key. */
-    async providerJwks(now = new Date()): Promise<{ keys: JsonWebKey[] }> {
+    async providerJwks(at?: Date): Promise<{ keys: JsonWebKey[] }> {
+      const now = at ?? await repo.now();
       const rows = await repo.listPublished(now);
       const rank = (r: KeyRow) => ({ active: 0, pending: 1, retired: 2 })[status(r, now)];
       rows.sort((a, b) => rank(a) - rank(b));
       return { keys: rows.map((r) => JSON.parse(box.open(r.private_jwk_encrypted)) as JsonWebKey) };
     },
 
-    async list(now = new Date()): Promise<PublicKeyInfo[]> {
+    async list(at?: Date): Promise<PublicKeyInfo[]> {
+      const now = at ?? await repo.now();
       return (await repo.listAll()).map((r) => info(r, now));
     },
 
@@ -123,12 +130,15 @@ export function createKeyService(deps: { knex: Knex; repo: KeyRepo; box: SecretB
      */
     async rotate(algs: readonly SigningAlg[] = SIGNING_ALGS, opts: RotateOptions = {}): Promise<{ kids: string[]; activatesAt: Date }> {
       const delay = activationDelay(opts.activateInSeconds);
-      const now = new Date();
-      const activatesAt = new Date(now.getTime() + delay * 1000);
-      const expiresAt = new Date(activatesAt.getTime() + (timing.refreshSeconds + timing.maxTokenLifetimeSeconds()) * 1000);
       const kids: string[] = [];
+      let now!: Date;
+      let activatesAt!: Date;
       await knex.transaction(async (trx) => {
         await lockKeys(trx); // two rotations at once must not leave two signers per algorithm
+        // the database's clock after the lock: "--now" means now for every node, not this host's now
+        now = await repo.now(trx);
+        activatesAt = new Date(now.getTime() + delay * 1000);
+        const expiresAt = new Date(activatesAt.getTime() + (timing.refreshSeconds + timing.maxTokenLifetimeSeconds()) * 1000);
         await ensureSigners(trx, now); // a database no server has booted on yet: a key to rotate from
         for (const alg of algs) {
           await repo.deletePending(alg, now, trx);
@@ -148,7 +158,7 @@ export function createKeyService(deps: { knex: Knex; repo: KeyRepo; box: SecretB
     async revoke(kid: string): Promise<PublicKeyInfo> {
       return knex.transaction(async (trx) => {
         await lockKeys(trx);
-        const now = new Date();
+        const now = await repo.now(trx);
         const row = await repo.find(kid, trx);
         if (!row) throw notFound(`no signing key "${kid}"`);
         const was = status(row, now);
@@ -165,7 +175,8 @@ export function createKeyService(deps: { knex: Knex; repo: KeyRepo; box: SecretB
      * A cheap summary that changes whenever the provider's key set would: a key added, withdrawn or
      * expired, and a key that became active or retired as time passed (no row changes then).
      */
-    async fingerprint(now = new Date()): Promise<string> {
+    async fingerprint(at?: Date): Promise<string> {
+      const now = at ?? await repo.now();
       const rows = await repo.listPublishedTimes(now);
       return rows.map((r) => [r.kid, status(r, now), ms(r.activates_at), ms(r.retired_at), ms(r.expires_at)].join(':')).join('|');
     },

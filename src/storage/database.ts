@@ -13,8 +13,16 @@ export interface Database {
   close(): Promise<void>;
 }
 
-/** Pool sized for one node on 2 cores: enough for argon2-bound sign-ins, small for N nodes × pool. */
-const PG_POOL_MAX = 10;
+/**
+ * The default pool (GATEHOUSE_DB_POOL_MAX) is sized for one node on 2 cores: enough for argon2-bound
+ * sign-ins. Many nodes on one Postgres set it lower, or put PgBouncer in front (docs/configuration.md).
+ */
+export const PG_POOL_MAX_DEFAULT = 10;
+/**
+ * The migrator's own pool on DATABASE_DIRECT_URL: one connection holds the advisory lock, one runs
+ * knex's migrator. Closed when the migrations are done.
+ */
+const MIGRATION_POOL_MAX = 2;
 /**
  * Fail fast when Postgres is down or refusing connections (a 503, not a hang): how long a new
  * connection may take, and how long a request may wait for a pooled one.
@@ -37,14 +45,18 @@ export function embeddedDataPath(dataDir: string): string {
   return join(dataDir, 'pgdata');
 }
 
-export function openDatabase(config: Pick<Config, 'databaseUrl' | 'dataDir'>): Database {
+function openPostgres(url: string, poolMax: number): Knex {
+  return knexFactory({
+    client: 'pg',
+    connection: { connectionString: url, connectionTimeoutMillis: PG_CONNECT_TIMEOUT_MS, keepAlive: true },
+    pool: { min: 0, max: poolMax },
+    acquireConnectionTimeout: PG_ACQUIRE_TIMEOUT_MS,
+  });
+}
+
+export function openDatabase(config: Pick<Config, 'databaseUrl' | 'dataDir'> & Partial<Pick<Config, 'dbPoolMax'>>): Database {
   if (config.databaseUrl) {
-    const knex = knexFactory({
-      client: 'pg',
-      connection: { connectionString: config.databaseUrl, connectionTimeoutMillis: PG_CONNECT_TIMEOUT_MS, keepAlive: true },
-      pool: { min: 0, max: PG_POOL_MAX },
-      acquireConnectionTimeout: PG_ACQUIRE_TIMEOUT_MS,
-    });
+    const knex = openPostgres(config.databaseUrl, config.dbPoolMax ?? PG_POOL_MAX_DEFAULT);
     return { knex, kind: 'postgres', close: () => knex.destroy() };
   }
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
@@ -54,4 +66,13 @@ export function openDatabase(config: Pick<Config, 'databaseUrl' | 'dataDir'>): D
     connection: { filename: embeddedDataPath(config.dataDir) } as Knex.StaticConnectionConfig,
   } as Knex.Config);
   return { knex, kind: 'embedded', close: () => knex.destroy() };
+}
+
+/**
+ * A short-lived handle on DATABASE_DIRECT_URL for the migrations: their session advisory lock
+ * must stay on one server connection, which a pooler in transaction mode does not promise.
+ */
+export function openDirect(directUrl: string): Database {
+  const knex = openPostgres(directUrl, MIGRATION_POOL_MAX);
+  return { knex, kind: 'postgres', close: () => knex.destroy() };
 }

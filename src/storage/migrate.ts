@@ -7,6 +7,7 @@
 // is ever inside knex's migrator, and a node that dies releases the lock with its connection.
 import type { Knex } from 'knex';
 import { migrationSource } from '../../migrations/index.ts';
+import { openDirect } from './database.ts';
 
 const LOCK_RETRY_MS = 250;
 const LOCK_WAIT_MAX_MS = 60_000;
@@ -46,7 +47,21 @@ async function repairKnexLock(knex: Knex): Promise<void> {
   if (rows.length > 1 || rows[0]?.is_locked) await knex('knex_migrations_lock').update({ is_locked: 0 });
 }
 
-export async function migrateLatest(knex: Knex): Promise<string[]> {
+/**
+ * `directUrl` (DATABASE_DIRECT_URL, when it differs from the pool's URL): migrate over a direct
+ * connection of its own, so the session lock below holds on one server connection even when the
+ * pool goes through PgBouncer in transaction mode.
+ */
+export async function migrateLatest(knex: Knex, opts: { directUrl?: string } = {}): Promise<string[]> {
+  const pooledUrl = (knex.client.config as { connection?: { connectionString?: string } }).connection?.connectionString;
+  if (isPostgres(knex) && opts.directUrl && opts.directUrl !== pooledUrl) {
+    const direct = openDirect(opts.directUrl);
+    try { return await migrateLocked(direct.knex); } finally { await direct.close(); }
+  }
+  return migrateLocked(knex);
+}
+
+async function migrateLocked(knex: Knex): Promise<string[]> {
   const started = Date.now();
   if (!isPostgres(knex)) return latest(knex, started);
   const client = knex.client as Pooled;
