@@ -8,7 +8,10 @@
 //   GET  /account/security                  TOTP, passkeys, recovery codes (removal: recent sign-in)
 //   GET  /account/sessions                  sessions; POST …/:uid/end, POST …/end-all
 //   GET  /account/apps                      granted apps; POST …/:grantId/revoke
-//   GET  /account/forgot, /account/reset/:token   password reset (no session needed)
+//   GET  /account/forgot                    password reset (no session needed): POST mails a link
+//   GET  /account/reset?token=…             the mailed link: the token moves into a cookie, then
+//   GET  /account/reset                     the new-password form; POST /account/reset
+//   (the token is never in a path: request logs record paths)
 import Router from '@koa/router';
 import { formBody, jsonBody } from '../http/body.ts';
 import { requireCsrf } from '../security/csrf.ts';
@@ -65,7 +68,8 @@ export function createAccountRouter(deps: AccountDeps): Router {
 
   router.get('/forgot', (ctx) => recovery.forgotForm(ctx));
   router.post('/forgot', ...form, (ctx) => recovery.forgot(ctx));
-  router.get('/reset/:token', (ctx) => recovery.resetForm(ctx));
-  router.post('/reset/:token', ...form, (ctx) => recovery.reset(ctx));
+  router.get('/reset', (ctx) => recovery.landing(ctx));
+  router.post('/reset', ...form, (ctx) => recovery.reset(ctx));
+  router.get('/reset/:token', (ctx) => recovery.landing(ctx)); // links mailed before the token left the path
   return router;
 }

@@ -45,6 +45,8 @@ export const userView = (u: UserRow): UserView => ({
 
 export function createAccountService(deps: { knex: Knex; repo: AccountRepo }) {
   const { repo, knex } = deps;
+  // make the dummy hash now: the first unknown address must not be told apart by paying for it
+  void burnVerifyTime('');
 
   function parseEmail(email: string): string {
     const parsed = emailSchema.safeParse(email);
@@ -96,7 +98,11 @@ export function createAccountService(deps: { knex: Knex; repo: AccountRepo }) {
       }
     },
 
-    /** The account if the password is right and the account is enabled; the same time either way. */
+    /**
+     * The account if the password is right and the account is enabled; the same time either way:
+     * an unknown address (or one without a password) still pays one argon2 verification, against
+     * a dummy hash made with the same parameters.
+     */
     async authenticate(email: string, password: string): Promise<UserRow | undefined> {
       const user = await repo.findByEmail(normalizeEmail(email));
       if (!user?.password_hash) {

@@ -13,10 +13,25 @@ import type { Mailer } from '../mail/mailer.ts';
 import type { Audit, AuditEvent } from '../audit/audit.ts';
 import type { AdapterFactory } from '../oidc/adapters/types.ts';
 import { badRequest, conflict } from '../http/errors.ts';
+import { RESET_LIMITS } from '../security/rate-limit.ts';
 
 export const VERIFY_EMAIL_TTL = 24 * 3600;
 export const RESET_TTL = 30 * 60; // the issue: valid 30 minutes
 export const CHANGE_EMAIL_TTL = 60 * 60;
+
+/**
+ * Reset links live side by side: asking again (or somebody else asking for the owner's address)
+ * must not kill a link already mailed. The cap is as many links as the per-address limit
+ * (RESET_LIMITS.email) can let through during one link's lifetime: each limit period (a window
+ * or a block, never shorter than the shorter of the two) lets `points` through, and a lifetime of
+ * RESET_TTL overlaps at most ceil(RESET_TTL / period) + 1 periods. So no request the limit allows
+ * can push out a link before it expires (3 × (2 + 1) = 9 today); the cap only bounds the table.
+ * Every link goes to the owner's own inbox, and each is 256 random bits: more live links give a
+ * guesser nothing. Verification and email-change codes keep "the newest replaces": only the
+ * signed-in owner can ask for them, and the newest must win (a changed mind about the new address).
+ */
+export const MAX_LIVE_RESET_LINKS = RESET_LIMITS.email.points
+  * (Math.ceil(RESET_TTL / Math.min(RESET_LIMITS.email.duration, RESET_LIMITS.email.blockDuration)) + 1);
 
 type Origin = Pick<AuditEvent, 'ip' | 'userAgent'>;
 
@@ -47,17 +62,23 @@ export function createLifecycle(deps: {
       });
     },
 
-    /** Same answer whether or not the account exists; disabled accounts get nothing. */
-    async requestReset(email: string, origin: Origin): Promise<void> {
-      const user = await accounts.findByEmail(email);
-      if (!user || user.disabled_at) {
-        deps.log.info({ event: 'reset_requested_unknown' }, 'password reset requested for no active account');
-        return;
-      }
-      const { token } = await tokens.issue(user.id, 'reset_password', RESET_TTL);
-      await audit.record({ type: 'password.reset_requested', subjectId: user.id, ...origin });
-      await mailer.send({ to: user.email, template: 'reset-password', subject: 'Reset your password',
-        data: { link: link(`/account/reset/${token}`), minutes: RESET_TTL / 60 } });
+    /**
+     * Same answer, in the same time, whether or not the account exists: everything — the lookup,
+     * the link, its audit event and the mail — runs after the answer (Mailer.later). Disabled
+     * accounts get nothing. Earlier links stay valid (MAX_LIVE_RESET_LINKS).
+     */
+    requestReset(email: string, origin: Origin): void {
+      mailer.later('password reset', async () => {
+        const user = await accounts.findByEmail(email);
+        if (!user || user.disabled_at) {
+          deps.log.info({ event: 'reset_requested_unknown' }, 'password reset requested for no active account');
+          return;
+        }
+        const { token } = await tokens.issue(user.id, 'reset_password', RESET_TTL, { keepLive: MAX_LIVE_RESET_LINKS });
+        await audit.record({ type: 'password.reset_requested', subjectId: user.id, ...origin });
+        await mailer.send({ to: user.email, template: 'reset-password', subject: 'Reset your password',
+          data: { link: link(`/account/reset?token=${token}`), minutes: RESET_TTL / 60 } });
+      });
     },
 
     peekReset: (token: string) => tokens.peekToken(token, 'reset_password'),
@@ -97,15 +118,18 @@ export function createLifecycle(deps: {
     async requestEmailChange(user: UserRow, newEmail: string, origin: Origin): Promise<void> {
       const email = accounts.parseEmail(newEmail);
       if (normalizeEmail(email) === user.email_normalized) throw badRequest('That is already your email address.', 'same_email');
-      const taken = await accounts.findByEmail(email);
-      if (!taken) {
-        const { token, code } = await tokens.issue(user.id, 'change_email', CHANGE_EMAIL_TTL, { newEmail: email });
-        await mailer.send({ to: email, template: 'change-email', subject: `Confirm your new email: ${code}`,
-          data: { code, link: link(`/account/email/confirm?token=${token}`), minutes: CHANGE_EMAIL_TTL / 60 } });
-      }
-      // the old address hears of it either way; the new one learns nothing about other accounts
       await audit.record({ type: 'email.change_requested', actorId: user.id, subjectId: user.id, ...origin });
-      await mailer.send({ to: user.email, template: 'email-change-requested', subject: 'A change of your email address was requested', data: { newEmail: email, issuer } });
+      // after the answer, so its time does not tell whether another account has the new address
+      mailer.later('email change', async () => {
+        const taken = await accounts.findByEmail(email);
+        if (!taken) {
+          const { token, code } = await tokens.issue(user.id, 'change_email', CHANGE_EMAIL_TTL, { newEmail: email });
+          await mailer.send({ to: email, template: 'change-email', subject: `Confirm your new email: ${code}`,
+            data: { code, link: link(`/account/email/confirm?token=${token}`), minutes: CHANGE_EMAIL_TTL / 60 } });
+        }
+        // the old address hears of it either way; the new one learns nothing about other accounts
+        await mailer.send({ to: user.email, template: 'email-change-requested', subject: 'A change of your email address was requested', data: { newEmail: email, issuer } });
+      });
     },
 
     async confirmEmailChange(input: { token: string } | { userId: string; code: string }, origin: Origin): Promise<UserRow | undefined> {

@@ -14,11 +14,24 @@ export interface TokenRow { id: string; user_id: string; purpose: TokenPurpose; 
 export function createMailTokens(deps: { knex: Knex }) {
   const { knex } = deps;
   return {
-    /** A new token replaces the user's earlier unused ones for the same purpose. */
-    async issue(userId: string, purpose: TokenPurpose, ttlSeconds: number, extra: { newEmail?: string } = {}, trx: Knex = knex) {
+    /**
+     * A new token. By default it replaces the user's earlier unused ones for the same purpose;
+     * with `keepLive: n` the earlier ones stay valid (until used or expired) and only the oldest
+     * beyond the newest n live ones are dropped.
+     */
+    async issue(userId: string, purpose: TokenPurpose, ttlSeconds: number, extra: { newEmail?: string; keepLive?: number } = {}, trx: Knex = knex) {
       const token = randomBytes(32).toString('base64url');
       const code = String(randomInt(0, 1_000_000)).padStart(6, '0');
-      await trx('user_tokens').where({ user_id: userId, purpose }).whereNull('used_at').delete();
+      const unused = trx('user_tokens').where({ user_id: userId, purpose }).whereNull('used_at');
+      if (extra.keepLive === undefined) {
+        await unused.delete();
+      } else {
+        // expired ones go; of the live ones, keep the newest keepLive - 1 beside the new one
+        const live = await unused.clone().where('expires_at', '>', trx.fn.now()).orderBy('created_at', 'desc').select('id');
+        const drop = live.slice(Math.max(extra.keepLive - 1, 0)).map((r: { id: string }) => r.id);
+        await trx('user_tokens').where({ user_id: userId, purpose }).whereNull('used_at')
+          .where((q) => { q.where('expires_at', '<=', trx.fn.now()); if (drop.length) q.orWhereIn('id', drop); }).delete();
+      }
       await trx('user_tokens').insert({
         id: randomUUID(), user_id: userId, purpose, token_hash: sha256(token), code_hash: sha256(`${userId}:${code}`),
         new_email: extra.newEmail ?? null, expires_at: new Date(Date.now() + ttlSeconds * 1000),

@@ -1,8 +1,12 @@
 // Sign-in: one prompt (login), one job (check the password under the rate limits), then finish.
+// Limits (src/security/rate-limit.ts): a browser with this account's device cookie counts its own
+// failures; any other counts per IP+account and per account. Per IP applies to both.
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Context } from 'koa';
 import { z } from 'zod';
 import { normalizeEmail } from '../accounts/email.ts';
-import { LOGIN_LIMITS, recordFailure, retryAfter } from '../security/rate-limit.ts';
+import { LOGIN_LIMITS, countOn, failureDelayMs, recordFailure, retryAfter } from '../security/rate-limit.ts';
+import { createDeviceCookies } from '../security/device-cookie.ts';
 import { countLockout, countSignInFailure } from '../observability/metrics.ts';
 import { requestOrigin } from '../audit/audit.ts';
 import type { SecondFactor } from './second-factor.ts';
@@ -14,8 +18,10 @@ export function createLoginHandlers(deps: InteractionDeps, secondFactor: SecondF
   const limits = {
     ipAccount: deps.limiters(LOGIN_LIMITS.ipAccount),
     account: deps.limiters(LOGIN_LIMITS.account),
+    device: deps.limiters(LOGIN_LIMITS.device),
     ip: deps.limiters(LOGIN_LIMITS.ip),
   };
+  const devices = createDeviceCookies({ secret: deps.config.secret, secure: deps.config.issuer.startsWith('https:') });
 
   async function show(ctx: Context, details: Details, extra: { email?: string; error?: string } = {}, status = 200) {
     page(deps, ctx, 'login', {
@@ -38,25 +44,31 @@ export function createLoginHandlers(deps: InteractionDeps, secondFactor: SecondF
       const { email, password } = loginBody.parse(ctx.request.body ?? {});
       const ip = clientIp(ctx);
       const account = normalizeEmail(email);
-      const checks: Array<[typeof limits.ip, string]> = [
-        [limits.ipAccount, `${ip}|${account}`], [limits.account, account], [limits.ip, ip],
-      ];
+      const device = devices.idFor(ctx, account);
+      // the account-wide counter is the one a guesser elsewhere drives: a known browser has its own instead
+      const own: [typeof limits.ip, string] = device ? [limits.device, device] : [limits.account, account];
+      const checks: Array<[typeof limits.ip, string]> = device
+        ? [own, [limits.ip, ip]]
+        : [[limits.ipAccount, `${ip}|${account}`], own, [limits.ip, ip]];
       const wait = await retryAfter(checks);
       if (wait > 0) {
         ctx.set('Retry-After', String(wait));
         countLockout();
-        await deps.audit.record({ type: 'signin.locked_out', ...requestOrigin(ctx), data: { email: account } });
+        await deps.audit.record({ type: 'signin.locked_out', ...requestOrigin(ctx), data: { email: account, knownDevice: !!device } });
         return show(ctx, details, { email, error: `Too many attempts. Try again in ${Math.ceil(wait / 60)} minute(s), or reset your password.` }, 429);
       }
       const user = email && password ? await deps.accounts.authenticate(email, password) : undefined;
       if (!user) {
-        const known = await recordFailure(checks);
+        await recordFailure(checks);
+        const locked = (await retryAfter(checks)) > 0;
         countSignInFailure();
-        await deps.audit.record({ type: 'signin.failed', ...requestOrigin(ctx), data: { email: account, locked: known > 0 } });
+        await deps.audit.record({ type: 'signin.failed', ...requestOrigin(ctx), data: { email: account, locked } });
         deps.log.info({ event: 'login_failed', ip }, 'sign-in failed');
+        // keyed by the typed address, so an unknown one is slowed exactly like a real one
+        await sleep(failureDelayMs(await countOn(own[0], own[1])));
         return show(ctx, details, { email, error: 'That email and password do not match an account.' }, 401);
       }
-      await limits.ipAccount.delete(`${ip}|${account}`);
+      await (device ? limits.device.delete(device) : limits.ipAccount.delete(`${ip}|${account}`));
       deps.log.info({ event: 'login_succeeded', sub: user.id }, 'signed in');
       await secondFactor.afterPrimary(ctx, details, user, ['pwd']);
     },

@@ -7,8 +7,10 @@ import type { Context } from 'koa';
 import { z } from 'zod';
 import type { UserRow } from '../accounts/account.repo.ts';
 import { MFA_LIMITS, recordFailure, retryAfter } from '../security/rate-limit.ts';
+import { createDeviceCookies } from '../security/device-cookie.ts';
 import { requestOrigin } from '../audit/audit.ts';
 import { clientIp, finish, loadInteraction, page, type Details, type InteractionDeps } from './context.ts';
+import { requestNeedsMfa } from '../oidc/acr.ts';
 
 const PENDING_TTL_SECONDS = 10 * 60;
 
@@ -21,13 +23,11 @@ async function clientMetadata(deps: InteractionDeps, clientId: unknown): Promise
   return (client?.metadata() ?? {}) as Record<string, unknown>;
 }
 
-function acrRequested(details: Details): string[] {
-  return String(details.params.acr_values ?? '').split(' ').filter(Boolean);
-}
 
 export function createSecondFactor(deps: InteractionDeps) {
   const store = deps.adapters('PendingLogin');
-  const limits = { account: deps.limiters(MFA_LIMITS.account), ipAccount: deps.limiters(MFA_LIMITS.ipAccount) };
+  const limits = { account: deps.limiters(MFA_LIMITS.account), ipAccount: deps.limiters(MFA_LIMITS.ipAccount), device: deps.limiters(MFA_LIMITS.device) };
+  const devices = createDeviceCookies({ secret: deps.config.secret, secure: deps.config.issuer.startsWith('https:') });
   const go = (ctx: Context, path: string) => { ctx.redirect(path); ctx.status = 303; };
 
   async function complete(ctx: Context, details: Details, pending: PendingLogin, extraAmr: string[]) {
@@ -35,6 +35,9 @@ export function createSecondFactor(deps: InteractionDeps) {
     const amr = [...new Set([...pending.amr, ...extraAmr])];
     const mfa = extraAmr.length > 0;
     if (mfa) amr.push('mfa');
+    // a complete sign-in: this browser is now known for the account (src/security/device-cookie.ts)
+    const user = await deps.accounts.findById(pending.accountId);
+    if (user) devices.remember(ctx, user.email_normalized);
     await deps.audit.record({ type: 'signin.succeeded', actorId: pending.accountId, subjectId: pending.accountId, clientId: String(details.params.client_id ?? ''), ...requestOrigin(ctx), data: { amr } });
     await finish(deps, ctx, { login: { accountId: pending.accountId, amr, acr: mfa ? 'mfa' : 'pwd', remember: true } }, false);
   }
@@ -50,7 +53,7 @@ export function createSecondFactor(deps: InteractionDeps) {
       return go(ctx, `/interaction/${details.uid}/verify-email`);
     }
     const factors = await deps.mfa.factors(user.id);
-    const required = user.mfa_required || client.require_mfa === true || acrRequested(details).includes('mfa');
+    const required = user.mfa_required || client.require_mfa === true || requestNeedsMfa(details.params); // acr_values is a preference list (src/oidc/acr.ts)
     if (factors.any) {
       await store.upsert(details.uid, { ...pending, step: 'mfa' }, PENDING_TTL_SECONDS);
       return go(ctx, `/interaction/${details.uid}/mfa`);
@@ -97,7 +100,11 @@ export function createSecondFactor(deps: InteractionDeps) {
       const user = await deps.accounts.findActive(p.pending.accountId);
       if (!user) return go(ctx, `/interaction/${p.details.uid}`);
       const { method, code } = codeBody.parse(ctx.request.body ?? {});
-      const checks: Array<[typeof limits.account, string]> = [[limits.ipAccount, `${clientIp(ctx)}|${user.id}`], [limits.account, user.id]];
+      // a browser that completed a sign-in to this account before has its own limit instead of the
+      // account-wide one, so wrong codes sent from elsewhere cannot keep the owner's browser out
+      const device = devices.idFor(ctx, user.email_normalized);
+      const ipAccount = `${clientIp(ctx)}|${user.id}`;
+      const checks: Array<[typeof limits.account, string]> = device ? [[limits.device, device]] : [[limits.ipAccount, ipAccount], [limits.account, user.id]];
       const wait = await retryAfter(checks);
       if (wait > 0) {
         ctx.set('Retry-After', String(wait));
@@ -110,6 +117,7 @@ export function createSecondFactor(deps: InteractionDeps) {
         await deps.audit.record({ type: 'mfa.failed', subjectId: user.id, ...requestOrigin(ctx), data: { method } });
         return showMfa(ctx, p.details, user, method === 'recovery' ? 'That recovery code is not right or was already used.' : 'That code is not right. Check your authenticator app and try again.', 401);
       }
+      await (device ? limits.device.delete(device) : limits.ipAccount.delete(ipAccount));
       if (method === 'recovery') {
         await deps.audit.record({ type: 'mfa.recovery_code_used', actorId: user.id, subjectId: user.id, ...requestOrigin(ctx), data: { remaining: await deps.mfa.recovery.remaining(user.id) } });
       }

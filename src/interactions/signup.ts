@@ -7,6 +7,7 @@ import type { Context } from 'koa';
 import { z } from 'zod';
 import { hashPassword } from '../accounts/password.ts';
 import { AppError } from '../http/errors.ts';
+import { normalizeEmail } from '../accounts/email.ts';
 import { SIGNUP_LIMITS, recordFailure, retryAfter } from '../security/rate-limit.ts';
 import type { SecondFactor } from './second-factor.ts';
 import { clientIp, clientName, loadInteraction, page, type Details, type InteractionDeps } from './context.ts';
@@ -35,6 +36,7 @@ const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
 export function createSignupHandlers(deps: InteractionDeps, secondFactor: SecondFactor) {
   const store = deps.adapters('PendingSignup');
   const ipLimit = deps.limiters(SIGNUP_LIMITS.ip);
+  const addressLimit = deps.limiters(SIGNUP_LIMITS.email);
 
   async function showForm(ctx: Context, details: Details, extra: { name?: string; email?: string; error?: string } = {}, status = 200) {
     page(deps, ctx, 'signup', {
@@ -80,7 +82,15 @@ export function createSignupHandlers(deps: InteractionDeps, secondFactor: Second
         if (e instanceof AppError) return showForm(ctx, details, { ...input, error: e.message }, 400);
         throw e;
       }
-      await recordFailure([[ipLimit, ip]]); // every sign-up counts toward the per-IP budget
+      // each sign-up mails the address: a code, or a notice to its owner. Counted per address
+      // whether or not an account has it, so the answer tells nothing either way.
+      const address: [typeof ipLimit, string] = [addressLimit, normalizeEmail(email)];
+      const addressWait = await retryAfter([address]);
+      if (addressWait > 0) {
+        ctx.set('Retry-After', String(addressWait));
+        return showForm(ctx, details, { ...input, error: `We sent several messages to this address in the last few minutes. Check that inbox, or try again in ${Math.ceil(addressWait / 60)} minute(s).` }, 429);
+      }
+      await recordFailure([[ipLimit, ip], address]); // every sign-up counts toward both budgets
       const existing = await deps.accounts.findByEmail(email);
       const code = String(randomInt(0, 10 ** CODE_DIGITS)).padStart(CODE_DIGITS, '0');
       // Hash in both branches so the two take the same time.
@@ -90,9 +100,11 @@ export function createSignupHandlers(deps: InteractionDeps, secondFactor: Second
         ...(existing ? {} : { passwordHash }),
       };
       await store.upsert(details.uid, pending as unknown as Record<string, unknown>, CODE_TTL_SECONDS);
-      await deps.mailer.send(existing
+      const mail = existing
         ? { to: existing.email, template: 'signup-existing', subject: 'Someone tried to create an account with your email', data: { issuer: deps.config.issuer } }
-        : { to: email, template: 'signup-code', subject: `Your Gatehouse code: ${code}`, data: { code, name: input.name, minutes: CODE_TTL_SECONDS / 60 } });
+        : { to: email, template: 'signup-code', subject: `Your Gatehouse code: ${code}`, data: { code, name: input.name, minutes: CODE_TTL_SECONDS / 60 } };
+      // after the answer: the two mails must not take different times on the request path
+      deps.mailer.later('sign-up mail', () => deps.mailer.send(mail));
       ctx.redirect(`/interaction/${details.uid}/verify`);
       ctx.status = 303;
     },

@@ -8,7 +8,36 @@ import type { Views } from '../views/render.ts';
 import { unavailable } from '../http/errors.ts';
 
 export interface Mail { to: string; template: string; subject: string; data: Record<string, unknown> }
-export interface Mailer { send(mail: Mail): Promise<void>; outboxDir?: string }
+export interface Mailer {
+  /** Sends now; the caller waits (and gets a 503 AppError if SMTP refuses). */
+  send(mail: Mail): Promise<void>;
+  /**
+   * Runs `job` after the current request has been answered (its failure is logged, never thrown).
+   * For work whose cost would tell a requester whether an account exists — the mail of a password
+   * reset or a sign-up, and the records that go with it: the answer must not wait for it.
+   */
+  later(what: string, job: () => Promise<void>): void;
+  /** Resolves when every job handed to later() so far has finished (graceful shutdown, tests). */
+  settled(): Promise<void>;
+  outboxDir?: string;
+}
+
+/** Background jobs: started on the next turn of the event loop, tracked until they settle. */
+function background(log: Logger): Pick<Mailer, 'later' | 'settled'> {
+  const running = new Set<Promise<void>>();
+  return {
+    later(what, job) {
+      const p: Promise<void> = new Promise<void>((resolve) => setImmediate(resolve))
+        .then(job)
+        .catch((err: unknown) => { log.error({ err: (err as Error)?.message ?? String(err), job: what }, 'background mail job failed'); })
+        .finally(() => { running.delete(p); });
+      running.add(p);
+    },
+    async settled() {
+      while (running.size > 0) await Promise.all([...running]);
+    },
+  };
+}
 
 export function createMailer(opts: { smtpUrl?: string; from: string; dataDir: string; views: Views; log: Logger }): Mailer {
   const { views, log } = opts;
@@ -23,6 +52,7 @@ export function createMailer(opts: { smtpUrl?: string; from: string; dataDir: st
   if (opts.smtpUrl) {
     const transport = nodemailer.createTransport(opts.smtpUrl);
     return {
+      ...background(log),
       async send(m) {
         try {
           await transport.sendMail(render(m));
@@ -38,6 +68,7 @@ export function createMailer(opts: { smtpUrl?: string; from: string; dataDir: st
   const outboxDir = join(opts.dataDir, 'outbox');
   const transport = nodemailer.createTransport({ streamTransport: true, buffer: true, newline: 'unix' });
   return {
+    ...background(log),
     outboxDir,
     async send(m) {
       const info = await transport.sendMail(render(m));

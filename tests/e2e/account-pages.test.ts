@@ -73,7 +73,7 @@ describe('account pages in Chromium', () => {
 
 describe('account flows in Chromium', () => {
   it('resets a forgotten password from the sign-in page with the mailed link', async () => {
-    const { messagesTo } = await import('../support/outbox.ts');
+    const { waitForMessages } = await import('../support/outbox.ts');
     await gh.cliJson(['users', 'create', '--email', 'forgetful@example.test', '--password', PASSWORD]);
     const context = await newContext(browser);
     const page = await context.newPage();
@@ -83,7 +83,7 @@ describe('account flows in Chromium', () => {
     await screenshot(page, 'account-forgot');
     await page.getByRole('button', { name: 'Send reset link' }).click();
     await expect(page.getByRole('heading', { name: 'Check your email' }).isVisible()).resolves.toBe(true);
-    const link = /(http:\/\/\S+\/account\/reset\/[A-Za-z0-9_-]{43})/.exec(messagesTo(gh.dataDir, 'forgetful@example.test').at(-1)!)![1]!;
+    const link = /(http:\/\/\S+\/account\/reset\?token=[A-Za-z0-9_-]{43})/.exec((await waitForMessages(gh.dataDir, 'forgetful@example.test')).at(-1)!)![1]!;
     await page.goto(link);
     await page.getByLabel('New password', { exact: true }).fill('a fresh start for everyone');
     await page.getByLabel('New password again').fill('a fresh start for everyone');

@@ -8,7 +8,7 @@ import * as oidc from 'openid-client';
 import type { Browser, BrowserContext, Page, Response } from 'playwright-core';
 import { startServer, type TestServer } from '../support/server.ts';
 import { discover } from '../support/agent.ts';
-import { lastCodeFor } from '../support/outbox.ts';
+import { lastCodeFor, waitForMessages } from '../support/outbox.ts';
 import { SCREENSHOT_DIR, VIEWPORTS, launchBrowser, newContext, screenshot, startRelyingParty, type RelyingParty } from '../support/browser.ts';
 
 const PASSWORD = 'correct horse battery staple';
@@ -121,6 +121,7 @@ describe('hosted pages in Chromium', () => {
     expect(await csrfFields(page)).toEqual(new Set(['hidden']));
     await screenshot(page, 'verify');
 
+    await waitForMessages(gh.dataDir, email); // the code is mailed after the answer
     const code = lastCodeFor(gh.dataDir, email);
     expect(code).toMatch(/^\d{6}$/);
     await page.getByLabel('Code').fill(code === '000000' ? '111111' : '000000');

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import * as oidc from 'openid-client';
 import { startServer, type TestServer } from '../support/server.ts';
 import { Agent, discover, formAction, type Page } from '../support/agent.ts';
-import { lastCodeFor, messagesTo } from '../support/outbox.ts';
+import { lastCodeFor, messagesTo, waitForMessages } from '../support/outbox.ts';
 
 const REDIRECT = 'http://127.0.0.1:7999/cb';
 const PASSWORD = 'a perfectly fine pass phrase';
@@ -84,6 +84,7 @@ describe('sign-up', () => {
     const { agent, page } = await signupPage();
     const verify = await agent.submit(page, formAction(page.html, '/signup'), { name: 'New Person', email: 'new@example.test', password: PASSWORD });
     expect(verify.url).toMatch(/\/verify$/);
+    await waitForMessages(gh.dataDir, 'new@example.test');
     const code = lastCodeFor(gh.dataDir, 'new@example.test');
     expect(code).toMatch(/^\d{6}$/);
     const done = await agent.submit(verify, formAction(verify.html, '/verify'), { code: code! }, REDIRECT);
@@ -102,7 +103,7 @@ describe('sign-up', () => {
     expect(b.url.replace(/interaction\/[^/]+/, 'I')).toBe(a.url.replace(/interaction\/[^/]+/, 'I'));
     expect(b.html.replace(/known@example\.test/g, 'E').replace(/value="[^"]+"/g, '').replace(/interaction\/[^/"]+/g, 'I'))
       .toBe(a.html.replace(/brand-new@example\.test/g, 'E').replace(/value="[^"]+"/g, '').replace(/interaction\/[^/"]+/g, 'I'));
-    expect(messagesTo(gh.dataDir, 'known@example.test').at(-1)).toMatch(/already has an account/);
+    expect((await waitForMessages(gh.dataDir, 'known@example.test')).at(-1)).toMatch(/already has an account/);
     // no code can complete a sign-up for an existing address
     const tryCode = await taken.agent.submit(b, formAction(b.html, '/verify'), { code: '000000' });
     expect(tryCode.status).toBe(400);
@@ -111,6 +112,7 @@ describe('sign-up', () => {
   it('gives five tries at the code, then starts over', async () => {
     const { agent, page } = await signupPage();
     let verify = await agent.submit(page, formAction(page.html, '/signup'), { name: '', email: 'typo@example.test', password: PASSWORD });
+    await waitForMessages(gh.dataDir, 'typo@example.test');
     const right = lastCodeFor(gh.dataDir, 'typo@example.test')!;
     const wrong = right === '111111' ? '222222' : '111111';
     for (let i = 0; i < 4; i++) {

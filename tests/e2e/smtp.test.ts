@@ -41,7 +41,7 @@ it('delivers the password-reset mail over SMTP and writes nothing to the outbox'
   expect(received).toHaveLength(1);
   expect(received[0]!.from).toBe('id@example.test');
   expect(received[0]!.to).toEqual(['smtp@example.test']);
-  expect(received[0]!.data.replace(/=\r?\n/g, '')).toMatch(/\/account\/reset\/[A-Za-z0-9_-]{43}/);
+  expect(received[0]!.data.replace(/=\r?\n/g, '')).toMatch(/\/account\/reset\?token=[A-Za-z0-9_-]{43}/);
   const { existsSync } = await import('node:fs');
   expect(existsSync(`${gh.dataDir}/outbox`)).toBe(false);
 });

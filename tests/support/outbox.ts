@@ -19,3 +19,17 @@ export function lastCodeFor(dataDir: string, to: string): string | undefined {
 function decodeQuotedPrintable(raw: string): string {
   return raw.replace(/=\r?\n/g, '').replace(/=([0-9A-F]{2})/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)));
 }
+
+/**
+ * Waits until at least `count` messages to `to` are in the outbox, and returns them all. Mail that
+ * depends on whether an account exists (reset, sign-up, email change) is sent after the answer
+ * (Mailer.later), so a test reads it only once it is there.
+ */
+export async function waitForMessages(dataDir: string, to: string, count = 1, timeoutMs = 10_000): Promise<string[]> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const all = messagesTo(dataDir, to);
+    if (all.length >= count || Date.now() > until) return all;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
