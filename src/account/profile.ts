@@ -1,10 +1,15 @@
 // Profile: name, picture, locale (the same rules as PATCH /api/me).
 import type { Context } from 'koa';
+import { z } from 'zod';
 import { parseProfilePatch, updateProfile } from '../accounts/profile.ts';
 import { AppError } from '../http/errors.ts';
 import { requestOrigin } from '../audit/audit.ts';
 import { accountPage, back, noticeOf, type AccountDeps } from './context.ts';
 import { viewerOf } from './session.ts';
+
+const PROFILE_FIELDS = ['name', 'given_name', 'family_name', 'picture', 'locale'] as const;
+/** The form as sent: text fields, each at most once (the rules on each are parseProfilePatch's). */
+const profileForm = z.object(Object.fromEntries(PROFILE_FIELDS.map((k) => [k, z.string({ error: 'Send each field once, as text.' }).optional()])) as Record<typeof PROFILE_FIELDS[number], z.ZodOptional<z.ZodString>>);
 
 export function createProfileHandlers(deps: AccountDeps) {
   return {
@@ -16,8 +21,8 @@ export function createProfileHandlers(deps: AccountDeps) {
     },
     async save(ctx: Context) {
       const { user } = viewerOf(ctx);
-      const body = ctx.request.body as Record<string, string>;
-      const input = Object.fromEntries(['name', 'given_name', 'family_name', 'picture', 'locale'].map((k) => [k, (body[k] ?? '').trim() || null]));
+      const body = profileForm.parse(ctx.request.body ?? {}); // a ZodError is a 400 page (src/http/middleware.ts)
+      const input = Object.fromEntries(PROFILE_FIELDS.map((k) => [k, (body[k] ?? '').trim() || null]));
       let patch;
       try { patch = parseProfilePatch(input); } catch (e) {
         if (e instanceof AppError) return this.show(ctx, { error: e.message, values: input }, 400);

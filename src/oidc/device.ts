@@ -6,10 +6,10 @@
 //   POST /device                 wrong code → device-code again; right code → device-confirm
 //   POST /device {confirm}       sign in if needed, then device-done (success)
 //   POST /device {abort}         device-done (denied); the terminal gets access_denied
-import type { Configuration, KoaContextWithOIDC, Grant } from 'oidc-provider';
+import type { Configuration, CookiesSetOptions, KoaContextWithOIDC, Grant, Session } from 'oidc-provider';
 import type { AccountService } from '../accounts/account.service.ts';
 import type { Views } from '../views/render.ts';
-import { SCOPE_TEXT } from '../interactions/consent.ts';
+import { scopeDescription } from '../interactions/consent.ts';
 import { markWrongUserCode } from './device-guard.ts';
 import { USER_CODE_CHARSET_NAME, USER_CODE_MASK, formatUserCode, normalizeUserCode } from './user-code.ts';
 
@@ -18,6 +18,8 @@ type DeviceFlowFeature = NonNullable<NonNullable<Configuration['features']>['dev
 export interface DeviceFlowDeps {
   views: Views;
   accounts: AccountService;
+  /** The provider's session lifetime and cookie settings (its configuration's ttl.Session, cookies.long). */
+  session: () => { ttl: number | ((ctx: KoaContextWithOIDC, session: Session) => number); cookie: CookiesSetOptions };
 }
 
 /** Routes on which the user is in the device flow and has already confirmed on device-confirm. */
@@ -30,6 +32,9 @@ const CODE_ERRORS: Record<string, string> = {
   AlreadyUsedError: 'That code has already been used. Run the sign-in again in your terminal to get a new one.',
   NoCodeError: 'Enter the code shown in your terminal.',
 };
+
+/** oidc-provider's description when it refused a body (lib/shared/selective_body.js). */
+const UNREADABLE_BODY = 'failed to parse the request body';
 
 /** The provider's forms carry its own CSRF token (`xsrf`, bound to the session); ours must too. */
 function xsrfOf(form: string): string {
@@ -58,6 +63,21 @@ export function createDeviceFlow(deps: DeviceFlowDeps): { feature: DeviceFlowFea
     ctx.body = deps.views.render(template, data);
   };
 
+  /**
+   * The code page re-rendered after an error carries a fresh form token kept in the provider's
+   * session. When the request came without a session (no cookie: a POST straight to /device, or
+   * GET /device/<anything>), that session was never stored, and the provider, finding it changed,
+   * fails to save it (a bare 500). Store it the way the provider stores a new session (cookie, then
+   * save), so the page answers 400 with a form that works.
+   */
+  const keepSession = async (ctx: KoaContextWithOIDC) => {
+    const session = ctx.oidc.session;
+    if (!session || typeof session.exp === 'number') return; // stored before: the provider saves it itself
+    const { ttl, cookie } = deps.session();
+    ctx.oidc.cookies.set(ctx.oidc.provider.cookieName('session'), session.jti, cookie);
+    await session.save(typeof ttl === 'function' ? ttl(ctx, session) : ttl);
+  };
+
   const done = async (ctx: KoaContextWithOIDC, outcome: 'success' | 'denied' | 'disabled') => {
     render(ctx, 'device-done', { title: outcome === 'success' ? 'Signed in' : 'Access denied', outcome, clientName: await clientNameOf(ctx) });
   };
@@ -70,10 +90,13 @@ export function createDeviceFlow(deps: DeviceFlowDeps): { feature: DeviceFlowFea
     async userCodeInputSource(ctx, form, out, err) {
       if (err?.name === 'AbortedError') return done(ctx, 'denied');
       if (err?.name === 'NotFoundError') markWrongUserCode(ctx.req);
+      if (err) await keepSession(ctx);
       const typed = (err as { userCode?: unknown } | undefined)?.userCode;
       const message = err && (CODE_ERRORS[err.name] ?? (out?.error === 'server_error'
         ? 'Something went wrong on our side. Try again in a moment.'
-        : 'This page has expired. Enter the code again.'));
+        : out?.error_description === UNREADABLE_BODY // e.g. a control character (src/oidc/input-guard.ts)
+          ? 'What was sent could not be read. Enter the code shown in your terminal again.'
+          : 'This page has expired. Enter the code again.'));
       render(ctx, 'device-code', {
         title: 'Connect a device',
         action: ctx.oidc.urlFor('code_verification'),
@@ -101,7 +124,7 @@ export function createDeviceFlow(deps: DeviceFlowDeps): { feature: DeviceFlowFea
         title: 'Confirm the sign-in',
         clientName: client.clientName ?? client.clientId,
         userCode,
-        scopes: scopes.map((s) => ({ name: s, description: SCOPE_TEXT[s] ?? `Use the "${s}" permission` })),
+        scopes: scopes.map((s) => ({ name: s, description: scopeDescription(s) })),
         workspace: typeof params.workspace === 'string' ? params.workspace : undefined,
         requestedAgo: ago(Math.max(0, (Date.now() - requestedAt) / 1000)),
         requestedAt: new Date(requestedAt).toISOString(),

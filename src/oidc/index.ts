@@ -13,6 +13,7 @@ import { trackSessions } from '../account/session-tracking.ts';
 import { registerTokenExchange } from '../admin/token-exchange.ts';
 import { createAudit } from '../audit/audit.ts';
 import { observeProvider } from './events.ts';
+import { guardProviderInput } from './input-guard.ts';
 import { deriveKey } from '../security/secretbox.ts';
 
 export function createAdapterFactory(container: Container, redis?: Redis): AdapterFactory {
@@ -31,9 +32,9 @@ export async function createOidc(container: Container, views: Views, log: Logger
     keys: container.keys,
     refreshSeconds: container.config.keyRefreshSeconds,
     log,
-    build: (jwks) => registerTokenExchange(trackSessions(observeProvider(createProvider({
+    build: (jwks) => registerTokenExchange(trackSessions(guardProviderInput(observeProvider(createProvider({
       config: container.config, adapters, redis: container.redis, clientAdapter, accounts: container.accounts, accountCache: container.accountCache, workspaces: container.workspaces, views, jwks, cookieKeys,
-    }), { views, log }), container.knex, log), {
+    }), { views, log }), views), container.knex, log), {
       knex: container.knex, accounts: container.accounts, audit: createAudit(container.knex),
       policy: { ttlSeconds: container.config.administration.impersonationTtl, allowAdminTargets: container.config.administration.impersonateAdmins },
     }),

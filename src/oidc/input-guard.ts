@@ -1,0 +1,114 @@
+// The provider's side of the edge (src/http/input-guard.ts), for every request it answers — also
+// the ones that reach it without passing our Koa app (src/http/fast-path.ts): no control character
+// in a path, query or body, and no request that ends in a bare 500 without our headers.
+import Provider, { errors, type KoaContextWithOIDC } from 'oidc-provider';
+import type { Context, Next } from 'koa';
+import type { Views } from '../views/render.ts';
+import { answerInvalidInput, bodyProblem, controlCharacterIn, pathOrQueryProblem } from '../http/input-guard.ts';
+import { setSecurityHeaders } from '../http/middleware.ts';
+import { backingServiceFailure } from '../storage/failures.ts';
+
+const rejectedBodies = new WeakMap<object, string>();
+const bodies = new WeakMap<object, unknown>();
+
+/**
+ * oidc-provider parses a request body itself, after our middleware has run, and stores it as
+ * `ctx.oidc.body` (lib/shared/selective_body.js: an assignment inside a try whose failure it answers
+ * as invalid_request, "failed to parse the request body"). Checking the value as it is stored is the
+ * one place a body can be refused before any of the provider's handlers sees it, without reading
+ * the stream twice. Relies on that assignment: after an oidc-provider upgrade, tests/e2e/fuzz.test.ts
+ * says whether it still holds.
+ */
+function checkBodiesAsStored(provider: Provider): void {
+  Object.defineProperty(provider.OIDCContext.prototype, 'body', {
+    configurable: true,
+    get(this: object) { return bodies.get(this); },
+    set(this: { ctx?: Context }, value: unknown) {
+      const where = controlCharacterIn(value);
+      if (where !== undefined) {
+        if (this.ctx) rejectedBodies.set(this.ctx, bodyProblem(where));
+        throw new errors.InvalidRequest(bodyProblem(where));
+      }
+      bodies.set(this, value);
+    },
+  });
+}
+
+/** A JSON OAuth error that says why, rather than the provider's "failed to parse the request body". */
+function sayWhy(ctx: Context): void {
+  const why = rejectedBodies.get(ctx);
+  const body = ctx.body as { error?: unknown; error_description?: unknown } | undefined;
+  if (why && ctx.status === 400 && body && typeof body === 'object' && !Buffer.isBuffer(body) && body.error === 'invalid_request') {
+    body.error_description = why;
+  }
+}
+
+/**
+ * The provider's own error handler answers what its routes throw; this answers what escapes it (a
+ * failure in its session bookkeeping, in our middleware around it), which Koa would otherwise send
+ * as a bare "Internal Server Error" with every header removed, and print to stderr. The provider's
+ * server_error listeners log it, or turn a store failure into a 503 (src/oidc/events.ts).
+ */
+function answerEscapedError(provider: Provider, views: Views, ctx: Context, err: unknown): void {
+  if (ctx.headerSent || !ctx.writable) { provider.emit('server_error', ctx, err); return; }
+  setSecurityHeaders(ctx, provider.issuer.startsWith('https:'));
+  const { status, expose, message } = err as { status?: unknown; expose?: unknown; message?: unknown };
+  if (expose === true && typeof status === 'number' && status >= 400 && status < 500) {
+    // a client error raised around the handlers (ctx.throw(413) by a body reader): say so, in the
+    // provider's shape
+    ctx.status = status;
+    const description = typeof message === 'string' ? message : 'The request was not valid.';
+    if (ctx.accepts('json', 'html') === 'html') {
+      ctx.type = 'html';
+      ctx.body = views.render('error', {
+        title: 'Something went wrong', heading: 'We could not do that',
+        message: 'The request could not be read. Go back and try again.', error: 'invalid_request', errorDescription: description,
+      });
+    } else {
+      ctx.body = { error: 'invalid_request', error_description: description };
+    }
+    return;
+  }
+  ctx.status = 500;
+  if (ctx.accepts('json', 'html') === 'html') {
+    ctx.type = 'html';
+    ctx.body = views.render('error', {
+      title: 'Something went wrong', heading: 'Something went wrong',
+      message: 'Something went wrong on our side. Try again in a moment.',
+    });
+  } else {
+    ctx.body = { error: 'server_error', error_description: 'Something went wrong on our side. Try again in a moment.' };
+  }
+  provider.emit('server_error', ctx as KoaContextWithOIDC, err);
+}
+
+/**
+ * Install it before the provider's other middleware but answerStoreFailures (src/oidc/pages.ts),
+ * which answers a store failure with a 503: those pass through.
+ */
+export function catchEscapedErrors(provider: Provider, views: Views): Provider {
+  provider.use(async (ctx: Context, next: Next) => {
+    try {
+      await next();
+    } catch (err) {
+      if (backingServiceFailure(err)) throw err;
+      answerEscapedError(provider, views, ctx, err);
+    }
+  });
+  return provider;
+}
+
+/**
+ * The input check, installed after our per-request middleware (src/oidc/index.ts), so a refused
+ * request still gets its request id, log line and security headers.
+ */
+export function guardProviderInput(provider: Provider, views: Views): Provider {
+  checkBodiesAsStored(provider);
+  provider.use(async (ctx: Context, next: Next) => {
+    const problem = pathOrQueryProblem(ctx);
+    if (problem) { answerInvalidInput(ctx, views, problem); return; }
+    await next();
+    sayWhy(ctx);
+  });
+  return provider;
+}
