@@ -9,7 +9,9 @@ import type { AdapterFactory } from './oidc/adapters/types.ts';
 import type { LimiterFactory } from './security/rate-limit.ts';
 import { requestLog, securityHeaders, errorHandler } from './http/middleware.ts';
 import { assets } from './http/assets.ts';
-import { createHealthRouter } from './health/router.ts';
+import { inputGuard } from './http/input-guard.ts';
+import { requireHttps } from './http/require-https.ts';
+import { createHealthRouter, type NodeState } from './health/router.ts';
 import { createInteractionRouter } from './interactions/router.ts';
 import { createApiRouter, apiCorsFor } from './api/router.ts';
 import { createWorkspaceApiRouter } from './workspaces/workspace.api.ts';
@@ -36,23 +38,29 @@ export interface AppDeps {
   limiters: LimiterFactory;
   cookieKeys: string[];
   log: Logger;
+  /** the server's own state, for /readyz (draining on shutdown) */
+  node?: NodeState;
 }
 
 export function createApp(deps: AppDeps): Koa {
   const { container, host, log } = deps;
   const { config } = container;
-  const app = new Koa({ proxy: config.trustProxy, keys: deps.cookieKeys });
+  // the same trust as the provider's (src/oidc/provider.ts): the client is the entry proxyHops from
+  // the right of X-Forwarded-For, never one a client wrote further left
+  const app = new Koa({ proxy: config.trustProxy, maxIpsCount: config.proxyHops, keys: deps.cookieKeys });
   app.silent = true; // errors are logged once, by errorHandler
 
   app.use(requestLog(log));
   app.use(requestMetrics());
   app.use(metricsEndpoint({ token: config.metricsToken }));
   countQueries(container.knex);
-  app.use(securityHeaders());
+  app.use(securityHeaders(config.issuer));
   app.use(errorHandler(log, deps.views));
+  app.use(requireHttps(config.issuer, deps.views, log)); // an https issuer's pages and browser endpoints: https only (421)
+  app.use(inputGuard(deps.views)); // no control character past here (bodies: src/http/body.ts, src/oidc/input-guard.ts)
   app.use(assets());
 
-  const health = createHealthRouter({ knex: container.knex, redis: container.redis, embedded: container.db.kind === 'embedded' });
+  const health = createHealthRouter({ knex: container.knex, redis: container.redis, node: deps.node ?? { shuttingDown: false } });
   app.use(health.routes());
 
   const audit = createAudit(container.knex);

@@ -34,7 +34,7 @@ export function createRecoveryHandlers(deps: AccountDeps) {
         return this.forgotForm(ctx, `Several reset links were asked for this address in the last few minutes. If an account uses it, the links we mailed still work: use any of them. You can ask for another in ${Math.ceil(addressWait / 60)} minute(s).`, 429);
       }
       await recordFailure(email ? [ipCheck, addressCheck] : [ipCheck]);
-      if (email) deps.lifecycle.requestReset(email, requestOrigin(ctx));
+      if (email) await deps.lifecycle.requestReset(email, requestOrigin(ctx));
       accountPage(deps, ctx, 'account/notice', sent);
     },
     /** The mailed link (GET /account/reset?token=…): the token moves into a cookie, the URL loses it. */

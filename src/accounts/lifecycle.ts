@@ -63,17 +63,19 @@ export function createLifecycle(deps: {
     },
 
     /**
-     * Same answer, in the same time, whether or not the account exists: everything — the lookup,
-     * the link, its audit event and the mail — runs after the answer (Mailer.later). Disabled
-     * accounts get nothing. Earlier links stay valid (MAX_LIVE_RESET_LINKS).
+     * Same answer, in the same time, whether or not the account exists. The lookup runs on the
+     * request path for every address alike, so a store that is down is a 503 there, never a "check
+     * your email" for a request that was not taken; the link, its audit event and the mail — the
+     * work only an existing account causes — run after the answer (Mailer.later). Disabled accounts
+     * get nothing. Earlier links stay valid (MAX_LIVE_RESET_LINKS).
      */
-    requestReset(email: string, origin: Origin): void {
+    async requestReset(email: string, origin: Origin): Promise<void> {
+      const user = await accounts.findByEmail(email);
+      if (!user || user.disabled_at) {
+        deps.log.info({ event: 'reset_requested_unknown' }, 'password reset requested for no active account');
+        return;
+      }
       mailer.later('password reset', async () => {
-        const user = await accounts.findByEmail(email);
-        if (!user || user.disabled_at) {
-          deps.log.info({ event: 'reset_requested_unknown' }, 'password reset requested for no active account');
-          return;
-        }
         const { token } = await tokens.issue(user.id, 'reset_password', RESET_TTL, { keepLive: MAX_LIVE_RESET_LINKS });
         await audit.record({ type: 'password.reset_requested', subjectId: user.id, ...origin });
         await mailer.send({ to: user.email, template: 'reset-password', subject: 'Reset your password',

@@ -15,6 +15,11 @@ export const DEFAULT_KEY_ACTIVATION_DELAY_SECONDS = 24 * 3600;
 /** A bound against typos: a key that would only sign months from now is a mistake, not a plan. */
 export const MAX_KEY_ACTIVATION_DELAY_SECONDS = 30 * 24 * 3600;
 
+/** Headers are a few hundred bytes: ten seconds is generous even on a poor mobile link. */
+export const DEFAULT_HEADERS_TIMEOUT_SECONDS = 10;
+/** Our largest body is 64 kB (src/http/body.ts); thirty seconds covers it at a few kB/s. */
+export const DEFAULT_REQUEST_TIMEOUT_SECONDS = 30;
+
 const optionalString = z.preprocess((v) => (v === '' ? undefined : v), z.string().optional());
 
 const schema = z.object({
@@ -28,6 +33,17 @@ const schema = z.object({
   GATEHOUSE_DATA_DIR: z.string().default('./.gatehouse'),
   /** DATABASE_URL: PostgreSQL connection string. Unset: embedded PostgreSQL (PGlite) in the data dir. */
   DATABASE_URL: optionalString,
+  /**
+   * DATABASE_DIRECT_URL: a direct (session) connection to the same database, for what a pooler in
+   * transaction mode (PgBouncer) cannot carry: LISTEN for change notices and the migrations'
+   * session advisory lock. Unset: DATABASE_URL is used for these too.
+   */
+  DATABASE_DIRECT_URL: optionalString,
+  /**
+   * GATEHOUSE_DB_POOL_MAX: SQL connections one node may hold in its pool. Each node also holds 2
+   * listening connections (on DATABASE_DIRECT_URL when set); see docs/configuration.md for sizing.
+   */
+  GATEHOUSE_DB_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10),
   /** REDIS_URL: Redis connection string. Unset: short-lived records in the SQL store. */
   REDIS_URL: optionalString,
   /** GATEHOUSE_REDIS_PREFIX: prefix of every Redis key, so deployments can share one Redis. */
@@ -45,8 +61,25 @@ const schema = z.object({
   MAIL_FROM: z.string().default('Gatehouse <no-reply@localhost>'),
   /** LOG_LEVEL: pino level. */
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  /** GATEHOUSE_TRUST_PROXY: trust X-Forwarded-* (set when behind a TLS-terminating load balancer). */
-  GATEHOUSE_TRUST_PROXY: z.enum(['true', 'false']).default('false'),
+  /**
+   * GATEHOUSE_TRUST_PROXY: how many proxies stand in front of Gatehouse (`false` = 0, `true` = 1, or a
+   * number). Each is trusted to append the address it saw to X-Forwarded-For and to set
+   * X-Forwarded-Proto/-Host; the client address is the entry that many places from the right, so
+   * whatever a client writes to the left is ignored. With `false` the headers are ignored and the
+   * client is the socket's peer. An https issuer in production needs at least 1 (checkTlsProxy:
+   * Gatehouse never terminates TLS, so only the proxy can say a request came over https). See
+   * "Behind a proxy" in docs/configuration.md.
+   */
+  GATEHOUSE_TRUST_PROXY: z.string().trim().toLowerCase()
+    .regex(/^(true|false|\d{1,2})$/, 'expected false, true or the number of proxies in front (0-99)').default('false')
+    .transform((v) => (v === 'true' ? 1 : v === 'false' ? 0 : Number(v))),
+  /**
+   * GATEHOUSE_HEADERS_TIMEOUT_SECONDS: a client has this long to send a request's headers, and
+   * GATEHOUSE_REQUEST_TIMEOUT_SECONDS to send the whole request (headers and body); then the
+   * connection is closed with 408. A slow client must not hold a socket for minutes.
+   */
+  GATEHOUSE_HEADERS_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(300).default(DEFAULT_HEADERS_TIMEOUT_SECONDS),
+  GATEHOUSE_REQUEST_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(600).default(DEFAULT_REQUEST_TIMEOUT_SECONDS),
   /** GATEHOUSE_CODE_TTL: authorization code lifetime in seconds (RFC 9700: short). */
   GATEHOUSE_CODE_TTL: z.coerce.number().int().min(5).max(600).default(60),
   /** GATEHOUSE_ACCESS_TOKEN_TTL: access token lifetime in seconds. */
@@ -85,6 +118,13 @@ const schema = z.object({
   GATEHOUSE_REDIS_SENTINELS: z.string().regex(/^$|^[^,:\s]+:\d+(,[^,:\s]+:\d+)*$/, 'expected host:port,host:port').default(''),
   /** GATEHOUSE_REDIS_CLUSTER: `true` when REDIS_URL names a node of a Redis Cluster. */
   GATEHOUSE_REDIS_CLUSTER: z.enum(['true', 'false']).default('false'),
+  /**
+   * GATEHOUSE_AUTHORIZE_POST: `true` accepts form POSTs at the authorization and end-session
+   * endpoints too (OIDC Core 3.1.2.1 says the authorization endpoint MUST). The session cookie is
+   * then SameSite=None (a cross-site form POST must carry it), so it needs an https issuer, or a
+   * loopback one for local development and conformance runs; refused at boot otherwise.
+   */
+  GATEHOUSE_AUTHORIZE_POST: z.enum(['true', 'false']).default('false'),
 });
 
 export interface Config {
@@ -93,6 +133,9 @@ export interface Config {
   issuer: string;
   dataDir: string;
   databaseUrl?: string;
+  /** LISTEN and migrations: DATABASE_DIRECT_URL, else DATABASE_URL */
+  databaseDirectUrl?: string;
+  dbPoolMax: number;
   redisUrl?: string;
   redisPrefix: string;
   secret: string;
@@ -102,6 +145,12 @@ export interface Config {
   mailFrom: string;
   logLevel: string;
   trustProxy: boolean;
+  /** GATEHOUSE_AUTHORIZE_POST: POST at /auth and /session/end (SameSite=None session cookies). */
+  authorizePost: boolean;
+  /** Proxies in front (GATEHOUSE_TRUST_PROXY): Koa's maxIpsCount, for our app and the provider alike. */
+  proxyHops: number;
+  /** Seconds (GATEHOUSE_HEADERS_TIMEOUT_SECONDS, GATEHOUSE_REQUEST_TIMEOUT_SECONDS). */
+  timeouts: { headers: number; request: number };
   ttl: {
     authorizationCode: number;
     accessToken: number;
@@ -143,6 +192,29 @@ function checkIssuer(issuer: string, env: Config['env']): void {
   }
 }
 
+/**
+ * Gatehouse never terminates TLS (src/server.ts speaks plain HTTP): an https issuer means a proxy in
+ * front that does, and only a trusted proxy's X-Forwarded-Proto tells Gatehouse a request came over
+ * https. In production, without that trust every hosted page would be refused (src/http/require-https.ts).
+ */
+function checkTlsProxy(issuer: string, env: Config['env'], proxyHops: number): void {
+  if (env !== 'production' || proxyHops > 0 || new URL(issuer).protocol !== 'https:') return;
+  throw new ConfigError(`GATEHOUSE_ISSUER is https (${issuer}), but Gatehouse serves plain HTTP and never terminates TLS itself: it must stand behind the TLS-terminating proxy, and trust it to say a request came over https. Set GATEHOUSE_TRUST_PROXY to the number of proxies in front of Gatehouse (1 for the shipped nginx), see "Behind a proxy" in docs/configuration.md.`);
+}
+
+/**
+ * POST at the authorization endpoint needs SameSite=None cookies, which browsers take only with
+ * Secure: an https issuer, or a loopback one (browsers treat http://localhost as secure).
+ */
+function checkAuthorizePost(enabled: boolean, issuer: string): boolean {
+  if (!enabled) return false;
+  const url = new URL(issuer);
+  if (url.protocol !== 'https:' && !isLoopbackHost(url.hostname)) {
+    throw new ConfigError(`GATEHOUSE_AUTHORIZE_POST=true needs an https GATEHOUSE_ISSUER (or a loopback one such as http://localhost:3000 for development): its session cookie is SameSite=None, which browsers accept only as Secure (got "${issuer}").`);
+  }
+  return true;
+}
+
 /** Development keeps a generated secret in the data folder so sessions and keys survive restarts. */
 function developmentSecret(dataDir: string): string {
   const file = join(dataDir, 'secret');
@@ -175,12 +247,19 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const e = parsed.data;
   const issuer = e.GATEHOUSE_ISSUER ?? `http://localhost:${e.PORT}`;
   checkIssuer(issuer, e.NODE_ENV);
+  checkTlsProxy(issuer, e.NODE_ENV, e.GATEHOUSE_TRUST_PROXY);
   const dataDir = resolve(e.GATEHOUSE_DATA_DIR);
   if (e.GATEHOUSE_REDIS_SENTINELS && e.GATEHOUSE_REDIS_CLUSTER === 'true') {
     throw new ConfigError('Set GATEHOUSE_REDIS_SENTINELS or GATEHOUSE_REDIS_CLUSTER=true, not both.');
   }
   if (e.GATEHOUSE_KEY_ACTIVATION_DELAY_SECONDS <= e.GATEHOUSE_KEY_REFRESH_SECONDS) {
     throw new ConfigError(`GATEHOUSE_KEY_ACTIVATION_DELAY_SECONDS (${e.GATEHOUSE_KEY_ACTIVATION_DELAY_SECONDS}) must exceed GATEHOUSE_KEY_REFRESH_SECONDS (${e.GATEHOUSE_KEY_REFRESH_SECONDS}): otherwise a node could sign with a key that another node does not publish yet.`);
+  }
+  if (e.DATABASE_DIRECT_URL && !e.DATABASE_URL) {
+    throw new ConfigError('DATABASE_DIRECT_URL is set without DATABASE_URL: set DATABASE_URL too (the pooled connection), or unset both for the embedded database.');
+  }
+  if (e.GATEHOUSE_HEADERS_TIMEOUT_SECONDS > e.GATEHOUSE_REQUEST_TIMEOUT_SECONDS) {
+    throw new ConfigError('GATEHOUSE_HEADERS_TIMEOUT_SECONDS must not exceed GATEHOUSE_REQUEST_TIMEOUT_SECONDS (the headers are part of the request).');
   }
   if ((e.GATEHOUSE_ADMIN_EMAIL == null) !== (e.GATEHOUSE_ADMIN_PASSWORD == null)) {
     throw new ConfigError('Set both GATEHOUSE_ADMIN_EMAIL and GATEHOUSE_ADMIN_PASSWORD, or neither.');
@@ -191,6 +270,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     issuer,
     dataDir,
     databaseUrl: e.DATABASE_URL,
+    databaseDirectUrl: e.DATABASE_URL ? (e.DATABASE_DIRECT_URL ?? e.DATABASE_URL) : undefined,
+    dbPoolMax: e.GATEHOUSE_DB_POOL_MAX,
     redisUrl: e.REDIS_URL,
     // On a Cluster every key shares one hash slot ({prefix}), because the adapter's MULTI spans a
     // record, its grant list and its indexes; see docs/configuration.md.
@@ -201,7 +282,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     smtpUrl: e.SMTP_URL,
     mailFrom: e.MAIL_FROM,
     logLevel: e.LOG_LEVEL,
-    trustProxy: e.GATEHOUSE_TRUST_PROXY === 'true',
+    trustProxy: e.GATEHOUSE_TRUST_PROXY > 0,
+    authorizePost: checkAuthorizePost(e.GATEHOUSE_AUTHORIZE_POST === 'true', issuer),
+    proxyHops: e.GATEHOUSE_TRUST_PROXY,
+    timeouts: { headers: e.GATEHOUSE_HEADERS_TIMEOUT_SECONDS, request: e.GATEHOUSE_REQUEST_TIMEOUT_SECONDS },
     ttl: {
       authorizationCode: e.GATEHOUSE_CODE_TTL,
       accessToken: e.GATEHOUSE_ACCESS_TOKEN_TTL,

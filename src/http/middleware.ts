@@ -7,7 +7,7 @@ import { ZodError } from 'zod';
 import { AppError } from './errors.ts';
 import type { Views } from '../views/render.ts';
 import { backingServiceFailure, RETRY_AFTER_SECONDS, UNAVAILABLE_MESSAGE } from '../storage/failures.ts';
-import { countBackendError } from '../observability/metrics.ts';
+import { countUnavailable } from '../observability/metrics.ts';
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
 
@@ -19,12 +19,22 @@ export function requestId(incoming: string | string[] | undefined): string {
 export interface RequestLine { req_id: string; method: string; path: string; status: number; ms: number }
 
 /**
- * Writes one line per request. The line holds no secret (the path only, never the query), so it
- * skips redaction: about half of a log line's cost, on every request.
+ * Writes one line per request. The line holds no secret (see loggedPath: never the query, never a
+ * route parameter), so it skips redaction: about half of a log line's cost, on every request.
  */
 export function requestLines(log: Logger): (line: RequestLine) => void {
   const lines = log.child({}, { redact: [] });
   return (line) => { line.ms = Math.round(line.ms * 10) / 10; lines.info(line, 'request'); };
+}
+
+/**
+ * The path a request line records: the pattern of the route our routers matched (e.g.
+ * /account/reset/:token), else the path. Never the query string, and never a route parameter: a
+ * parameter may be a mailed secret, and whoever reads the logs must not be able to use one.
+ */
+export function loggedPath(ctx: Context): string {
+  const matched = (ctx as Context & { _matchedRoute?: unknown })._matchedRoute;
+  return typeof matched === 'string' ? matched : ctx.path;
 }
 
 export function requestLog(log: Logger) {
@@ -37,8 +47,7 @@ export function requestLog(log: Logger) {
     try {
       await next();
     } finally {
-      // the path only: query strings carry codes, tokens and state
-      write({ req_id: id, method: ctx.method, path: ctx.path, status: ctx.respond === false ? ctx.res.statusCode : ctx.status, ms: Number(process.hrtime.bigint() - started) / 1e6 });
+      write({ req_id: id, method: ctx.method, path: loggedPath(ctx), status: ctx.respond === false ? ctx.res.statusCode : ctx.status, ms: Number(process.hrtime.bigint() - started) / 1e6 });
     }
   };
 }
@@ -50,8 +59,16 @@ const CSP = [
   "frame-ancestors 'none'", "base-uri 'none'",
 ].join('; ');
 
-/** Before the handler: no framing, no referrer, a strict CSP. */
-export function setSecurityHeaders(ctx: Context): void {
+/**
+ * HTTPS issuers only (RFC 6797; a browser ignores it over http anyway). A year, the common floor for
+ * preload lists; includeSubDomains because an identity provider's host has no business serving
+ * anything over plain http below it either. Not `preload`: that is a commitment for the operator.
+ */
+export const HSTS = 'max-age=31536000; includeSubDomains';
+
+/** Before the handler: no framing, no referrer, a strict CSP; HSTS when the issuer is https. */
+export function setSecurityHeaders(ctx: Context, https = false): void {
+  if (https) ctx.set('Strict-Transport-Security', HSTS);
   ctx.set('Content-Security-Policy', CSP);
   ctx.set('X-Content-Type-Options', 'nosniff');
   ctx.set('Referrer-Policy', 'no-referrer');
@@ -64,10 +81,11 @@ export function finishSecurityHeaders(ctx: Context): void {
   if (ctx.response.is('html')) ctx.set('Cache-Control', 'no-store');
 }
 
-/** Every response: no framing, no referrer, a strict CSP; HTML is never cached. */
-export function securityHeaders() {
+/** Every response: no framing, no referrer, a strict CSP, HSTS for an https issuer; HTML is never cached. */
+export function securityHeaders(issuer: string) {
+  const https = new URL(issuer).protocol === 'https:';
   return async (ctx: Context, next: Next) => {
-    setSecurityHeaders(ctx);
+    setSecurityHeaders(ctx, https);
     await next();
     finishSecurityHeaders(ctx);
   };
@@ -92,7 +110,7 @@ export function errorHandler(log: Logger, views: Views) {
         status = e.status; code = e.error ?? 'invalid_request'; message = e.error_description ?? e.message;
       } else if (backingServiceFailure(err)) {
         status = 503; code = 'temporarily_unavailable'; message = UNAVAILABLE_MESSAGE;
-        countBackendError(backingServiceFailure(err)!);
+        countUnavailable(err);
       }
       if (status >= 500) log.error({ err, req_id: ctx.state.requestId }, 'request failed');
       ctx.status = status;

@@ -9,7 +9,7 @@ import { timingSafeEqual } from 'node:crypto';
 import type { Context, Next } from 'koa';
 import type { Knex } from 'knex';
 import client from 'prom-client';
-import { backingServiceFailure, type Backend } from '../storage/failures.ts';
+import { backingServiceFailure, rotationPending } from '../storage/failures.ts';
 
 /** Seconds. Token, refresh and introspection aim at single-digit milliseconds; argon2 sign-ins at ~50 ms. */
 const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
@@ -39,6 +39,11 @@ const backendErrors = new client.Counter({
   name: 'gatehouse_backend_errors_total', help: 'Requests failed with 503 because Postgres or Redis was unavailable.',
   labelNames: ['backend'] as const, registers: [registry],
 });
+const rotationsPending = new client.Counter({
+  name: 'gatehouse_refresh_rotations_pending_total',
+  help: 'Refresh requests answered 503 because another request was still rotating the same refresh token (no store failed; the client retries after Retry-After).',
+  registers: [registry],
+});
 const storeErrors = new client.Counter({
   name: 'gatehouse_store_errors_total', help: 'Store failures seen by this process (queries failed on an unavailable Postgres, Redis connection errors), whether or not a request failed with them.',
   labelNames: ['backend'] as const, registers: [registry],
@@ -49,7 +54,15 @@ const dbQueries = new client.Counter({
 
 export function countSignInFailure(): void { signInFailures.inc(); }
 export function countLockout(): void { lockouts.inc(); }
-export function countBackendError(backend: Backend): void { backendErrors.inc({ backend }); }
+/**
+ * A request answered 503 because of `err`: a store outage counts as a backend error; a refresh
+ * rotation still in flight in another request is no store's failure and has its own counter.
+ */
+export function countUnavailable(err: unknown): void {
+  if (rotationPending(err)) { rotationsPending.inc(); return; }
+  const backend = backingServiceFailure(err);
+  if (backend) backendErrors.inc({ backend });
+}
 
 /** device_code's grant type is a URN; the label keeps its last part. */
 export function countTokenIssued(grantType: string): void {

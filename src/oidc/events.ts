@@ -5,8 +5,8 @@ import type Provider from 'oidc-provider';
 import type { KoaContextWithOIDC } from 'oidc-provider';
 import type { Logger } from 'pino';
 import type { Views } from '../views/render.ts';
-import { countBackendError, countTokenIssued } from '../observability/metrics.ts';
-import { backingServiceFailure, RETRY_AFTER_SECONDS, UNAVAILABLE_MESSAGE } from '../storage/failures.ts';
+import { countTokenIssued, countUnavailable } from '../observability/metrics.ts';
+import { backingServiceFailure, RETRY_AFTER_SECONDS, rotationPending, UNAVAILABLE_MESSAGE } from '../storage/failures.ts';
 import { directMiddleware } from '../http/fast-path.ts';
 
 /**
@@ -24,7 +24,14 @@ function answerUnavailable(views: Views, ctx: KoaContextWithOIDC): void {
 }
 
 export function observeProvider(provider: Provider, deps: { views: Views; log: Logger }): Provider {
-  provider.use(directMiddleware(deps.log));
+  const around = directMiddleware(deps.log);
+  provider.use(around);
+  // Outermost of all the provider's middleware, before answerStoreFailures and catchEscapedErrors
+  // (src/oidc/provider.ts): the request line and metrics record the status those turn a failure
+  // into (a 503 for a store failure after the handler, e.g. a refresh rotation's settling write),
+  // not the one the handler had set before. Koa composes app.middleware in array order.
+  provider.middleware.splice(provider.middleware.indexOf(around), 1);
+  provider.middleware.unshift(around);
   provider.on('grant.success', (ctx: KoaContextWithOIDC) => {
     const grantType = ctx.oidc.params?.grant_type;
     if (typeof grantType === 'string') countTokenIssued(grantType);
@@ -35,8 +42,9 @@ export function observeProvider(provider: Provider, deps: { views: Views; log: L
       deps.log.error({ err, path: ctx.path }, 'provider server error');
       return;
     }
-    countBackendError(backend);
-    deps.log.warn({ backend, err: err.message, path: ctx.path }, 'backing service unavailable');
+    countUnavailable(err);
+    if (rotationPending(err)) deps.log.info({ path: ctx.path }, 'refresh token rotation in flight elsewhere: answered 503');
+    else deps.log.warn({ backend, err: err.message, path: ctx.path }, 'backing service unavailable');
     answerUnavailable(deps.views, ctx);
   });
   return provider;

@@ -1,20 +1,38 @@
-// offline_access asks the user's consent. OpenID Connect Core §11 says a request for offline_access
-// "MUST" carry prompt=consent, and oidc-provider silently drops offline_access from any request
-// that does not; an app that asks for it plainly (the README's openid-client example) then gets no
-// refresh token and fails at its first refresh, with nothing said. Gatehouse instead treats such a
-// request as asking for consent: the consent page is shown (it lists "Stay signed in while you are
-// away"), and a client registered for the refresh_token grant whose user allows it gets a refresh
-// token. So the user always consents to the refresh token, as §11 requires, and the app need not
-// know the rule. prompt=none is left alone (no consent can be asked; offline_access is dropped).
-// It runs before the provider's handler (provider.use), on the authorization endpoint only.
+// offline_access asks the user's consent once per grant, not at every sign-in. OpenID Connect Core
+// §11 says a request for offline_access MUST carry prompt=consent "unless other conditions for
+// processing the request permitting offline access to the requested resources are in place", and
+// oidc-provider silently drops offline_access from any request without prompt=consent; an app that
+// asks for it plainly (the README's openid-client example) would get no refresh token and fail at
+// its first refresh, with nothing said. So for a client registered for the refresh_token grant,
+// Gatehouse adds prompt=consent to such a request itself (the library then keeps offline_access)
+// and marks the request as one whose consent it implied. For a marked request the consent prompt is
+// asked only for what the user has not granted this app yet (src/oidc/policy.ts): the first time
+// ("Stay signed in while you are away" is on the page), and again after the grant was revoked
+// (account page "Apps"), but not at every sign-in once the user agreed — the consent they gave this
+// app for offline_access is the "other condition" of §11. An app that sends prompt=consent itself
+// always gets the page. prompt=none is left alone (no consent can be asked; offline_access is
+// dropped, no refresh token).
+//
+// The mark is a request parameter of ours (registered with extraParams, so the library keeps it
+// with the request's parameters across the sign-in interaction), set here only: a client that sends
+// it at /auth has it removed before the library reads the request, and the extraParams check drops
+// it wherever else it could come from (a pushed or signed request object, another endpoint).
+// Runs before the provider's handler (provider.use), on the authorization endpoint only.
 import { parse as parseQuery, stringify as stringifyQuery, type ParsedUrlQuery } from 'node:querystring';
-import type { Middleware } from 'koa';
+import type { Context, Middleware } from 'koa';
 import type Provider from 'oidc-provider';
+import type { KoaContextWithOIDC } from 'oidc-provider';
 
 /** oidc-provider's default route, which src/oidc/provider.ts keeps. */
 const AUTHORIZATION_PATH = '/auth';
 /** The library's own limit for a form body (lib/shared/selective_body.js). */
 const FORM_BODY_LIMIT_BYTES = 56 * 1024;
+/** Our mark: the consent prompt of this request was added by Gatehouse for offline_access. */
+export const IMPLIED_CONSENT_PARAM = 'gh_offline_consent';
+const MARK = '1';
+
+/** Requests this middleware marked (the mark in the parameters is trusted only for these). */
+const marked = new WeakSet<object>();
 
 /** The prompt to use, or undefined when the request needs no change (or is the library's to refuse). */
 function promptWithConsent(params: ParsedUrlQuery): string | undefined {
@@ -47,22 +65,48 @@ async function readForm(req: NodeJS.ReadableStream & { headers: Record<string, u
   return Buffer.concat(chunks).toString('utf8');
 }
 
+/** Removes a mark the client sent; adds consent to the prompt, and our mark, where offline_access needs it. */
+async function rewrite(ctx: Context, provider: Provider, params: ParsedUrlQuery): Promise<ParsedUrlQuery> {
+  const { [IMPLIED_CONSENT_PARAM]: _sent, ...rest } = params;
+  const prompt = promptWithConsent(rest);
+  if (!prompt || !await mayRefresh(provider, rest.client_id)) return rest;
+  marked.add(ctx);
+  return { ...rest, prompt, [IMPLIED_CONSENT_PARAM]: MARK };
+}
+
 export function offlineAccessConsent(provider: Provider): Middleware {
   return async (ctx, next) => {
     if (ctx.path !== AUTHORIZATION_PATH) return next();
     if (ctx.method === 'GET') {
       const query = parseQuery(ctx.querystring);
-      const prompt = promptWithConsent(query);
-      if (prompt && await mayRefresh(provider, query.client_id)) ctx.querystring = stringifyQuery({ ...query, prompt });
+      if (promptWithConsent(query) || query[IMPLIED_CONSENT_PARAM] !== undefined) {
+        const rewritten = await rewrite(ctx, provider, query);
+        if (marked.has(ctx) || query[IMPLIED_CONSENT_PARAM] !== undefined) ctx.querystring = stringifyQuery(rewritten);
+      }
     } else if (ctx.method === 'POST' && ctx.is('application/x-www-form-urlencoded') && ctx.req.readable) {
       // the body is read here once and handed on parsed (the library accepts a parsed body)
       const raw = await readForm(ctx.req as never);
       if (raw === undefined) ctx.throw(413, 'request entity too large');
-      const form = parseQuery(raw!);
-      const prompt = promptWithConsent(form);
-      if (prompt && await mayRefresh(provider, form.client_id)) form.prompt = prompt;
-      (ctx.request as { body?: unknown }).body = form;
+      (ctx.request as { body?: unknown }).body = await rewrite(ctx, provider, parseQuery(raw!));
     }
     return next();
   };
+}
+
+/**
+ * extraParams validator of the mark: kept only on the authorization request this middleware marked;
+ * from anywhere else (a client, a pushed or signed request object, another endpoint) it is dropped.
+ */
+export function checkImpliedConsentParam(ctx: KoaContextWithOIDC, value: string | undefined): void {
+  if (value === undefined) return;
+  if (ctx.oidc.route === 'authorization' && marked.has(ctx) && value === MARK) return;
+  (ctx.oidc.params as Record<string, unknown>)[IMPLIED_CONSENT_PARAM] = undefined;
+}
+
+/**
+ * True when the request's consent prompt is there only because Gatehouse added it for
+ * offline_access (read from the request's parameters, also when it resumes after the sign-in).
+ */
+export function consentImpliedForOfflineAccess(ctx: KoaContextWithOIDC): boolean {
+  return ctx.oidc.params?.[IMPLIED_CONSENT_PARAM] === MARK;
 }

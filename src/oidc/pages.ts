@@ -1,7 +1,9 @@
 // Pages the provider renders itself (errors, logout), drawn with our views so every page looks alike.
 import type { KoaContextWithOIDC } from 'oidc-provider';
 import type { Views } from '../views/render.ts';
-import { backingServiceFailure, UNAVAILABLE_MESSAGE } from '../storage/failures.ts';
+import type { Middleware } from 'koa';
+import { backingServiceFailure, RETRY_AFTER_SECONDS, UNAVAILABLE_MESSAGE } from '../storage/failures.ts';
+import { countUnavailable } from '../observability/metrics.ts';
 
 const FRIENDLY: Record<string, string> = {
   invalid_redirect_uri: 'The app sent you here with a return address it has not registered, so we stopped before sending you anywhere.',
@@ -16,6 +18,7 @@ export function renderProviderError(views: Views, ctx: KoaContextWithOIDC, out: 
   ctx.type = 'html';
   if (backingServiceFailure(error)) { // see src/oidc/events.ts: a 503, not the provider's 500
     ctx.status = 503;
+    ctx.set('Retry-After', String(RETRY_AFTER_SECONDS));
     ctx.body = views.render('error', { title: 'Temporarily unavailable', heading: 'Temporarily unavailable', message: UNAVAILABLE_MESSAGE });
     return;
   }
@@ -41,4 +44,29 @@ export function renderLogout(views: Views, ctx: KoaContextWithOIDC, form: string
 export function renderLogoutSuccess(views: Views, ctx: KoaContextWithOIDC): void {
   ctx.type = 'html';
   ctx.body = views.render('logout-success', { title: 'Signed out', clientName: ctx.oidc.client?.clientName });
+}
+
+/**
+ * The provider's own error handling covers its route handlers only: a store failure in what runs
+ * around them (middleware added with provider.use, the session save after a handler) would reach
+ * Koa's default handler, a bare 500. The first middleware of every provider instance: such a
+ * failure is a 503 with Retry-After, JSON for API clients, the error page for a browser.
+ */
+export function answerStoreFailures(views: Views): Middleware {
+  return async (ctx, next) => {
+    try {
+      await next();
+    } catch (err) {
+      if (!backingServiceFailure(err)) throw err;
+      countUnavailable(err);
+      ctx.status = 503;
+      ctx.set('Retry-After', String(RETRY_AFTER_SECONDS));
+      if (ctx.method === 'GET' && ctx.accepts('json', 'html') === 'html') {
+        ctx.type = 'html';
+        ctx.body = views.render('error', { title: 'Temporarily unavailable', heading: 'Temporarily unavailable', message: UNAVAILABLE_MESSAGE });
+      } else {
+        ctx.body = { error: 'temporarily_unavailable', error_description: UNAVAILABLE_MESSAGE };
+      }
+    }
+  };
 }

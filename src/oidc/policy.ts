@@ -1,9 +1,11 @@
-// The interaction policy: oidc-provider's base prompts (login, consent) plus one check on the
-// login prompt — a request that needs MFA (acr_values all needing a second factor, an essential
-// acr claim, or a client that requires MFA; src/oidc/acr.ts) from a session that signed in
-// without it must step up.
+// The interaction policy: oidc-provider's base prompts (login, consent), with two changes. The login
+// prompt gets one check: a request that needs MFA (acr_values all needing a second factor, an
+// essential acr claim, or a client that requires MFA; src/oidc/acr.ts) from a session that signed
+// in without it must step up. The consent prompt is not forced by a prompt=consent that Gatehouse
+// added itself for offline_access (src/oidc/offline-access.ts).
 import { interactionPolicy, type KoaContextWithOIDC } from 'oidc-provider';
 import { requestNeedsMfa } from './acr.ts';
+import { consentImpliedForOfflineAccess } from './offline-access.ts';
 
 export const MFA_REQUIRED_REASON = 'mfa_required';
 
@@ -25,5 +27,19 @@ export function createPolicy() {
       return session.acr === 'mfa' ? interactionPolicy.Check.NO_NEED_TO_PROMPT : interactionPolicy.Check.REQUEST_PROMPT;
     },
   ));
+  // The consent prompt's own check ("prompt=consent asks"), except for a consent Gatehouse added for
+  // offline_access (src/oidc/offline-access.ts): that one is asked only for scopes the user has not
+  // granted this app yet, which the consent prompt's other checks (op_scopes_missing, …) find.
+  const consent = policy.get('consent')!;
+  consent.checks.remove('consent_prompt');
+  consent.checks.add(new interactionPolicy.Check(
+    'consent_prompt',
+    'consent prompt was not resolved',
+    'consent_required',
+    (ctx: KoaContextWithOIDC) => {
+      if (!ctx.oidc.prompts.has('consent') || !ctx.oidc.promptPending('consent')) return interactionPolicy.Check.NO_NEED_TO_PROMPT;
+      return consentImpliedForOfflineAccess(ctx) ? interactionPolicy.Check.NO_NEED_TO_PROMPT : interactionPolicy.Check.REQUEST_PROMPT;
+    },
+  ), 0);
   return policy;
 }

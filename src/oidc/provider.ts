@@ -10,14 +10,19 @@ import type { AccountCache } from '../accounts/account-cache.ts';
 import type { Views } from '../views/render.ts';
 import type { Adapter, AdapterFactory } from './adapters/types.ts';
 import { SCOPE_CLAIMS, EXTRA_SCOPES, ACR_VALUES } from './claims.ts';
-import { renderProviderError, renderLogout, renderLogoutSuccess } from './pages.ts';
+import { answerStoreFailures, renderProviderError, renderLogout, renderLogoutSuccess } from './pages.ts';
+import { settleRotations } from './adapters/rotation.ts';
 import { createDeviceFlow } from './device.ts';
 import { devicePolling } from './device-polling.ts';
+import { catchEscapedErrors } from './input-guard.ts';
 import { createPolicy } from './policy.ts';
 import type { WorkspaceService } from '../workspaces/workspace.service.ts';
 import { checkWorkspaceParam, withWorkspacePrompt, WORKSPACE_PARAM } from './workspace-prompt.ts';
 import { accountWorkspace, workspaceTokenClaims } from './workspace-claims.ts';
 import { firstPartyGrant } from './first-party.ts';
+import { introspectionAllowed, revocationAllowed, RESOURCE_SERVER_PROPERTY } from './token-access.ts';
+import { checkImpliedConsentParam, IMPLIED_CONSENT_PARAM, offlineAccessConsent } from './offline-access.ts';
+import { loopbackSecureCookies, sessionCookieOptions } from './authorize-post.ts';
 
 export interface ProviderDeps {
   accountCache: AccountCache;
@@ -59,7 +64,8 @@ export function createProvider(deps: ProviderDeps): Provider {
   const secureCookies = config.issuer.startsWith('https:');
 
   const adapters = deps.adapters;
-  const device = createDeviceFlow({ views: deps.views, accounts });
+  // the provider's own session settings, read when a code page must store a session (src/oidc/device.ts)
+  const device = createDeviceFlow({ views: deps.views, accounts, session: () => ({ ttl: configuration.ttl!.Session!, cookie: configuration.cookies!.long! }) });
   const clientAdapter = deps.clientAdapter;
   // oidc-provider constructs adapters with `new`; a constructor may return the object to use.
   class AdapterBridge {
@@ -68,12 +74,18 @@ export function createProvider(deps: ProviderDeps): Provider {
     }
   }
 
+  // A disabled account's tokens are inactive at introspection as at refresh and userinfo (which ask
+  // findAccount), also while its grants are not yet revoked: a disable whose revocation failed
+  // (Redis unavailable) is safe until it is run again.
+  const accountActive = async (token: { accountId?: string }) => !token.accountId || !!await deps.accountCache.findActive(token.accountId);
+
   const configuration: Configuration = {
     adapter: AdapterBridge as unknown as Configuration['adapter'],
     jwks: deps.jwks as Configuration['jwks'],
     cookies: {
       keys: deps.cookieKeys,
-      long: { httpOnly: true, sameSite: 'lax', secure: secureCookies, signed: true },
+      // SameSite=None (and Secure) only with GATEHOUSE_AUTHORIZE_POST: src/oidc/authorize-post.ts
+      long: { httpOnly: true, ...sessionCookieOptions(config), signed: true },
       short: { httpOnly: true, sameSite: 'lax', secure: secureCookies, signed: true },
       names: { session: 'gh_session', interaction: 'gh_interaction', resume: 'gh_resume' },
     },
@@ -81,6 +93,8 @@ export function createProvider(deps: ProviderDeps): Provider {
     scopes: EXTRA_SCOPES,
     acrValues: ACR_VALUES,
     responseTypes: ['code'],
+    // OIDC Core 3.1.2.1: POST at /auth (and /session/end), when the cookies allow it
+    enableHttpPostMethods: config.authorizePost,
     // OpenID Connect: scope claims in the ID token too, so RPs get them without a userinfo call.
     conformIdTokenClaims: false,
     pkce: { required: () => true },
@@ -104,19 +118,17 @@ export function createProvider(deps: ProviderDeps): Provider {
     },
     interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}`, policy: withWorkspacePrompt(createPolicy(), deps.workspaces) },
     // workspace=<id or slug> chooses the active workspace; access tokens carry it (docs/workspaces.md)
-    extraParams: { [WORKSPACE_PARAM]: checkWorkspaceParam },
+    extraParams: { [WORKSPACE_PARAM]: checkWorkspaceParam, [IMPLIED_CONSENT_PARAM]: checkImpliedConsentParam },
     extraTokenClaims: withActor(workspaceTokenClaims(deps.workspaces)),
     // Gatehouse's per-client policies (set from the CLI, the clients file or the admin API)
-    extraClientMetadata: { properties: ['require_mfa', 'require_email_verification'] },
+    extraClientMetadata: { properties: ['require_mfa', 'require_email_verification', RESOURCE_SERVER_PROPERTY] },
     features: {
       devInteractions: { enabled: false },
       clientCredentials: { enabled: true },
-      introspection: {
-        enabled: true,
-        // Only confidential (authenticated) clients may introspect (RFC 7662 §2.1).
-        allowedPolicy: async (_ctx, client) => client.clientAuthMethod !== 'none',
-      },
-      revocation: { enabled: true },
+      // who may introspect or revoke which token: src/oidc/token-access.ts
+      introspection: { enabled: true, allowedPolicy: (async (ctx: KoaContextWithOIDC, client: never, token: never) =>
+        await introspectionAllowed(ctx, client, token) && await accountActive(token)) as never },
+      revocation: { enabled: true, allowedPolicy: revocationAllowed as never },
       userinfo: { enabled: true },
       deviceFlow: device.feature,
       rpInitiatedLogout: {
@@ -167,7 +179,16 @@ export function createProvider(deps: ProviderDeps): Provider {
   };
 
   const provider = new Provider(config.issuer, configuration);
+  // the provider is a Koa app of its own: the same trust as ours (src/app.ts), so ctx.ip, the
+  // protocol and the host read the same on both ways in
   provider.proxy = config.trustProxy;
+  provider.maxIpsCount = config.proxyHops;
+  provider.use(answerStoreFailures(deps.views)); // first: outermost, so it sees every failure around the handlers
+  catchEscapedErrors(provider, deps.views); // next: no bare 500 from what escapes the handlers
+  provider.use(settleRotations(adapters)); // a refresh token's consumption is final once its answer is ready
   provider.use(devicePolling(adapters, deps.redis && { client: deps.redis, prefix: config.redisPrefix }));
+  provider.use(offlineAccessConsent(provider)); // offline_access asks consent, not prompt=consent
+  const loopbackSecure = loopbackSecureCookies(config);
+  if (loopbackSecure) provider.use(loopbackSecure);
   return provider;
 }

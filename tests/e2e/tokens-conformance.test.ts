@@ -84,6 +84,49 @@ describe("the README's example", () => {
     expect(t2.refresh_token).toBeUndefined();
   });
 
+  it('offline_access asks once per grant: not again at the next sign-in, again after the grant is revoked', async () => {
+    const app = await gh.cliJson(['clients', 'create', '--name', 'Once App', '--redirect-uri', REDIRECT]);
+    const config = await discover({ issuer: gh.issuer, clientId: app.client_id, clientSecret: app.client_secret, redirectUri: REDIRECT });
+    const agent = new Agent();
+    /** One authorization in this browser; the consent page (if one came) is confirmed. */
+    const authorize = async (extra: Record<string, string> = {}) => {
+      const verifier = oidc.randomPKCECodeVerifier();
+      const url = oidc.buildAuthorizationUrl(config, {
+        redirect_uri: REDIRECT, scope: 'openid email offline_access', state: 'st', ...extra,
+        code_challenge: await oidc.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256',
+      });
+      let page = await agent.go(url.toString(), {}, REDIRECT);
+      const signedIn = page.html.includes('current-password');
+      if (signedIn) page = await agent.submit(page, formAction(page.html, '/login'), { email: EMAIL, password: PASSWORD }, REDIRECT);
+      const consented = page.html.includes('/confirm');
+      const asked = consented && page.html.includes('Stay signed in while you are away');
+      if (consented) page = await agent.submit(page, formAction(page.html, '/confirm'), {}, REDIRECT);
+      const tokens = await oidc.authorizationCodeGrant(config, new URL(page.url), { pkceCodeVerifier: verifier, expectedState: 'st' });
+      return { signedIn, consented, asked, tokens };
+    };
+
+    const first = await authorize();
+    expect(first).toMatchObject({ consented: true, asked: true, tokens: { refresh_token: expect.any(String) } });
+    const second = await authorize();
+    expect(second).toMatchObject({ signedIn: false, consented: false, tokens: { refresh_token: expect.any(String) } });
+    expect((await oidc.refreshTokenGrant(config, second.tokens.refresh_token!)).access_token).toEqual(expect.any(String));
+    // signing in again on the way (prompt=login) does not bring the consent back either
+    const relogin = await authorize({ prompt: 'login' });
+    expect(relogin).toMatchObject({ signedIn: true, consented: false, tokens: { refresh_token: expect.any(String) } });
+    // an app that asks for the page gets it; our mark sent by the app changes nothing
+    expect((await authorize({ prompt: 'consent' })).consented).toBe(true);
+    expect((await authorize({ prompt: 'consent', gh_offline_consent: '1' })).consented).toBe(true);
+
+    // the user removes the app's access on the account page: the next sign-in asks again
+    let apps = await agent.go(`${gh.issuer}/account/apps`);
+    expect(apps.html).toContain('Once App');
+    apps = await agent.submit(apps, formAction(apps.html, '/revoke'), {});
+    expect(apps.html).toContain('Access removed');
+    expect(await oidc.refreshTokenGrant(config, second.tokens.refresh_token!).then(() => 'refreshed', () => 'refused')).toBe('refused');
+    const afterRevoke = await authorize();
+    expect(afterRevoke).toMatchObject({ consented: true, asked: true, tokens: { refresh_token: expect.any(String) } });
+  });
+
   it('a client not registered for refresh_token gets no refresh token', async () => {
     const app = await gh.cliJson(['clients', 'create', '--name', 'No Refresh', '--redirect-uri', REDIRECT, '--grant-types', 'authorization_code', '--scopes', 'openid offline_access']);
     const rp = { issuer: gh.issuer, clientId: app.client_id, clientSecret: app.client_secret, redirectUri: REDIRECT };

@@ -75,13 +75,13 @@ describe('refusals say what to set', () => {
 
   it.each(['http://localhost:3000', 'http://127.0.0.1:8080', 'http://[::1]:3000', 'https://id.example.com'])(
     'production accepts %s', (issuer) => {
-      expect(loadConfig({ NODE_ENV: 'production', GATEHOUSE_SECRET: SECRET, GATEHOUSE_DATA_DIR: dataDir(), GATEHOUSE_ISSUER: issuer }).issuer).toBe(issuer);
+      expect(loadConfig({ NODE_ENV: 'production', GATEHOUSE_SECRET: SECRET, GATEHOUSE_DATA_DIR: dataDir(), GATEHOUSE_ISSUER: issuer, GATEHOUSE_TRUST_PROXY: '1' }).issuer).toBe(issuer);
     },
   );
 
   it('production refuses to start without GATEHOUSE_SECRET, and writes no secret file', () => {
     const dir = dataDir();
-    const err = refusal({ NODE_ENV: 'production', GATEHOUSE_ISSUER: 'https://id.example.com', GATEHOUSE_DATA_DIR: dir });
+    const err = refusal({ NODE_ENV: 'production', GATEHOUSE_ISSUER: 'https://id.example.com', GATEHOUSE_TRUST_PROXY: '1', GATEHOUSE_DATA_DIR: dir });
     expect(err.message).toMatch(/GATEHOUSE_SECRET/);
     expect(err.message).toMatch(/set it/i);
     expect(err.message).toMatch(/32/);
@@ -91,12 +91,12 @@ describe('refusals say what to set', () => {
   it('production never falls back to a development secret left in the data folder', () => {
     const dir = dataDir();
     writeFileSync(join(dir, 'secret'), `${'d'.repeat(43)}\n`);
-    expect(refusal({ NODE_ENV: 'production', GATEHOUSE_ISSUER: 'https://id.example.com', GATEHOUSE_DATA_DIR: dir }).message).toMatch(/GATEHOUSE_SECRET/);
+    expect(refusal({ NODE_ENV: 'production', GATEHOUSE_ISSUER: 'https://id.example.com', GATEHOUSE_TRUST_PROXY: '1', GATEHOUSE_DATA_DIR: dir }).message).toMatch(/GATEHOUSE_SECRET/);
   });
 
   it('a short GATEHOUSE_SECRET is refused in every environment', () => {
     for (const NODE_ENV of ['development', 'production']) {
-      const err = refusal({ NODE_ENV, GATEHOUSE_SECRET: 'too-short', GATEHOUSE_ISSUER: 'https://id.example.com', GATEHOUSE_DATA_DIR: dataDir() });
+      const err = refusal({ NODE_ENV, GATEHOUSE_SECRET: 'too-short', GATEHOUSE_ISSUER: 'https://id.example.com', GATEHOUSE_TRUST_PROXY: '1', GATEHOUSE_DATA_DIR: dataDir() });
       expect(err.message).toMatch(/GATEHOUSE_SECRET must be at least 32 characters/);
     }
   });
@@ -169,5 +169,24 @@ describe('GATEHOUSE_AUTHORIZE_POST', () => {
     expect(refusal({ ...base, GATEHOUSE_ISSUER: 'http://id.example.test', GATEHOUSE_AUTHORIZE_POST: 'true' }).message)
       .toMatch(/GATEHOUSE_AUTHORIZE_POST=true needs an https GATEHOUSE_ISSUER/);
     expect(refusal({ ...base, GATEHOUSE_AUTHORIZE_POST: 'yes' }).message).toMatch(/GATEHOUSE_AUTHORIZE_POST/);
+  });
+});
+
+describe('an https issuer behind its TLS proxy', () => {
+  const base = () => ({ GATEHOUSE_SECRET: SECRET, GATEHOUSE_DATA_DIR: dataDir(), GATEHOUSE_ISSUER: 'https://id.example.com' });
+
+  it('production refuses to start without a trusted proxy, saying what to set', () => {
+    for (const trust of [{}, { GATEHOUSE_TRUST_PROXY: 'false' }, { GATEHOUSE_TRUST_PROXY: '0' }]) {
+      const err = refusal({ ...base(), NODE_ENV: 'production', ...trust });
+      expect(err.message).toMatch(/GATEHOUSE_ISSUER is https/);
+      expect(err.message).toMatch(/never terminates TLS/);
+      expect(err.message).toMatch(/Set GATEHOUSE_TRUST_PROXY to the number of proxies in front/);
+    }
+  });
+
+  it('starts with the proxy trusted; development and test start either way (the pages then answer 421)', () => {
+    expect(loadConfig({ ...base(), NODE_ENV: 'production', GATEHOUSE_TRUST_PROXY: 'true' })).toMatchObject({ trustProxy: true, proxyHops: 1 });
+    expect(loadConfig({ ...base(), NODE_ENV: 'production', GATEHOUSE_TRUST_PROXY: '2' }).proxyHops).toBe(2);
+    for (const NODE_ENV of ['development', 'test']) expect(loadConfig({ ...base(), NODE_ENV }).trustProxy).toBe(false);
   });
 });

@@ -1,0 +1,60 @@
+// An https issuer's browser-facing pages only over https. Gatehouse never terminates TLS itself
+// (src/server.ts listens with node:http alone): with an https issuer it stands behind a proxy that
+// does, and learns that a request came over https from that proxy's X-Forwarded-Proto, read only
+// when GATEHOUSE_TRUST_PROXY says the proxy is trusted. A request that arrives without it (trust
+// not configured, or someone reaching Gatehouse's port around the proxy) is plain http: its
+// session, sign-in and CSRF cookies are Secure, which Koa refuses to set over plain http (a 500
+// on every page that sets one), and a browser page served over http would expose passwords and
+// cookies anyway. Such a request gets a clear 421 (RFC 9110 §15.5.20: this server will not answer
+// for the http scheme of its https URLs), a page for a browser, JSON otherwise.
+//
+// Not a redirect to https: when the proxy is in front but not trusted, the browser is already on
+// https, and a redirect would send it round in a loop.
+//
+// Endpoints that set no cookie and are called by machines, often over plain http inside the
+// network, keep working: health probes, metrics, discovery and the JWKS, the token, userinfo,
+// introspection and revocation endpoints (src/http/fast-path.ts sends those straight to the
+// provider; this list names them too, for requests that reach the app), device authorization,
+// pushed authorization requests, the bearer-token APIs and static assets.
+import type { Context, Next } from 'koa';
+import type { Logger } from 'pino';
+import type { Views } from '../views/render.ts';
+import { DIRECT_PATHS } from './fast-path.ts';
+
+/** Status for a browser endpoint of an https issuer reached over plain http. */
+export const NOT_OVER_HTTPS_STATUS = 421;
+
+/** Called by machines, set no cookie: answered whatever the scheme. */
+const MACHINE_PATHS = new Set([
+  ...DIRECT_PATHS, // token, introspection, revocation, userinfo, JWKS, discovery
+  '/healthz', '/healthz/stores', '/readyz', '/metrics',
+  '/device/auth', // RFC 8628 device authorization: the device's own POST
+  '/request', // RFC 9126 pushed authorization request: the app's back channel
+]);
+const MACHINE_PREFIXES = ['/.well-known/', '/api/', '/assets/'];
+
+export function answeredOverPlainHttp(path: string): boolean {
+  return MACHINE_PATHS.has(path) || MACHINE_PREFIXES.some((p) => path.startsWith(p));
+}
+
+export function requireHttps(issuer: string, views: Views, log: Logger) {
+  const origin = new URL(issuer);
+  if (origin.protocol !== 'https:') return async (_ctx: Context, next: Next) => { await next(); };
+  let warned = false;
+  return async (ctx: Context, next: Next) => {
+    if (ctx.secure || answeredOverPlainHttp(ctx.path)) return next();
+    if (!warned) {
+      warned = true; // once per process: the request log counts every one (status 421)
+      log.warn({ path: ctx.path, trustProxy: ctx.app.proxy }, 'a browser request reached Gatehouse over plain http, though the issuer is https: '
+        + 'it must come through the TLS proxy, and GATEHOUSE_TRUST_PROXY must trust that proxy (its X-Forwarded-Proto); answered 421');
+    }
+    const message = `This page is served over https only. Open ${origin.origin} in your browser.`;
+    ctx.status = NOT_OVER_HTTPS_STATUS;
+    if (ctx.accepts('json', 'html') === 'html') {
+      ctx.type = 'html';
+      ctx.body = views.render('error', { title: 'Use https', heading: 'Use https', message });
+    } else {
+      ctx.body = { error: 'invalid_request', error_description: message };
+    }
+  };
+}
