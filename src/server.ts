@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
 import type { Config } from './config/index.ts';
 import { openDatabase } from './storage/database.ts';
 import { migrateLatest } from './storage/migrate.ts';
-import { createRedis } from './storage/redis.ts';
+import { openConfiguredRedis } from './storage/redis.ts';
 import { controlSocketPath, waitForLock, type DataDirLock } from './storage/lock.ts';
 import { createContainer } from './container.ts';
 import { createOidc } from './oidc/index.ts';
@@ -18,10 +18,13 @@ import { createLimiterFactory } from './security/rate-limit.ts';
 import { startControlServer } from './ops/control.ts';
 import { breachedListSize } from './accounts/breached.ts';
 import { pruneAudit } from './audit/retention.ts';
+import { runHousekeeping, type HousekeepingJob } from './storage/housekeeping.ts';
+import type { NodeState } from './health/router.ts';
 import { listenForClientChanges } from './clients/client-changes.ts';
 import { listenChannel } from './storage/pg-listen.ts';
 import { ACCOUNT_CACHE_CHANNEL } from './accounts/account-cache.ts';
 import { createRequestHandler } from './http/fast-path.ts';
+import { closeWhenBodyUnread } from './http/unread-body.ts';
 import { countStoreErrors } from './observability/metrics.ts';
 
 /** A CLI command holds the embedded database for a moment; wait that long for it. */
@@ -30,6 +33,18 @@ const PRUNE_EVERY_MS = 5 * 60_000;
 const AUDIT_PRUNE_EVERY_MS = 6 * 3600_000;
 const SHUTDOWN_GRACE_MS = 10_000;
 const SHUTDOWN_IDLE_POLL_MS = 50;
+/**
+ * An idle keep-alive connection is closed after this long. Node's default: long enough for a browser
+ * to reuse the socket for a page's next request, short enough that idle sockets cannot pile up.
+ * (A proxy that keeps upstream connections open must time them out sooner than this.)
+ */
+const KEEP_ALIVE_TIMEOUT_MS = 5_000;
+/**
+ * How often Node looks for requests past their headers/request timeout. Its default (30 s) would
+ * let a slow client overstay the configured bound by up to that much; a pass over the open
+ * connections once a second costs nothing measurable.
+ */
+const TIMEOUT_CHECK_INTERVAL_MS = 1_000;
 
 export interface RunningServer { url: string; server: Server; close(): Promise<void> }
 
@@ -40,12 +55,12 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     if (!lock) throw new Error(`Another Gatehouse process is using the data folder ${config.dataDir}. Stop it, or set GATEHOUSE_DATA_DIR to another folder.`);
   }
   const db = openDatabase(config);
-  const redis = config.redisUrl ? createRedis(config.redisUrl, config.redisTopology) : undefined;
+  const redis = openConfiguredRedis(config);
   redis?.on('error', (err) => log.warn({ err: err.message }, 'redis error'));
   countStoreErrors({ knex: db.knex, redis });
   const cleanups: Array<() => Promise<unknown> | unknown> = [];
   try {
-    const applied = await migrateLatest(db.knex);
+    const applied = await migrateLatest(db.knex, { directUrl: config.databaseDirectUrl });
     if (applied.length) log.info({ applied }, 'migrations applied');
     const container = createContainer(config, db, redis);
     await container.keys.ensureKeys();
@@ -63,22 +78,32 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
 
     const views = createViews({ cache: config.env === 'production' });
     const mailer = createMailer({ smtpUrl: config.smtpUrl, from: config.mailFrom, dataDir: config.dataDir, views, log });
+    cleanups.push(() => mailer.settled()); // mail queued after an answer goes out before the database closes
     const limiters = createLimiterFactory(redis, config.redisPrefix);
     const { adapters, host, cookieKeys } = await createOidc(container, views, log);
     cleanups.push(() => host.stop());
-    if (config.databaseUrl) {
-      const listener = listenForClientChanges(config.databaseUrl, container.clientChanges, log);
+    if (config.databaseDirectUrl) {
+      // LISTEN holds a session: on DATABASE_DIRECT_URL, past any pooler in transaction mode
+      const listener = listenForClientChanges(config.databaseDirectUrl, container.clientChanges, log);
       cleanups.push(() => listener.stop());
       // a user's row, memberships or workspaces changed (the triggers send the user id): both caches
       const forgetUser = (id?: string) => { container.accountCache.invalidate(id); container.membershipCache.invalidate(id); };
-      const accountListener = listenChannel(config.databaseUrl, ACCOUNT_CACHE_CHANNEL, {
+      const accountListener = listenChannel(config.databaseDirectUrl, ACCOUNT_CACHE_CHANNEL, {
         onPayload: (id) => forgetUser(id), onGap: () => forgetUser(),
       }, log);
       cleanups.push(() => accountListener.stop());
     }
-    const app = createApp({ container, host, views, mailer, adapters, limiters, cookieKeys, log });
+    const node: NodeState = { shuttingDown: false };
+    const app = createApp({ container, host, views, mailer, adapters, limiters, cookieKeys, log, node });
 
-    const server = createServer(createRequestHandler(app, host, log)).listen(config.port);
+    // a client that sends its headers or body slowly gets 408 and loses the socket (slowloris)
+    const server = createServer({
+      headersTimeout: config.timeouts.headers * 1000,
+      requestTimeout: config.timeouts.request * 1000,
+      connectionsCheckingInterval: TIMEOUT_CHECK_INTERVAL_MS,
+    }, closeWhenBodyUnread(createRequestHandler(app, host, log))); // one answer per request: src/http/unread-body.ts
+    server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
+    server.listen(config.port);
     await once(server, 'listening');
     cleanups.push(() => new Promise<void>((resolve) => {
       server.close(() => resolve());
@@ -95,17 +120,18 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
       cleanups.push(() => new Promise((r) => control.close(r)));
     }
     {
-      const prune = () => pruneAudit(db.knex, config.administration.auditRetentionDays)
-        .then((n) => { if (n) log.info({ pruned: n }, 'old audit events pruned'); })
-        .catch((err) => log.warn({ err: (err as Error).message }, 'audit pruning failed'));
-      const auditTimer = setInterval(prune, AUDIT_PRUNE_EVERY_MS);
-      auditTimer.unref();
-      cleanups.push(() => clearInterval(auditTimer));
-    }
-    if (!redis) {
-      const timer = setInterval(() => { pruneExpired(db.knex).catch((err) => log.warn({ err }, 'prune failed')); }, PRUNE_EVERY_MS);
-      timer.unref();
-      cleanups.push(() => clearInterval(timer));
+      // every node schedules the housekeeping; one node per period runs each job (advisory lock)
+      const schedule = (job: HousekeepingJob, everyMs: number, work: (trx: typeof db.knex) => Promise<number>, done: string) => {
+        const timer = setInterval(() => {
+          runHousekeeping(db.knex, job, everyMs, work)
+            .then((r) => { if (r.ran && r.result) log.info({ job, pruned: r.result }, done); })
+            .catch((err) => log.warn({ job, err: (err as Error).message }, 'housekeeping failed'));
+        }, everyMs);
+        timer.unref();
+        cleanups.push(() => clearInterval(timer));
+      };
+      schedule('auditRetention', AUDIT_PRUNE_EVERY_MS, (trx) => pruneAudit(trx, config.administration.auditRetentionDays), 'old audit events pruned');
+      if (!redis) schedule('expiredRecords', PRUNE_EVERY_MS, (trx) => pruneExpired(trx), 'expired records pruned');
     }
     const address = server.address();
     const port = typeof address === 'object' && address ? address.port : config.port;
@@ -116,6 +142,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
       url: `http://127.0.0.1:${port}`,
       server,
       close() {
+        node.shuttingDown = true; // /readyz says so at once, while requests in flight finish
         closing ??= (async () => {
           for (const fn of cleanups.reverse()) await fn();
           await redis?.quit().catch(() => redis.disconnect());

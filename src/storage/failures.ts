@@ -39,6 +39,15 @@ const POSTGRES_CODES = /^(08|53|57P)/;
 const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
 const REDIS_PORT = 6379;
 
+/**
+ * A refresh token whose rotation another request still has in flight (RotationPendingError,
+ * src/oidc/adapters/types.ts). Answered like an outage (503, Retry-After), but no store failed:
+ * the metrics count it apart (src/observability/metrics.ts).
+ */
+export function rotationPending(err: unknown): boolean {
+  return !!err && typeof err === 'object' && (err as { name?: unknown }).name === 'RotationPendingError';
+}
+
 /** The store an error came from when it means that store is unavailable; undefined for anything else. */
 export function backingServiceFailure(err: unknown): Backend | undefined {
   return classify(err, new Set());

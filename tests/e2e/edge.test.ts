@@ -144,6 +144,38 @@ describe('slow clients', () => {
     expect(ms).toBeLessThan(CLOSE_WITHIN_MS);
   });
 
+  // Whoever reads the body (our form and JSON parsers, oidc-provider's own, a route that reads none),
+  // a body that does not arrive in time is a 408 and the connection is closed: never a 400, 404 or 413
+  it.each([
+    ['POST', '/token', 'application/x-www-form-urlencoded'],
+    ['POST', '/token/revocation', 'application/x-www-form-urlencoded'],
+    ['POST', '/auth', 'application/x-www-form-urlencoded'],
+    ['POST', '/account/forgot', 'application/x-www-form-urlencoded'],
+  ])('answers a slow body at %s %s with 408 and closes the connection', async (method, path, type) => {
+    const head = `${method} ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: ${type}\r\nContent-Length: 5000\r\n\r\n`;
+    const { ms, received } = await dripFeed(head, 'a', 200);
+    expect(received.split('\r\n')[0]).toBe('HTTP/1.1 408 Request Timeout');
+    expect(received).toMatch(/\r\nconnection: close\r\n/i);
+    expect(received.match(/^HTTP\/1\.1 /gm)).toHaveLength(1); // one answer, not a second one after it
+    expect(ms).toBeLessThan(CLOSE_WITHIN_MS);
+  });
+
+  // Answered without the body (no credentials, no such route, a declared length over the limit): the
+  // answer comes at once and closes the connection, instead of Node's 408 following it on the same
+  // socket once the rest of the body is overdue (a second response to one request)
+  it.each([
+    ['PATCH', '/api/me', 'application/json', 5000, 401],
+    ['POST', '/no-such-page', 'application/json', 5000, 404],
+    ['POST', '/account/forgot', 'application/x-www-form-urlencoded', 100_000, 413],
+  ])('answers %s %s at once, without its body, and closes the connection', async (method, path, type, length, status) => {
+    const head = `${method} ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: ${type}\r\nContent-Length: ${length}\r\n\r\n`;
+    const { ms, received } = await dripFeed(head, 'a', 200);
+    expect(received.split('\r\n')[0]).toMatch(new RegExp(`^HTTP/1\\.1 ${status} `));
+    expect(received).toMatch(/\r\nconnection: close\r\n/i);
+    expect(received).not.toMatch(/408 Request Timeout/);
+    expect(ms).toBeLessThan(REQUEST_TIMEOUT_S * 1000); // closed after the answer, not at the timeout
+  });
+
   it('still serves a client that sends at a normal pace', async () => {
     const res = await fetch(`${proxied.issuer}/healthz`);
     expect(res.status).toBe(200);

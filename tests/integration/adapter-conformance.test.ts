@@ -10,6 +10,7 @@ import { ROTATION_SETTLE_MS, RotationPendingError, type AdapterFactory, type Pay
 import { backingServiceFailure } from '../../src/storage/failures.ts';
 import { freePort } from '../support/server.ts';
 import { createRedisAdapterFactory } from '../../src/oidc/adapters/redis.ts';
+import { withRotationOwner } from '../../src/oidc/adapters/rotation.ts';
 import { createSqlAdapterFactory, pruneExpired } from '../../src/oidc/adapters/sql.ts';
 import { requireReal } from '../support/env.ts';
 import { connectRedis, migratedEmbedded, migratedPostgres, type OpenStore } from '../support/stores.ts';
@@ -252,9 +253,13 @@ function adapterConformance(name: string, open: () => Promise<Backend>): void {
       const at = id('at');
       await adapter('RefreshToken').upsert(rt, { jti: rt, kind: 'RefreshToken', grantId }, TTL);
       await adapter('AccessToken').upsert(at, { jti: at, kind: 'AccessToken', grantId }, TTL);
-      await adapter('RefreshToken').consume(rt);
+      await withRotationOwner('request-a', () => adapter('RefreshToken').consume(rt));
       expect((await adapter('RefreshToken').find(rt))?.consumed).toBeUndefined(); // pending: not a use yet
-      await adapter.settleRotation(rt);
+      expect(await adapter('RefreshToken').find(rt)).toEqual({ jti: rt, kind: 'RefreshToken', grantId }); // the mark is never shown
+      expect(await adapter.settleRotation(rt, 'request-b')).toBe(false); // only the consuming request settles
+      expect((await adapter('RefreshToken').find(rt))?.consumed).toBeUndefined();
+      expect(await adapter.settleRotation(rt, 'request-a')).toBe(true);
+      expect(await adapter.settleRotation(rt, 'request-a')).toBe(false); // nothing pending any more
       expect((await adapter('RefreshToken').find(rt))?.consumed).toEqual(expect.any(Number));
       await expectInvalidGrant(adapter('RefreshToken').consume(rt));
       expect(await adapter('AccessToken').find(at)).toBeUndefined();
@@ -266,15 +271,37 @@ function adapterConformance(name: string, open: () => Promise<Backend>): void {
       const at = id('at');
       await adapter('RefreshToken').upsert(rt, { jti: rt, kind: 'RefreshToken', grantId }, TTL);
       await adapter('AccessToken').upsert(at, { jti: at, kind: 'AccessToken', grantId }, TTL);
-      await adapter('RefreshToken').consume(rt); // ... and the new refresh token's save failed: never settled
-      await expect(adapter('RefreshToken').consume(rt)).rejects.toBeInstanceOf(RotationPendingError);
+      // request A consumes ... and its new refresh token's save failed, or it is still at work: never settled
+      await withRotationOwner('request-a', () => adapter('RefreshToken').consume(rt));
+      await expect(withRotationOwner('request-b', () => adapter('RefreshToken').consume(rt))).rejects.toBeInstanceOf(RotationPendingError);
       await sleep(ROTATION_SETTLE_MS + 300);
       expect((await adapter('RefreshToken').find(rt))?.consumed).toBeUndefined();
-      await adapter('RefreshToken').consume(rt); // the client's retry wins
+      await withRotationOwner('request-b', () => adapter('RefreshToken').consume(rt)); // the client's retry takes it over
       expect(await adapter('AccessToken').find(at)).toBeDefined();
-      await adapter.settleRotation(rt);
+      // A, late, must neither settle nor release B's mark: B's rotation is still the one in flight
+      expect(await adapter.settleRotation(rt, 'request-a')).toBe(false);
+      await adapter.releaseRotation(rt, 'request-a');
+      await expect(withRotationOwner('request-c', () => adapter('RefreshToken').consume(rt))).rejects.toBeInstanceOf(RotationPendingError);
+      expect(await adapter.settleRotation(rt, 'request-b')).toBe(true);
       await expectInvalidGrant(adapter('RefreshToken').consume(rt));
     }, 20_000);
+
+    it('a refused rotation released by its owner leaves the token unused at once; another request cannot release it', async () => {
+      const grantId = id('grant');
+      const rt = id('rt');
+      const at = id('at');
+      await adapter('RefreshToken').upsert(rt, { jti: rt, kind: 'RefreshToken', grantId }, TTL);
+      await adapter('AccessToken').upsert(at, { jti: at, kind: 'AccessToken', grantId }, TTL);
+      await withRotationOwner('request-a', () => adapter('RefreshToken').consume(rt));
+      await adapter.releaseRotation(rt, 'request-b');
+      await expect(withRotationOwner('request-c', () => adapter('RefreshToken').consume(rt))).rejects.toBeInstanceOf(RotationPendingError);
+      await adapter.releaseRotation(rt, 'request-a'); // a 4xx after the consume (e.g. invalid_target)
+      expect(await adapter('RefreshToken').find(rt)).toEqual({ jti: rt, kind: 'RefreshToken', grantId });
+      await withRotationOwner('request-c', () => adapter('RefreshToken').consume(rt)); // no wait, no replay
+      expect(await adapter.settleRotation(rt, 'request-c')).toBe(true);
+      expect(await adapter('AccessToken').find(at)).toBeDefined();
+      await expectInvalidGrant(adapter('RefreshToken').consume(rt));
+    });
 
     it('a second, sequential consume of a code is a replay: invalid_grant and the grant is revoked', async () => {
       const grantId = id('grant');

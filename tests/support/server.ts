@@ -30,6 +30,8 @@ export interface TestServer {
   env: NodeJS.ProcessEnv;
   dataDir: string;
   log(): string;
+  /** what the server wrote to stderr alone (its log lines go to stdout) */
+  stderr(): string;
   /** `env` overrides the server's environment for this command only (e.g. an unreachable Redis) */
   cli(args: string[], opts?: { input?: string; env?: Record<string, string> }): Promise<{ code: number; stdout: string; stderr: string }>;
   cliJson<T = any>(args: string[]): Promise<T>;
@@ -57,12 +59,13 @@ export interface ServerOptions {
   https?: boolean;
 }
 
-function spawnServer(env: NodeJS.ProcessEnv): { child: ChildProcess; output: string[] } {
+function spawnServer(env: NodeJS.ProcessEnv): { child: ChildProcess; output: string[]; errors: string[] } {
   const output: string[] = [];
+  const errors: string[] = [];
   const child = spawn(process.execPath, ['src/main.ts'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   child.stdout!.on('data', (d) => output.push(String(d)));
-  child.stderr!.on('data', (d) => output.push(String(d)));
-  return { child, output };
+  child.stderr!.on('data', (d) => { output.push(String(d)); errors.push(String(d)); });
+  return { child, output, errors };
 }
 
 async function waitReady(base: string, child: ChildProcess, output: string[]): Promise<void> {
@@ -135,6 +138,7 @@ export async function startServer(opts: ServerOptions = {}): Promise<TestServer>
   const server: TestServer = {
     issuer, port, env, dataDir,
     log: () => proc.output.join(''),
+    stderr: () => proc.errors.join(''),
     async cli(args, o = {}) {
       try {
         const child = exec(process.execPath, ['bin/gatehouse.js', ...args], { cwd: ROOT, env: { ...env, PORT: undefined, ...o.env } });

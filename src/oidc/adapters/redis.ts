@@ -1,5 +1,6 @@
 // The provider's short-lived records in Redis, under `${prefix}oidc:`:
-//   <Model>:<id>        the record: a JSON string, or for consumable models a hash (payload + consumed)
+//   <Model>:<id>        the record: a JSON string, or for consumable models a hash (payload + consumed;
+//                       a refresh token's pending consumption adds pendingUntil and pendingOwner)
 //   byGrant:<grantId>   sorted set of the grant's records (`Model:id`, scored by expiry) for revocation
 //   byAccount:<id>      sorted set of the account's Session and Grant records, likewise
 //   uid:<uid>, userCode:<code>   the id of the Session / DeviceCode they name
@@ -18,6 +19,7 @@ import { StoreReplyError } from '../../storage/failures.ts';
 import {
   ACCOUNT_INDEXED, lostConsumeRace, ROTATION_SETTLE_MS, RotationPendingError, type Adapter, type AdapterFactory, type Payload,
 } from './types.ts';
+import { rotationOwner } from './rotation.ts';
 
 /**
  * Models oidc-provider consumes (the ones with consume() in lib/models): a hash, so the consumed
@@ -40,8 +42,9 @@ const CLOCK_SKEW_ALLOWANCE_SECONDS = 10 * 60;
 // models oidc-provider never consumes, and hashes of those models the earlier layout; both are
 // handled so the contract holds for all.
 // ARGV[2] > 0 (refresh tokens): the consumption is pending for that many ms, on Redis's clock (one
-// clock for every node), until settled (HDEL pendingUntil); a pending one past its time was never
-// settled (the rotation failed), and this consume takes it over: see ROTATION_SETTLE_MS.
+// clock for every node), under owner ARGV[3] (the consuming request's nonce), until that owner
+// settles it (SETTLE_SCRIPT); a pending one past its time was never settled (the rotation failed
+// or is slow), and this consume takes it over, under its own owner: see ROTATION_SETTLE_MS.
 const CONSUME_SCRIPT = `
 local t = redis.call('TYPE', KEYS[1]).ok
 if t == 'hash' then
@@ -54,7 +57,7 @@ if t == 'hash' then
     if not pending then return 0 end
     if tonumber(pending) > now then return 2 end
   end
-  redis.call('HSET', KEYS[1], 'consumed', ARGV[1], 'pendingUntil', now + settle)
+  redis.call('HSET', KEYS[1], 'consumed', ARGV[1], 'pendingUntil', now + settle, 'pendingOwner', ARGV[3])
   return 1
 end
 if t ~= 'string' then return -1 end
@@ -64,6 +67,19 @@ local sep = json == '{}' and '' or ','
 redis.call('SET', KEYS[1], string.sub(json, 1, -2) .. sep .. '"consumed":' .. ARGV[1] .. '}', 'KEEPTTL')
 return 1`;
 const CONSUME_REPLIES = new Set([-1, 0, 1, 2]);
+
+// Compare-and-settle (ARGV[2] 'settle') or compare-and-release ('release') of a pending consumption:
+// only by the owner that consumed (ARGV[1]), so a slow request whose mark was taken over cannot clear
+// the new owner's. 1 done, 0 not ours (taken over, already settled, or no such record).
+const SETTLE_SCRIPT = `
+if redis.call('TYPE', KEYS[1]).ok ~= 'hash' then return 0 end
+if redis.call('HGET', KEYS[1], 'pendingOwner') ~= ARGV[1] then return 0 end
+if ARGV[2] == 'release' then
+  redis.call('HDEL', KEYS[1], 'consumed', 'pendingUntil', 'pendingOwner')
+else
+  redis.call('HDEL', KEYS[1], 'pendingUntil', 'pendingOwner')
+end
+return 1`;
 
 /** What each command of a transaction must answer; anything else means the reply is not ours. */
 type Expect = (reply: unknown) => boolean;
@@ -163,10 +179,20 @@ export function createRedisAdapterFactory(redis: Redis, prefix = 'gh:'): Adapter
   const uidKey = (uid: string) => `${base}uid:${uid}`;
   const userCodeKey = (userCode: string) => `${base}userCode:${userCode}`;
   redis.defineCommand('ghConsume', { numberOfKeys: 1, lua: CONSUME_SCRIPT });
+  redis.defineCommand('ghSettle', { numberOfKeys: 1, lua: SETTLE_SCRIPT });
+  const scripts = redis as unknown as {
+    ghConsume(k: string, at: number, settle: number, owner: string): Promise<unknown>;
+    ghSettle(k: string, owner: string, action: 'settle' | 'release'): Promise<unknown>;
+  };
   async function consume(k: string, at: number, settleMs: number): Promise<number> {
-    const won: unknown = await (redis as unknown as { ghConsume(k: string, at: number, settle: number): Promise<unknown> }).ghConsume(k, at, settleMs);
+    const won: unknown = await scripts.ghConsume(k, at, settleMs, settleMs ? rotationOwner() : '');
     if (typeof won !== 'number' || !CONSUME_REPLIES.has(won)) throw new StoreReplyError('the consume script');
     return won;
+  }
+  async function settleOrRelease(refreshTokenId: string, owner: string, action: 'settle' | 'release'): Promise<boolean> {
+    const done: unknown = await scripts.ghSettle(key('RefreshToken', refreshTokenId), owner, action);
+    if (done !== 0 && done !== 1) throw new StoreReplyError('the settle script');
+    return done === 1;
   }
   const get = async (k: string) => stringOrNull(await redis.get(k), 'GET');
 
@@ -276,10 +302,8 @@ export function createRedisAdapterFactory(redis: Redis, prefix = 'gh:'): Adapter
       tx.add(upTo(2), (multi) => multi.del(accountIndexKey(accountId), legacyAccountKey(accountId)));
       await tx.exec();
     },
-    async settleRotation(refreshTokenId: string) {
-      // 0 when it is gone (revoked meanwhile) or already settled: nothing left pending either way
-      const settled: unknown = await redis.hdel(key('RefreshToken', refreshTokenId), 'pendingUntil');
-      if (!upTo(1)(settled)) throw new StoreReplyError('HDEL');
-    },
+    backend: 'redis' as const,
+    settleRotation: (refreshTokenId: string, owner: string) => settleOrRelease(refreshTokenId, owner, 'settle'),
+    async releaseRotation(refreshTokenId: string, owner: string) { await settleOrRelease(refreshTokenId, owner, 'release'); },
   });
 }

@@ -6,25 +6,96 @@
 // tokens are stored, nothing is left to fail but the settling write itself. If that write fails,
 // the answer is a 503 and the old token rotates again after the settle time.
 //
+// Each token request consumes under an owner of its own (a random nonce kept with the pending
+// mark), and settles or releases only a mark that is still its own:
+// - A rotation slower than the settle window can be overtaken: a second redemption of the same
+//   token takes the expired mark over. The slow one must then not answer 200, or one refresh token
+//   would yield two live token families (neither a replay, so no reuse detection). It answers 503
+//   with Retry-After and removes the tokens it saved, never delivered. Not a revocation of the
+//   grant: the overtaking request may be the same honest client retrying after its own timeout,
+//   and revoking would sign it out for our slowness. A thief is still caught as rotation always
+//   catches one: the other party's next use of the token rotated by the winner is a replay that
+//   revokes the grant.
+// - A rotation refused with a 4xx after the consume (invalid_target, raised after the new refresh
+//   token was saved) releases the consumption: the client's corrected request works at once (not
+//   a 503 for the settle time), and the refresh token it was never sent is removed.
+//
 // Reliance on oidc-provider internals, all of it here (checked against oidc-provider 9.x,
 // lib/actions/grants/refresh_token.js): the grant calls RefreshToken#consume() (our adapter's
-// consume) on the presented token, records it as ctx.oidc.entities.RotatedRefreshToken, and answers
-// 200 only after saving the new RefreshToken and the AccessToken. If a version changes that order
-// or that entity's name, tests/integration/adapter-conformance.test.ts (the rotation cases) and
-// tests/e2e/faults.test.ts (a refresh whose new token could not be stored) fail.
+// consume) on the presented token, records it as ctx.oidc.entities.RotatedRefreshToken, then sets
+// the new token as ctx.oidc.entities.RefreshToken before saving it and the access token as
+// ctx.oidc.entities.AccessToken before saving it, and answers 200 only after both are saved; the
+// handler runs inside this middleware's async context (AsyncLocalStorage reaches the adapter).
+// If a version changes that order or those entities' names, tests/integration/
+// adapter-conformance.test.ts (the rotation cases), tests/e2e/faults.test.ts (a refresh whose new
+// token could not be stored) and tests/e2e/refresh-rotation.test.ts fail.
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { randomBytes } from 'node:crypto';
 import type { Middleware } from 'koa';
 import type { KoaContextWithOIDC } from 'oidc-provider';
-import type { AdapterFactory } from './types.ts';
+import { backingServiceFailure } from '../../storage/failures.ts';
+import { RotationPendingError, type AdapterFactory } from './types.ts';
 
 /** oidc-provider's default token route, which src/oidc/provider.ts keeps. */
 const TOKEN_PATH = '/token';
+/** Bytes of an owner nonce: unguessable, so no other request can settle or release our mark. */
+const OWNER_BYTES = 16;
+
+const owners = new AsyncLocalStorage<string>();
+
+/**
+ * The owner a refresh token consumed now is pending under: the current token request's, or a
+ * fresh one (a consume outside a token request is never settled: it lapses after the settle time).
+ */
+export function rotationOwner(): string {
+  return owners.getStore() ?? randomBytes(OWNER_BYTES).toString('base64url');
+}
+
+/** Runs fn with its consumes pending under `owner` (the token endpoint's per-request scope; tests). */
+export function withRotationOwner<T>(owner: string, fn: () => T): T {
+  return owners.run(owner, fn);
+}
+
+/**
+ * The slow request's answer when another took its rotation over: its outcome was decided by the
+ * other request, so, like a rotation still in flight, a 503 with Retry-After (and counted as one).
+ */
+export class RotationOvertakenError extends RotationPendingError {
+  constructor(backend: 'redis' | 'postgres') {
+    super(backend);
+    this.message = 'this refresh token was rotated by another request while this one was slow; try again in a moment';
+  }
+}
+
+interface Token { jti?: string; destroy(): Promise<void> }
+
+/** The refresh and access token this request saved, when the grant got that far. */
+function issuedHere(ctx: KoaContextWithOIDC, rotated: Token): Token[] {
+  const { RefreshToken: fresh, AccessToken: access } = (ctx.oidc.entities ?? {}) as { RefreshToken?: Token; AccessToken?: Token };
+  return [fresh?.jti !== rotated.jti ? fresh : undefined, access].filter((t): t is Token => !!t?.jti);
+}
 
 export function settleRotations(adapters: AdapterFactory): Middleware {
   async function settle(ctx: KoaContextWithOIDC, next: () => Promise<unknown>): Promise<void> {
-    await next();
-    if (ctx.status !== 200) return;
-    const rotated = ctx.oidc?.entities?.RotatedRefreshToken as { jti?: string } | undefined;
-    if (rotated?.jti) await adapters.settleRotation(rotated.jti);
+    const owner = randomBytes(OWNER_BYTES).toString('base64url');
+    await owners.run(owner, next);
+    const rotated = ctx.oidc?.entities?.RotatedRefreshToken as Token | undefined;
+    if (!rotated?.jti) return;
+    if (ctx.status === 200) {
+      if (await adapters.settleRotation(rotated.jti, owner)) return;
+      // overtaken (or revoked meanwhile): what we saved reaches no one; best effort, the 503 stands
+      await Promise.all(issuedHere(ctx, rotated).map((t) => t.destroy().catch(() => {})));
+      throw new RotationOvertakenError(adapters.backend);
+    }
+    if (ctx.status >= 400 && ctx.status < 500) {
+      // refused after the consume: undo it, so the client's next, correct request rotates at once.
+      // Cleanup only: if a store fails now, the 4xx is still the truth and the mark lapses on its own.
+      await Promise.all([
+        adapters.releaseRotation(rotated.jti, owner),
+        ...issuedHere(ctx, rotated).map((t) => t.destroy()),
+      ].map((p) => p.then(() => undefined, (err: unknown) => { if (!backingServiceFailure(err)) throw err; })));
+    }
+    // a 5xx (a store failure): the new tokens may not be stored; the mark lapses after the settle time
   }
   return (ctx, next) => (ctx.path === TOKEN_PATH && ctx.method === 'POST' ? settle(ctx as KoaContextWithOIDC, next) : next());
 }

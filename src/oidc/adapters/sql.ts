@@ -4,6 +4,7 @@ import type { Knex } from 'knex';
 import {
   ACCOUNT_INDEXED, lostConsumeRace, ROTATION_SETTLE_MS, RotationPendingError, type Adapter, type AdapterFactory, type Payload,
 } from './types.ts';
+import { rotationOwner } from './rotation.ts';
 
 const TABLE = 'oidc_records';
 /**
@@ -11,6 +12,8 @@ const TABLE = 'oidc_records';
  * clock, kept in the payload (no column of its own) and never shown to the provider.
  */
 const PENDING = 'ghPendingUntil';
+/** Who it is pending for: the consuming request's owner nonce, which alone may settle or release it. */
+const OWNER = 'ghPendingOwner';
 const NOW_MS = 'floor(extract(epoch from now()) * 1000)::bigint';
 
 interface Row {
@@ -22,7 +25,7 @@ interface Row {
 function decode(row: Row | undefined): Payload | undefined {
   if (!row) return undefined;
   if (row.expires_at && new Date(row.expires_at).getTime() <= Date.now()) return undefined;
-  const { [PENDING]: pending, ...payload } = row.payload;
+  const { [PENDING]: pending, [OWNER]: _owner, ...payload } = row.payload;
   // a pending consumption is not a use yet: consume() decides what it means
   if (row.consumed_at && pending === undefined) payload.consumed = Math.floor(new Date(row.consumed_at).getTime() / 1000);
   return payload;
@@ -56,7 +59,10 @@ export function createSqlAdapterFactory(knex: Knex): AdapterFactory {
           // pending until settled; a pending one past its time was never settled (the rotation failed): take it over
           won = await live(knex(TABLE))
             .andWhere((q) => q.whereNull('consumed_at').orWhereRaw(`(payload->>'${PENDING}')::bigint <= ${NOW_MS}`))
-            .update({ consumed_at: knex.fn.now(), payload: knex.raw(`payload || jsonb_build_object('${PENDING}', ${NOW_MS} + ?::bigint)`, [ROTATION_SETTLE_MS]) });
+            .update({
+              consumed_at: knex.fn.now(),
+              payload: knex.raw(`payload || jsonb_build_object('${PENDING}', ${NOW_MS} + ?::bigint, '${OWNER}', ?::text)`, [ROTATION_SETTLE_MS, rotationOwner()]),
+            });
         } else {
           won = await live(knex(TABLE)).whereNull('consumed_at').update({ consumed_at: knex.fn.now() });
         }
@@ -83,8 +89,17 @@ export function createSqlAdapterFactory(knex: Knex): AdapterFactory {
         await trx(TABLE).where({ account_id: accountId }).delete();
       });
     },
-    async settleRotation(refreshTokenId: string) {
-      await knex(TABLE).where({ model: 'RefreshToken', id: refreshTokenId }).update({ payload: knex.raw('payload - ?', [PENDING]) });
+    backend: 'postgres' as const,
+    // compare-and-set on the owner: one conditional UPDATE, so a request whose mark was taken over
+    // (its row re-marked by another's consume) changes nothing
+    async settleRotation(refreshTokenId: string, owner: string) {
+      const settled = await knex(TABLE).where({ model: 'RefreshToken', id: refreshTokenId }).andWhereRaw(`payload->>'${OWNER}' = ?`, [owner])
+        .update({ payload: knex.raw('payload - ?::text - ?::text', [PENDING, OWNER]) });
+      return settled === 1;
+    },
+    async releaseRotation(refreshTokenId: string, owner: string) {
+      await knex(TABLE).where({ model: 'RefreshToken', id: refreshTokenId }).andWhereRaw(`payload->>'${OWNER}' = ?`, [owner])
+        .update({ consumed_at: null, payload: knex.raw('payload - ?::text - ?::text', [PENDING, OWNER]) });
     },
   });
 }

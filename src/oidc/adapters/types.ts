@@ -23,11 +23,21 @@ export type AdapterFactory = ((model: string) => Adapter) & {
   revokeAccount(accountId: string): Promise<void>;
   /** The account's records of one indexed model (its grants, its sessions), with their ids. */
   listAccount(accountId: string, model: 'Session' | 'Grant'): Promise<Array<{ id: string; payload: Payload }>>;
+  /** The store behind these records: what a 503 about them names. */
+  readonly backend: 'redis' | 'postgres';
   /**
    * Makes a refresh token's consumption final once its rotation was answered (src/oidc/adapters/rotation.ts).
-   * Until then the consumption is pending: see ROTATION_SETTLE_MS.
+   * Until then the consumption is pending (see ROTATION_SETTLE_MS), under the owner of the request
+   * that consumed it (rotationOwner()). Compare-and-settle: true when the pending mark was still
+   * `owner`'s and is now final; false when it is not (another request took it over after the settle
+   * time, or the token is gone), and then nothing is changed.
    */
-  settleRotation(refreshTokenId: string): Promise<void>;
+  settleRotation(refreshTokenId: string, owner: string): Promise<boolean>;
+  /**
+   * Undoes a pending consumption that is still `owner`'s (its rotation was refused with a 4xx):
+   * the refresh token is unused again. Anyone else's mark is left alone.
+   */
+  releaseRotation(refreshTokenId: string, owner: string): Promise<void>;
 };
 
 /**
@@ -38,10 +48,13 @@ export type AdapterFactory = ((model: string) => Adapter) & {
  * replay that revokes the whole grant. While it is pending a second presentation is told to retry
  * (503), so of N parallel redemptions still exactly one wins.
  *
- * Longer than any refresh request can take between consume and answer (a few store round trips,
- * at most one command timeout: src/storage/redis.ts), so a slow request is never overtaken; no
- * longer than the Retry-After a failed one is answered with (src/storage/failures.ts), so the
- * client's retry finds the token free again.
+ * Longer than a refresh request normally takes between consume and answer (a few store round
+ * trips, at most one command timeout: src/storage/redis.ts), so a slow request is rarely overtaken;
+ * no longer than the Retry-After a failed one is answered with (src/storage/failures.ts), so the
+ * client's retry finds the token free again. A request slower than this (a table lock, a pool
+ * wait) can be overtaken by another redemption of the same token; settling is compare-and-set on
+ * the consuming request's owner nonce, so the slow one then answers 503 instead of a second 200
+ * (src/oidc/adapters/rotation.ts): the window's length is a matter of availability, not safety.
  */
 export const ROTATION_SETTLE_MS = 5000;
 
