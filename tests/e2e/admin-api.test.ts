@@ -97,7 +97,7 @@ describe('users', () => {
     const id = (await gh.cliJson(['users', 'show', 'victim@example.test'])).id;
     await api(`/users/${id}/disable`, adminToken, { method: 'POST' });
     expect((await fetch(`${gh.issuer}/me`, { headers: { authorization: `Bearer ${t.access_token}` } })).status).toBe(401);
-    await expect(oidc.refreshTokenGrant(cfg, t.refresh_token!)).rejects.toThrow();
+    await expect(oidc.refreshTokenGrant(cfg, t.refresh_token!)).rejects.toMatchObject({ error: 'invalid_grant' });
   });
 
   it('refuses self-harm: disabling, deleting or demoting yourself', async () => {

@@ -81,7 +81,14 @@ describe.each(['/.well-known/openid-configuration', '/jwks'])('GET %s', (path) =
       'x-content-type-options': 'nosniff',
       'access-control-allow-origin': '*',
     });
-    expect(JSON.parse(firstBody)).toBeTruthy();
+    // the kept bytes are the document itself: discovery names this issuer, the JWKS has public keys
+    const doc = JSON.parse(firstBody) as { issuer?: string; keys?: Array<{ kid?: string; d?: unknown }> };
+    if (path === '/jwks') {
+      expect(doc.keys!.length).toBeGreaterThan(0);
+      for (const k of doc.keys!) { expect(k.kid).toEqual(expect.any(String)); expect(k.d).toBeUndefined(); }
+    } else {
+      expect(doc.issuer).toBe(gh.issuer);
+    }
     expect(await requestsCounted(path)).toBe(before + 4);
     await new Promise((r) => setTimeout(r, 400)); // log lines leave in batches
     for (const { res } of again) expect(gh.log()).toContain(res.headers.get('x-request-id')!);

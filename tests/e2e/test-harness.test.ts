@@ -29,7 +29,8 @@ describe('the test harness', () => {
       });
       expect(code).toBe(1); // it ran, failed as the fixture says, and exited
       const { issuer } = JSON.parse(readFileSync(probe, 'utf8')) as { issuer: string };
-      await expect(fetch(`${issuer}/healthz`)).rejects.toThrow(); // the server is gone
+      // the server is gone: nothing listens on its port any more
+      await expect(fetch(`${issuer}/healthz`)).rejects.toMatchObject({ cause: { code: 'ECONNREFUSED' } });
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -4,6 +4,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { Redis } from 'ioredis';
 import { freePort } from './server.ts';
+import { stopAtTeardown } from './leftovers.ts';
 
 const READY_TIMEOUT_MS = 10_000;
 
@@ -55,8 +56,9 @@ export async function startOwnRedis(): Promise<OwnRedis> {
     },
     freeze() { if (!child?.kill('SIGSTOP')) throw new Error('no redis-server to freeze'); },
     thaw() { if (!child?.kill('SIGCONT')) throw new Error('no redis-server to thaw'); },
-    async stop() { child?.kill('SIGCONT'); await own.kill(); },
+    async stop() { forget(); child?.kill('SIGCONT'); await own.kill(); },
   };
+  const forget = stopAtTeardown(() => own.stop());
   await own.start();
   return own;
 }

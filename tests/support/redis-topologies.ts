@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
 import { freePort } from './server.ts';
+import { stopAtTeardown } from './leftovers.ts';
 
 const exec = promisify(execFile);
 const READY_TIMEOUT_MS = 20_000;
@@ -29,6 +30,8 @@ interface Proc { port: number; child: ChildProcess; role: string }
 class Processes {
   readonly dir = mkdtempSync(join(tmpdir(), 'gatehouse-redis-'));
   readonly list: Proc[] = [];
+  /** a suite that never reaches its own teardown still leaves no redis-server behind */
+  private readonly forget = stopAtTeardown(() => this.stopAll());
   spawn(port: number, role: string, args: string[]): Proc {
     const child = spawn('redis-server', args, { cwd: this.dir, stdio: 'ignore' });
     child.on('error', () => {}); // a missing binary shows as a ping that never answers
@@ -43,6 +46,7 @@ class Processes {
     await exited;
   }
   async stopAll(): Promise<void> {
+    this.forget();
     await Promise.all(this.list.map((p) => this.kill(p)));
     rmSync(this.dir, { recursive: true, force: true });
   }
