@@ -1,32 +1,32 @@
 // Koa composition: our routers first, then the provider for everything else.
 import Koa from 'koa';
 import type { Logger } from 'pino';
-import type { Container } from './container.ts';
+import type { Container } from './root.ts';
 import type { ProviderHost } from './oidc/host.ts';
-import type { Views } from './views/render.ts';
+import type { Views } from './render/views.ts';
 import type { Mailer } from './mail/mailer.ts';
-import type { AdapterFactory } from './oidc/adapters/types.ts';
+import type { AdapterFactory } from './storage/short-lived-store.ts';
 import type { LimiterFactory } from './security/rate-limit.ts';
 import { requestLog, securityHeaders, errorHandler } from './http/middleware.ts';
 import { assets } from './http/assets.ts';
 import { inputGuard } from './http/input-guard.ts';
 import { requireHttps } from './http/require-https.ts';
-import { createHealthRouter, type NodeState } from './health/router.ts';
-import { createInteractionRouter } from './interactions/router.ts';
-import { createApiRouter, apiCorsFor } from './api/router.ts';
+import { createHealthRouter, type NodeState } from './health/health.routes.ts';
+import { createInteractionRouter } from './interactions/interaction.routes.ts';
+import { createApiRouter, apiCorsFor } from './api/api-router.ts';
 import { createWorkspaceApiRouter } from './workspaces/workspace.api.ts';
-import { createAdminApiRouter } from './admin/api.ts';
+import { createAdminApiRouter } from './admin/admin.api.ts';
 import { createImpersonation } from './admin/impersonation.ts';
 import { createAdminService } from './admin/admin.service.ts';
-import { createAdminConsole } from './admin/console.ts';
-import { createWorkspacePagesRouter } from './workspaces/pages.ts';
+import { createAdminConsole } from './admin/console.pages.ts';
+import { createWorkspacePagesRouter } from './workspaces/workspace.pages.ts';
 import { createAudit } from './audit/audit.ts';
 import { deviceCodeGuard } from './oidc/device-guard.ts';
 import { createMfa } from './mfa/index.ts';
 import { createLifecycle } from './accounts/lifecycle.ts';
 import { createMailTokens } from './accounts/mail-tokens.ts';
-import { createAccountRouter } from './account/router.ts';
-import { createAccountSession } from './account/session.ts';
+import { createAccountRouter } from './accounts/pages/account.routes.ts';
+import { createAccountSession } from './accounts/pages/account-sign-in.ts';
 import { countQueries, metricsEndpoint, requestMetrics } from './observability/metrics.ts';
 
 export interface AppDeps {

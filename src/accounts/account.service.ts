@@ -6,7 +6,7 @@ import { normalizeEmail, emailSchema } from './email.ts';
 import {
   burnVerifyTime, checkPasswordPolicy, hashPassword, needsRehash, verifyPassword, PASSWORD_PROBLEM_TEXT,
 } from './password.ts';
-import { badRequest, conflict } from '../http/errors.ts';
+import { badRequest, conflict } from '../errors/app-error.ts';
 
 export interface NewAccount {
   email: string;

@@ -2,7 +2,7 @@
 // issued under them — and closes its rows on the sessions page. Password reset and change,
 // "sign out everywhere", disabling and deleting all come here.
 import type { Knex } from 'knex';
-import type { AdapterFactory } from '../oidc/adapters/types.ts';
+import type { AdapterFactory } from '../storage/short-lived-store.ts';
 
 export async function endAccountEverywhere(knex: Knex, adapters: AdapterFactory, userId: string): Promise<void> {
   await adapters.revokeAccount(userId);

@@ -11,8 +11,8 @@ import { normalizeEmail } from './email.ts';
 import { endAccountEverywhere } from './end-everywhere.ts';
 import type { Mailer } from '../mail/mailer.ts';
 import type { Audit, AuditEvent } from '../audit/audit.ts';
-import type { AdapterFactory } from '../oidc/adapters/types.ts';
-import { badRequest, conflict } from '../http/errors.ts';
+import type { AdapterFactory } from '../storage/short-lived-store.ts';
+import { badRequest, conflict } from '../errors/app-error.ts';
 import { RESET_LIMITS } from '../security/rate-limit.ts';
 
 export const VERIFY_EMAIL_TTL = 24 * 3600;

@@ -4,9 +4,9 @@ import type { Knex } from 'knex';
 import type { Audit, AuditEvent } from '../audit/audit.ts';
 import type { UserRow } from '../accounts/account.repo.ts';
 import { isUuid } from '../accounts/account.repo.ts';
-import type { AdapterFactory } from '../oidc/adapters/types.ts';
+import type { AdapterFactory } from '../storage/short-lived-store.ts';
 import type { Mfa } from '../mfa/index.ts';
-import { badRequest, notFound } from '../http/errors.ts';
+import { badRequest, notFound } from '../errors/app-error.ts';
 import { endAccountEverywhere } from '../accounts/end-everywhere.ts';
 
 export interface AuditFilter { actor?: string; subject?: string; type?: string; since?: Date; until?: Date }

@@ -4,7 +4,7 @@ import type Provider from 'oidc-provider';
 import type { Knex } from 'knex';
 import type { Audit, AuditEvent } from '../audit/audit.ts';
 import type { AccountService } from '../accounts/account.service.ts';
-import { AppError, badRequest, forbidden, notFound } from '../http/errors.ts';
+import { AppError, badRequest, forbidden, notFound } from '../errors/app-error.ts';
 
 /** What an impersonation token may do: act at userinfo and the account API, as the user. */
 export const IMPERSONATION_SCOPE = 'openid profile email';

@@ -1,7 +1,7 @@
 // gatehouse: operator commands (database) and user commands (device flow sign-in, src/cli/user/).
 import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../config/index.ts';
-import { AppError } from '../http/errors.ts';
+import { AppError } from '../errors/app-error.ts';
 import { addUserCommands, USER_COMMANDS } from './user/index.ts';
 import { CliError } from './errors.ts';
 

@@ -2,7 +2,7 @@
 // JSON with --json; errors are one sentence on stderr and a non-zero exit.
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { loadConfig } from '../config/index.ts';
-import { runOp, CliError } from './store.ts';
+import { runOp, CliError } from './operator-stores.ts';
 
 const seconds = (v: string) => {
   if (!/^\d+$/.test(v)) throw new InvalidArgumentError('a whole number of seconds');

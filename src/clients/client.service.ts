@@ -9,7 +9,7 @@ import { z } from 'zod';
 import type { ClientRepo, ClientRow } from './client.repo.ts';
 import { clientInputSchema, describeZodError, type ClientInput, type ValidClientInput } from './client.schema.ts';
 import type { SecretBox } from '../security/secretbox.ts';
-import { badRequest, conflict, notFound } from '../http/errors.ts';
+import { badRequest, conflict, notFound } from '../errors/app-error.ts';
 
 const SECRET_BYTES = 32; // 256 bits
 export const ACCOUNT_CLIENT_ID = 'gatehouse-account';

@@ -3,7 +3,7 @@
 // provider parses its own endpoints: src/oidc/input-guard.ts.)
 import { koaBody } from 'koa-body';
 import type { Context, Next } from 'koa';
-import { AppError } from './errors.ts';
+import { AppError } from '../errors/app-error.ts';
 import { bodyProblem, controlCharacterIn } from './input-guard.ts';
 
 const FORM_LIMIT = '32kb'; // the largest hosted form is a few hundred bytes

@@ -7,7 +7,7 @@
 // and JSON text (the `claims` parameter) may hold whitespace; fields that must be one line say so
 // in their own schema.
 import type { Context, Next } from 'koa';
-import type { Views } from '../views/render.ts';
+import type { Views } from '../render/views.ts';
 
 /** C0 controls but tab, LF and CR; DEL; the C1 controls. */
 const CONTROL_CHARACTER = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]/;

@@ -4,8 +4,8 @@ import { randomUUID } from 'node:crypto';
 import type { Context, Next } from 'koa';
 import type { Logger } from 'pino';
 import { ZodError } from 'zod';
-import { AppError } from './errors.ts';
-import type { Views } from '../views/render.ts';
+import { AppError } from '../errors/app-error.ts';
+import type { Views } from '../render/views.ts';
 import { backingServiceFailure, RETRY_AFTER_SECONDS, UNAVAILABLE_MESSAGE } from '../storage/failures.ts';
 import { countUnavailable } from '../observability/metrics.ts';
 

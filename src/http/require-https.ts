@@ -18,8 +18,8 @@
 // pushed authorization requests, the bearer-token APIs and static assets.
 import type { Context, Next } from 'koa';
 import type { Logger } from 'pino';
-import type { Views } from '../views/render.ts';
-import { DIRECT_PATHS } from './fast-path.ts';
+import type { Views } from '../render/views.ts';
+import { DIRECT_PATHS } from '../oidc/fast-path.ts';
 
 /** Status for a browser endpoint of an https issuer reached over plain http. */
 export const NOT_OVER_HTTPS_STATUS = 421;

@@ -1,6 +1,6 @@
 // Consent: show the app and what it asks for in plain words; record the grant, remembered per client.
 import type { Context } from 'koa';
-import { clientName, finish, loadInteraction, page, type Details, type InteractionDeps } from './context.ts';
+import { clientName, finish, loadInteraction, page, type Details, type InteractionDeps } from './interaction-deps.ts';
 
 export const SCOPE_TEXT: Record<string, string> = {
   openid: 'Know who you are',

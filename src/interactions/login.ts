@@ -10,7 +10,7 @@ import { createDeviceCookies } from '../security/device-cookie.ts';
 import { countLockout, countSignInFailure } from '../observability/metrics.ts';
 import { requestOrigin } from '../audit/audit.ts';
 import type { SecondFactor } from './second-factor.ts';
-import { clientIp, clientName, loadInteraction, page, type Details, type InteractionDeps } from './context.ts';
+import { clientIp, clientName, loadInteraction, page, type Details, type InteractionDeps } from './interaction-deps.ts';
 
 const loginBody = z.object({ email: z.string().max(320).default(''), password: z.string().max(1024).default('') });
 

@@ -9,7 +9,7 @@ import type { UserRow } from '../accounts/account.repo.ts';
 import { MFA_LIMITS, recordFailure, retryAfter } from '../security/rate-limit.ts';
 import { createDeviceCookies } from '../security/device-cookie.ts';
 import { requestOrigin } from '../audit/audit.ts';
-import { clientIp, finish, loadInteraction, page, type Details, type InteractionDeps } from './context.ts';
+import { clientIp, finish, loadInteraction, page, type Details, type InteractionDeps } from './interaction-deps.ts';
 import { requestNeedsMfa } from '../oidc/acr.ts';
 
 const PENDING_TTL_SECONDS = 10 * 60;

@@ -6,11 +6,11 @@ import { createHash, randomInt, timingSafeEqual } from 'node:crypto';
 import type { Context } from 'koa';
 import { z } from 'zod';
 import { hashPassword } from '../accounts/password.ts';
-import { AppError } from '../http/errors.ts';
+import { AppError } from '../errors/app-error.ts';
 import { normalizeEmail } from '../accounts/email.ts';
 import { SIGNUP_LIMITS, recordFailure, retryAfter } from '../security/rate-limit.ts';
 import type { SecondFactor } from './second-factor.ts';
-import { clientIp, clientName, loadInteraction, page, type Details, type InteractionDeps } from './context.ts';
+import { clientIp, clientName, loadInteraction, page, type Details, type InteractionDeps } from './interaction-deps.ts';
 
 const CODE_DIGITS = 6;
 const CODE_TTL_SECONDS = 15 * 60;

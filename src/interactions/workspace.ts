@@ -3,9 +3,9 @@
 // several workspaces and none active (src/oidc/workspace-prompt.ts decides).
 import type { Context } from 'koa';
 import { z } from 'zod';
-import { AppError } from '../http/errors.ts';
+import { AppError } from '../errors/app-error.ts';
 import { requestOrigin } from '../audit/audit.ts';
-import { clientName, finish, loadInteraction, page, type Details, type InteractionDeps } from './context.ts';
+import { clientName, finish, loadInteraction, page, type Details, type InteractionDeps } from './interaction-deps.ts';
 
 const pickBody = z.object({ workspace_id: z.string().max(100).default('') });
 

@@ -10,7 +10,7 @@ import type { Knex } from 'knex';
 import type { KeyRepo, KeyRow, KeyTimes } from './key.repo.ts';
 import type { SecretBox } from '../security/secretbox.ts';
 import { MAX_KEY_ACTIVATION_DELAY_SECONDS } from '../config/index.ts';
-import { badRequest, conflict, notFound } from '../http/errors.ts';
+import { badRequest, conflict, notFound } from '../errors/app-error.ts';
 
 export const SIGNING_ALGS = ['RS256', 'ES256'] as const;
 export type SigningAlg = (typeof SIGNING_ALGS)[number];

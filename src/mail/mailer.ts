@@ -4,8 +4,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import nodemailer from 'nodemailer';
 import type { Logger } from 'pino';
-import type { Views } from '../views/render.ts';
-import { unavailable } from '../http/errors.ts';
+import type { Views } from '../render/views.ts';
+import { unavailable } from '../errors/app-error.ts';
 
 export interface Mail { to: string; template: string; subject: string; data: Record<string, unknown> }
 export interface Mailer {

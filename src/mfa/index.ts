@@ -1,9 +1,9 @@
 // Second factors of an account, together.
 import type { Knex } from 'knex';
 import type { SecretBox } from '../security/secretbox.ts';
-import type { AdapterFactory } from '../oidc/adapters/types.ts';
+import type { AdapterFactory } from '../storage/short-lived-store.ts';
 import { createTotp } from './totp.ts';
-import { createRecoveryCodes } from './recovery.ts';
+import { createRecoveryCodes } from './recovery-codes.ts';
 import { createWebAuthn } from './webauthn.ts';
 
 export function createMfa(deps: { knex: Knex; box: SecretBox; adapters: AdapterFactory; issuer: string; productName: string }) {

@@ -5,7 +5,7 @@ import {
   generateAuthenticationOptions, generateRegistrationOptions, verifyAuthenticationResponse, verifyRegistrationResponse,
   type AuthenticationResponseJSON, type RegistrationResponseJSON, type AuthenticatorTransport,
 } from '@simplewebauthn/server';
-import type { AdapterFactory } from '../oidc/adapters/types.ts';
+import type { AdapterFactory } from '../storage/short-lived-store.ts';
 
 const CHALLENGE_TTL_SECONDS = 5 * 60;
 

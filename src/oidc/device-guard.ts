@@ -7,7 +7,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Context, Next } from 'koa';
 import type Provider from 'oidc-provider';
-import type { Views } from '../views/render.ts';
+import type { Views } from '../render/views.ts';
 import { RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import { DEVICE_LIMITS, type LimiterFactory } from '../security/rate-limit.ts';
 

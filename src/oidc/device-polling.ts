@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import type { Middleware } from 'koa';
 import type { KoaContextWithOIDC } from 'oidc-provider';
 import type { Redis } from 'ioredis';
-import type { AdapterFactory } from './adapters/types.ts';
+import type { AdapterFactory } from '../storage/short-lived-store.ts';
 import { backingServiceFailure, StoreReplyError } from '../storage/failures.ts';
 
 const DEVICE_CODE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';

@@ -8,7 +8,7 @@
 //   POST /device {abort}         device-done (denied); the terminal gets access_denied
 import type { Configuration, CookiesSetOptions, KoaContextWithOIDC, Grant, Session } from 'oidc-provider';
 import type { AccountService } from '../accounts/account.service.ts';
-import type { Views } from '../views/render.ts';
+import type { Views } from '../render/views.ts';
 import { scopeDescription } from '../interactions/consent.ts';
 import { markWrongUserCode } from './device-guard.ts';
 import { USER_CODE_CHARSET_NAME, USER_CODE_MASK, formatUserCode, normalizeUserCode } from './user-code.ts';

@@ -4,10 +4,10 @@
 import type Provider from 'oidc-provider';
 import type { KoaContextWithOIDC } from 'oidc-provider';
 import type { Logger } from 'pino';
-import type { Views } from '../views/render.ts';
+import type { Views } from '../render/views.ts';
 import { countTokenIssued, countUnavailable } from '../observability/metrics.ts';
 import { backingServiceFailure, RETRY_AFTER_SECONDS, rotationPending, UNAVAILABLE_MESSAGE } from '../storage/failures.ts';
-import { directMiddleware } from '../http/fast-path.ts';
+import { directMiddleware } from './fast-path.ts';
 
 /**
  * The provider has already written its 500 (JSON, or a page through renderError) when it emits

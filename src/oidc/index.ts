@@ -1,19 +1,19 @@
 // Assembles the provider side from the container: adapters (Redis or SQL), the provider host.
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import type { Container } from '../container.ts';
-import type { Views } from '../views/render.ts';
+import type { Container } from '../root.ts';
+import type { Views } from '../render/views.ts';
 import { createRedisAdapterFactory } from './adapters/redis.ts';
 import { createSqlAdapterFactory } from './adapters/sql.ts';
 import { createClientAdapter } from './adapters/client.ts';
-import type { AdapterFactory } from './adapters/types.ts';
+import type { AdapterFactory } from '../storage/short-lived-store.ts';
 import { createProvider } from './provider.ts';
 import { createProviderHost } from './host.ts';
-import { trackSessions } from '../account/session-tracking.ts';
-import { registerTokenExchange } from '../admin/token-exchange.ts';
+import { trackSessions } from './session-tracking.ts';
+import { registerTokenExchange } from './grants/token-exchange.ts';
 import { createAudit } from '../audit/audit.ts';
 import { observeProvider } from './events.ts';
-import { guardProviderInput } from './input-guard.ts';
+import { guardProviderInput } from './provider-input-guard.ts';
 import { deriveKey } from '../security/secretbox.ts';
 
 export function createAdapterFactory(container: Container, redis?: Redis): AdapterFactory {

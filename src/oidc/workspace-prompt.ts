@@ -5,7 +5,7 @@
 //   workspace_choice  scope `workspace`, several workspaces and none active: the picker page.
 // The parameter's syntax is checked earlier, with the request (invalid_request).
 import { errors, interactionPolicy, type KoaContextWithOIDC } from 'oidc-provider';
-import { AppError } from '../http/errors.ts';
+import { AppError } from '../errors/app-error.ts';
 import type { WorkspaceService } from '../workspaces/workspace.service.ts';
 import { parseWorkspaceRef } from '../workspaces/workspace.schema.ts';
 

@@ -3,8 +3,8 @@
 import { createServer, request, type Server } from 'node:http';
 import { chmodSync, unlinkSync } from 'node:fs';
 import type { Logger } from 'pino';
-import type { Container } from '../container.ts';
-import { AppError } from '../http/errors.ts';
+import type { Container } from '../root.ts';
+import { AppError } from '../errors/app-error.ts';
 import { runOperation } from './operations.ts';
 
 const MAX_BODY_BYTES = 256 * 1024;

@@ -1,9 +1,9 @@
 // Operator operations: what the CLI does to the database, as named functions of the container.
 // The CLI runs them directly, or — when a server holds the embedded database — asks that server to
 // run them over its control socket (src/ops/control.ts). One list, two transports.
-import type { Container } from '../container.ts';
+import type { Container } from '../root.ts';
 import type { ClientInput } from '../clients/client.schema.ts';
-import { badRequest, notFound, unavailable } from '../http/errors.ts';
+import { badRequest, notFound, unavailable } from '../errors/app-error.ts';
 import { isUuid, type UserRow } from '../accounts/account.repo.ts';
 import { userView } from '../accounts/account.service.ts';
 import { SIGNING_ALGS, type SigningAlg } from '../keys/key.service.ts';

@@ -2,7 +2,7 @@
 // echoed in a hidden field and compared in constant time; plus an Origin check where browsers send one.
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Context, Next } from 'koa';
-import { AppError } from '../http/errors.ts';
+import { AppError } from '../errors/app-error.ts';
 
 const COOKIE = 'gh_csrf';
 export const CSRF_FIELD = '_csrf';

@@ -8,7 +8,7 @@ import type { Audit } from '../audit/audit.ts';
 import type { AccountService } from '../accounts/account.service.ts';
 import { isUuid, type AccountRepo, type UserRow } from '../accounts/account.repo.ts';
 import { normalizeEmail } from '../accounts/email.ts';
-import { AppError, badRequest, conflict, forbidden, notFound } from '../http/errors.ts';
+import { AppError, badRequest, conflict, forbidden, notFound } from '../errors/app-error.ts';
 import type { InvitationRow, WorkspaceRepo, WorkspaceRow } from './workspace.repo.ts';
 import type { Caller, Origin, WorkspaceService, WorkspaceView } from './workspace.service.ts';
 import { workspaceView } from './workspace.service.ts';

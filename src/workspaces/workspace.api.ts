@@ -20,13 +20,13 @@
 import Router from '@koa/router';
 import type { Context, Next } from 'koa';
 import type { ZodType } from 'zod';
-import type { ApiDeps } from '../api/context.ts';
-import { auth, requireToken } from '../api/auth.ts';
+import type { ApiDeps } from '../api/api-deps.ts';
+import { auth, requireToken } from '../api/bearer-auth.ts';
 import { addPaths } from '../api/openapi.ts';
 import { requestOrigin } from '../audit/audit.ts';
 import { jsonBody } from '../http/body.ts';
-import { AppError, badRequest } from '../http/errors.ts';
-import { signedInAccountId } from '../oidc/session.ts';
+import { AppError, badRequest } from '../errors/app-error.ts';
+import { signedInAccountId } from '../oidc/browser-session.ts';
 import type { Caller } from './workspace.service.ts';
 import type { InvitationNotice } from './invitation.service.ts';
 import { INVITATION_TTL_SECONDS } from './invitation.service.ts';

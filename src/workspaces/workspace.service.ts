@@ -10,13 +10,13 @@ import type { Knex } from 'knex';
 import type { Audit } from '../audit/audit.ts';
 import { isUuid, type AccountRepo, type UserRow } from '../accounts/account.repo.ts';
 import { normalizeEmail } from '../accounts/email.ts';
-import { badRequest, conflict, forbidden, notFound } from '../http/errors.ts';
+import { badRequest, conflict, forbidden, notFound } from '../errors/app-error.ts';
 import type { UserMembership, WorkspaceRef, WorkspaceRepo, WorkspaceRow, MemberRow } from './workspace.repo.ts';
 import {
   checkCanChangeRole, checkCanDelete, checkCanRemove, checkCanRename, checkCanViewMembers, type Role,
 } from './roles.ts';
 import { createWorkspaceInput, firstIssue, nameSchema, parseWorkspaceRef, roleSchema } from './workspace.schema.ts';
-import type { WorkspaceClaimsSource } from './claims.ts';
+import type { WorkspaceClaimsSource } from './workspace.claims.ts';
 import type { MembershipCache } from './membership-cache.ts';
 
 /** Who acts, for the audit trail: a user (through a client), or an operator (actorId null). */

@@ -11,7 +11,7 @@ import { Redis } from 'ioredis';
 import { startServer, type TestServer } from '../support/server.ts';
 import { discover, signIn } from '../support/agent.ts';
 import { requireReal } from '../support/env.ts';
-import { ROTATION_SETTLE_MS } from '../../src/oidc/adapters/types.ts';
+import { ROTATION_SETTLE_MS } from '../../src/oidc/adapters/redemption.ts';
 
 const REDIRECT = 'http://127.0.0.1:7999/cb';
 const EMAIL = 'rotation@example.test';

@@ -8,7 +8,7 @@ import pino from 'pino';
 import { openDatabase, type Database } from '../../src/storage/database.ts';
 import { migrateLatest } from '../../src/storage/migrate.ts';
 import { runHousekeeping } from '../../src/storage/housekeeping.ts';
-import { createContainer } from '../../src/container.ts';
+import { createContainer } from '../../src/root.ts';
 import { ACCOUNT_CLIENT_ID } from '../../src/clients/client.service.ts';
 import { listenForClientChanges, createClientChangeFeed } from '../../src/clients/client-changes.ts';
 import { createKeyService } from '../../src/keys/key.service.ts';

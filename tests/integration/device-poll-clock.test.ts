@@ -4,7 +4,7 @@ import { afterAll, describe, expect, it } from '@jest/globals';
 import { randomBytes } from 'node:crypto';
 import type { Middleware } from 'koa';
 import { devicePolling } from '../../src/oidc/device-polling.ts';
-import type { AdapterFactory } from '../../src/oidc/adapters/types.ts';
+import type { AdapterFactory } from '../../src/storage/short-lived-store.ts';
 import { connectRedis } from '../support/stores.ts';
 
 const redis = connectRedis();

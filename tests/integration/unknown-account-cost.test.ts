@@ -4,7 +4,7 @@
 // not a stopwatch: the test counts the verifications and reads their hashes.
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import argon2 from 'argon2';
-import { createContainer, type Container } from '../../src/container.ts';
+import { createContainer, type Container } from '../../src/root.ts';
 import { requireReal } from '../support/env.ts';
 import { migratedPostgres, tempDir, testConfig } from '../support/stores.ts';
 

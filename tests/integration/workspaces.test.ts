@@ -2,8 +2,8 @@
 // wired as the server wires them: the role rules, the last owner under concurrency, single-use
 // invitations, the active workspace's fallback, and nothing half-created when a step fails.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { createContainer, type Container } from '../../src/container.ts';
-import { AppError } from '../../src/http/errors.ts';
+import { createContainer, type Container } from '../../src/root.ts';
+import { AppError } from '../../src/errors/app-error.ts';
 import type { Caller } from '../../src/workspaces/workspace.service.ts';
 import { hashToken, type InvitationNotice } from '../../src/workspaces/invitation.service.ts';
 import { requireReal } from '../support/env.ts';

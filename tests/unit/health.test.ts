@@ -4,7 +4,7 @@ import { createServer, type Server } from 'node:http';
 import Koa from 'koa';
 import type { Knex } from 'knex';
 import type { Redis } from 'ioredis';
-import { createHealthRouter, type NodeState } from '../../src/health/router.ts';
+import { createHealthRouter, type NodeState } from '../../src/health/health.routes.ts';
 
 const up = { raw: async () => ({ rows: [{ '?column?': 1 }] }) } as unknown as Knex;
 const down = { raw: async () => { throw new Error('connect ECONNREFUSED'); } } as unknown as Knex;

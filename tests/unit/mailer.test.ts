@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { createMailer } from '../../src/mail/mailer.ts';
-import { createViews } from '../../src/views/render.ts';
+import { createViews } from '../../src/render/views.ts';
 
 describe('dev outbox mailer', () => {
   it('writes one .eml per message with text and HTML parts, for every template', async () => {

@@ -4,7 +4,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { ReplyError } from 'ioredis';
 import { backingServiceFailure, StoreReplyError } from '../../src/storage/failures.ts';
-import { RotationPendingError } from '../../src/oidc/adapters/types.ts';
+import { RotationPendingError } from '../../src/oidc/adapters/redemption.ts';
 
 const reply = (message: string) => new ReplyError(message);
 

@@ -5,7 +5,7 @@ import {
   checkCanRename, checkCanRevokeInvitation, type Role,
 } from '../../src/workspaces/roles.ts';
 import { isSlug, parseWorkspaceRef } from '../../src/workspaces/workspace.schema.ts';
-import { flatWorkspaceClaims, hasScope, workspaceClaims } from '../../src/workspaces/claims.ts';
+import { flatWorkspaceClaims, hasScope, workspaceClaims } from '../../src/workspaces/workspace.claims.ts';
 
 const allowed = (problem: string | undefined) => problem === undefined;
 

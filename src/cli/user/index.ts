@@ -5,7 +5,7 @@ import { DEFAULT_SCOPE, login } from './login.ts';
 import { token } from './token.ts';
 import { whoami } from './whoami.ts';
 import { logout } from './logout.ts';
-import { checkProfileName, DEFAULT_PROFILE } from './store.ts';
+import { checkProfileName, DEFAULT_PROFILE } from './credential-store.ts';
 
 /** The names of these commands: index.ts loads the operator commands only for the others. */
 export const USER_COMMANDS = new Set(['login', 'token', 'whoami', 'logout']);

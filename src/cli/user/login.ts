@@ -6,7 +6,7 @@ import QRCode from 'qrcode';
 import { CliError } from '../errors.ts';
 import { connect, explain } from './issuer.ts';
 import { credentialsFrom } from './session.ts';
-import { credentialsPath, readProfile, saveProfile, withLock } from './store.ts';
+import { credentialsPath, readProfile, saveProfile, withLock } from './credential-store.ts';
 import { isInteractive, minutesAndSeconds, onKeys, openBrowser, startSpinner, type Spinner } from './terminal.ts';
 
 export const DEFAULT_SCOPE = 'openid profile email offline_access';

@@ -3,7 +3,7 @@
 import * as oidc from 'openid-client';
 import { CliError } from '../errors.ts';
 import { connect, explain, isNetworkError } from './issuer.ts';
-import { DEFAULT_PROFILE, deleteProfile, readProfile, withLock } from './store.ts';
+import { DEFAULT_PROFILE, deleteProfile, readProfile, withLock } from './credential-store.ts';
 
 export async function logout(o: { profile: string; local?: boolean }): Promise<void> {
   const credentials = readProfile(o.profile);

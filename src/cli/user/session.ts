@@ -3,7 +3,7 @@
 import * as oidc from 'openid-client';
 import { CliError } from '../errors.ts';
 import { connect, explain, SESSION_ENDED } from './issuer.ts';
-import { DEFAULT_PROFILE, readProfile, saveProfile, withLock, type Credentials } from './store.ts';
+import { DEFAULT_PROFILE, readProfile, saveProfile, withLock, type Credentials } from './credential-store.ts';
 
 /** A token this close to expiry would die in flight (in the curl that asked for it): refresh it now. */
 const EXPIRY_MARGIN_SECONDS = 30;

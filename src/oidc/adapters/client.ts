@@ -6,7 +6,7 @@
 // any case after CLIENT_CACHE_TTL_MS, the most a node that missed a change message can lag behind.
 import type { ClientService } from '../../clients/client.service.ts';
 import type { ClientChangeFeed } from '../../clients/client-changes.ts';
-import type { Adapter } from './types.ts';
+import type { Adapter } from '../../storage/short-lived-store.ts';
 import { createNotifiedCache } from '../../storage/notified-cache.ts';
 
 /** Bounded staleness if a change message is lost (e.g. while a node's listener reconnects). */

@@ -16,9 +16,8 @@
 // strings (WRONGTYPE), so do not mix versions during a rolling upgrade.
 import type { ChainableCommander, Redis } from 'ioredis';
 import { StoreReplyError } from '../../storage/failures.ts';
-import {
-  ACCOUNT_INDEXED, lostConsumeRace, ROTATION_SETTLE_MS, RotationPendingError, type Adapter, type AdapterFactory, type Payload,
-} from './types.ts';
+import type { Adapter, AdapterFactory, Payload } from '../../storage/short-lived-store.ts';
+import { ACCOUNT_INDEXED, lostConsumeRace, ROTATION_SETTLE_MS, RotationPendingError } from './redemption.ts';
 import { rotationOwner } from './rotation.ts';
 
 /**

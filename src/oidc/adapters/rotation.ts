@@ -34,7 +34,8 @@ import { randomBytes } from 'node:crypto';
 import type { Middleware } from 'koa';
 import type { KoaContextWithOIDC } from 'oidc-provider';
 import { backingServiceFailure } from '../../storage/failures.ts';
-import { RotationPendingError, type AdapterFactory } from './types.ts';
+import type { AdapterFactory } from '../../storage/short-lived-store.ts';
+import { RotationPendingError } from './redemption.ts';
 
 /** oidc-provider's default token route, which src/oidc/provider.ts keeps. */
 const TOKEN_PATH = '/token';

@@ -1,9 +1,8 @@
 // The provider's short-lived records in a SQL table, for the embedded default (no REDIS_URL).
 // Consumption is one conditional UPDATE, so of N parallel redemptions exactly one wins.
 import type { Knex } from 'knex';
-import {
-  ACCOUNT_INDEXED, lostConsumeRace, ROTATION_SETTLE_MS, RotationPendingError, type Adapter, type AdapterFactory, type Payload,
-} from './types.ts';
+import type { Adapter, AdapterFactory, Payload } from '../../storage/short-lived-store.ts';
+import { ACCOUNT_INDEXED, lostConsumeRace, ROTATION_SETTLE_MS, RotationPendingError } from './redemption.ts';
 import { rotationOwner } from './rotation.ts';
 
 const TABLE = 'oidc_records';

@@ -4,7 +4,7 @@ import type { Knex } from 'knex';
 import { z } from 'zod';
 import type { UserRow } from './account.repo.ts';
 import type { Audit, AuditEvent } from '../audit/audit.ts';
-import { badRequest } from '../http/errors.ts';
+import { badRequest } from '../errors/app-error.ts';
 
 const text = (max: number) => z.string().trim().max(max).transform((v) => v || null).nullable();
 export const profilePatch = z.object({

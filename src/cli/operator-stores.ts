@@ -6,7 +6,7 @@ import { openDatabase } from '../storage/database.ts';
 import { migrateLatest } from '../storage/migrate.ts';
 import { openConfiguredRedis } from '../storage/redis.ts';
 import { controlSocketPath, lockHolder, tryLock } from '../storage/lock.ts';
-import { createContainer } from '../container.ts';
+import { createContainer } from '../root.ts';
 import { callControl } from '../ops/control.ts';
 import { runOperation } from '../ops/operations.ts';
 import { CliError } from './errors.ts';

@@ -6,7 +6,7 @@ import type { Context, Next } from 'koa';
 import type Provider from 'oidc-provider';
 import type { AccountCache } from '../accounts/account-cache.ts';
 import type { UserRow } from '../accounts/account.repo.ts';
-import { AppError } from '../http/errors.ts';
+import { AppError } from '../errors/app-error.ts';
 
 export interface ApiAuth {
   accountId: string;

@@ -13,14 +13,14 @@
 //   GET  /account/reset                     the new-password form; POST /account/reset
 //   (the token is never in a path: request logs record paths)
 import Router from '@koa/router';
-import { formBody, jsonBody } from '../http/body.ts';
-import { requireCsrf } from '../security/csrf.ts';
-import type { AccountDeps } from './context.ts';
-import { createProfileHandlers } from './profile.ts';
-import { createCredentialHandlers } from './credentials.ts';
-import { createRecoveryHandlers } from './recovery.ts';
-import { createSecurityHandlers } from './security.ts';
-import { createSessionHandlers } from './sessions.ts';
+import { formBody, jsonBody } from '../../http/body.ts';
+import { requireCsrf } from '../../security/csrf.ts';
+import type { AccountDeps } from './page-deps.ts';
+import { createProfileHandlers } from './profile.pages.ts';
+import { createCredentialHandlers } from './credentials.pages.ts';
+import { createRecoveryHandlers } from './password-reset.pages.ts';
+import { createSecurityHandlers } from './security.pages.ts';
+import { createSessionHandlers } from './sessions.pages.ts';
 
 export function createAccountRouter(deps: AccountDeps): Router {
   const router = new Router({ prefix: '/account' });

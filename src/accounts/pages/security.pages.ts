@@ -1,9 +1,9 @@
 // Second factors: enrol TOTP (QR + first code), passkeys, recovery codes; removing one needs a
 // recent sign-in (the router enforces it).
 import type { Context } from 'koa';
-import { requestOrigin } from '../audit/audit.ts';
-import { accountPage, back, noticeOf, type AccountDeps } from './context.ts';
-import { viewerOf } from './session.ts';
+import { requestOrigin } from '../../audit/audit.ts';
+import { accountPage, back, noticeOf, type AccountDeps } from './page-deps.ts';
+import { viewerOf } from './account-sign-in.ts';
 
 const field = (ctx: Context, name: string) => String((ctx.request.body as Record<string, unknown>)?.[name] ?? '');
 

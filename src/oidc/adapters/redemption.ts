@@ -1,44 +1,6 @@
-// The adapter contract of oidc-provider (see its example/my_adapter.js). Both stores implement it
-// and pass the same conformance suite (tests/integration/adapter-conformance.test.ts).
+// How the stores redeem records at the token endpoint: the rules both adapters (Redis, SQL) share.
 import { errors } from 'oidc-provider';
-
-export type Payload = Record<string, any>;
-
-export interface Adapter {
-  upsert(id: string, payload: Payload, expiresIn?: number): Promise<void>;
-  find(id: string): Promise<Payload | undefined>;
-  findByUid(uid: string): Promise<Payload | undefined>;
-  findByUserCode(userCode: string): Promise<Payload | undefined>;
-  consume(id: string): Promise<void>;
-  destroy(id: string): Promise<void>;
-  revokeByGrantId(grantId: string): Promise<void>;
-}
-
-export type AdapterFactory = ((model: string) => Adapter) & {
-  /**
-   * Ends everything an account holds: its sessions and grants, with every token issued under
-   * them (password reset, sign-out everywhere, a disabled account). Not part of oidc-provider's
-   * contract: the stores keep a per-account index of Session and Grant records for it.
-   */
-  revokeAccount(accountId: string): Promise<void>;
-  /** The account's records of one indexed model (its grants, its sessions), with their ids. */
-  listAccount(accountId: string, model: 'Session' | 'Grant'): Promise<Array<{ id: string; payload: Payload }>>;
-  /** The store behind these records: what a 503 about them names. */
-  readonly backend: 'redis' | 'postgres';
-  /**
-   * Makes a refresh token's consumption final once its rotation was answered (src/oidc/adapters/rotation.ts).
-   * Until then the consumption is pending (see ROTATION_SETTLE_MS), under the owner of the request
-   * that consumed it (rotationOwner()). Compare-and-settle: true when the pending mark was still
-   * `owner`'s and is now final; false when it is not (another request took it over after the settle
-   * time, or the token is gone), and then nothing is changed.
-   */
-  settleRotation(refreshTokenId: string, owner: string): Promise<boolean>;
-  /**
-   * Undoes a pending consumption that is still `owner`'s (its rotation was refused with a 4xx):
-   * the refresh token is unused again. Anyone else's mark is left alone.
-   */
-  releaseRotation(refreshTokenId: string, owner: string): Promise<void>;
-};
+import type { Adapter } from '../../storage/short-lived-store.ts';
 
 /**
  * A rotated refresh token's consumption stays pending until the new tokens are stored and about to

@@ -1,11 +1,11 @@
 // The account API: GET /api/me (scope openid), PATCH /api/me (scope profile:write, partial, validated).
 import Router from '@koa/router';
-import type { ApiDeps } from './context.ts';
-import { parseProfilePatch, updateProfile } from '../accounts/profile.ts';
-import { auth, requireToken } from './auth.ts';
+import type { ApiDeps } from '../api/api-deps.ts';
+import { parseProfilePatch, updateProfile } from './profile.service.ts';
+import { auth, requireToken } from '../api/bearer-auth.ts';
 import { jsonBody } from '../http/body.ts';
-import { badRequest } from '../http/errors.ts';
-import type { UserRow } from '../accounts/account.repo.ts';
+import { badRequest } from '../errors/app-error.ts';
+import type { UserRow } from './account.repo.ts';
 import { requestOrigin } from '../audit/audit.ts';
 
 /** Changing the profile is its own scope: `profile` only reads (the consent page says so). */

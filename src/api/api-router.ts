@@ -2,9 +2,9 @@
 // one OpenAPI document. Each domain contributes a router.
 import Router from '@koa/router';
 import type { Context, Next } from 'koa';
-import type { ApiDeps } from './context.ts';
+import type { ApiDeps } from './api-deps.ts';
 import { apiCors } from './cors.ts';
-import { createMeRouter } from './me.ts';
+import { createMeRouter } from '../accounts/me.api.ts';
 import { openApiDocument } from './openapi.ts';
 
 /** CORS runs before routing, so preflights (which match no route) are answered too. */

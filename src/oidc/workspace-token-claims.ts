@@ -6,7 +6,7 @@
 // access token agree.
 import type { KoaContextWithOIDC } from 'oidc-provider';
 import type { WorkspaceService } from '../workspaces/workspace.service.ts';
-import { flatWorkspaceClaims, hasScope, workspaceClaims, type WorkspaceClaimsSource } from '../workspaces/claims.ts';
+import { flatWorkspaceClaims, hasScope, workspaceClaims, type WorkspaceClaimsSource } from '../workspaces/workspace.claims.ts';
 
 export interface AccountWorkspace {
   /** the claims for a granted scope string (empty without `workspace`/`workspaces`) */

@@ -3,10 +3,10 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Context } from 'koa';
 import type Provider from 'oidc-provider';
-import type { AccountService } from '../accounts/account.service.ts';
-import type { UserRow } from '../accounts/account.repo.ts';
-import { ACCOUNT_CLIENT_ID } from '../clients/client.service.ts';
-import { AppError } from '../http/errors.ts';
+import type { AccountService } from '../account.service.ts';
+import type { UserRow } from '../account.repo.ts';
+import { ACCOUNT_CLIENT_ID } from '../../clients/client.service.ts';
+import { AppError } from '../../errors/app-error.ts';
 
 /** Changing a credential or removing a factor needs a sign-in this recent. */
 export const RECENT_SIGN_IN_SECONDS = 10 * 60;

@@ -1,9 +1,9 @@
 // Where you are signed in, and which apps may act for you: end a session or all of them; revoke
 // an app's grant (its refresh tokens stop working at once).
 import type { Context } from 'koa';
-import { requestOrigin } from '../audit/audit.ts';
-import { accountPage, back, noticeOf, type AccountDeps } from './context.ts';
-import { viewerOf } from './session.ts';
+import { requestOrigin } from '../../audit/audit.ts';
+import { accountPage, back, noticeOf, type AccountDeps } from './page-deps.ts';
+import { viewerOf } from './account-sign-in.ts';
 
 function describeAgent(ua: string | null): string {
   if (!ua) return 'Unknown device';

@@ -20,8 +20,8 @@ import type Koa from 'koa';
 import type { Context, Next } from 'koa';
 import type Provider from 'oidc-provider';
 import type { Logger } from 'pino';
-import type { ProviderHost } from '../oidc/host.ts';
-import { finishSecurityHeaders, requestId, requestLines, setSecurityHeaders } from './middleware.ts';
+import type { ProviderHost } from './host.ts';
+import { finishSecurityHeaders, requestId, requestLines, setSecurityHeaders } from '../http/middleware.ts';
 import { observeContext, observeRequest } from '../observability/metrics.ts';
 
 /** Served by the provider alone; none of our routers claims them. */

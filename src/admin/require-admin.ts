@@ -3,8 +3,8 @@
 import type { Context, Next } from 'koa';
 import type Provider from 'oidc-provider';
 import type { AccountCache } from '../accounts/account-cache.ts';
-import { auth, requireToken } from '../api/auth.ts';
-import { forbidden } from '../http/errors.ts';
+import { auth, requireToken } from '../api/bearer-auth.ts';
+import { forbidden } from '../errors/app-error.ts';
 
 export function requireAdmin(deps: { provider: () => Provider; accounts: Pick<AccountCache, 'findActive'> }) {
   const token = requireToken(deps, 'admin');

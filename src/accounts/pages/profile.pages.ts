@@ -1,11 +1,11 @@
 // Profile: name, picture, locale (the same rules as PATCH /api/me).
 import type { Context } from 'koa';
 import { z } from 'zod';
-import { parseProfilePatch, updateProfile } from '../accounts/profile.ts';
-import { AppError } from '../http/errors.ts';
-import { requestOrigin } from '../audit/audit.ts';
-import { accountPage, back, noticeOf, type AccountDeps } from './context.ts';
-import { viewerOf } from './session.ts';
+import { parseProfilePatch, updateProfile } from '../profile.service.ts';
+import { AppError } from '../../errors/app-error.ts';
+import { requestOrigin } from '../../audit/audit.ts';
+import { accountPage, back, noticeOf, type AccountDeps } from './page-deps.ts';
+import { viewerOf } from './account-sign-in.ts';
 
 const PROFILE_FIELDS = ['name', 'given_name', 'family_name', 'picture', 'locale'] as const;
 /** The form as sent: text fields, each at most once (the rules on each are parseProfilePatch's). */

@@ -2,18 +2,18 @@
 import type { Context } from 'koa';
 import type Provider from 'oidc-provider';
 import type { Logger } from 'pino';
-import type { AccountService } from '../accounts/account.service.ts';
-import type { Lifecycle } from '../accounts/lifecycle.ts';
-import type { Audit } from '../audit/audit.ts';
-import type { Config } from '../config/index.ts';
+import type { AccountService } from '../account.service.ts';
+import type { Lifecycle } from '../lifecycle.ts';
+import type { Audit } from '../../audit/audit.ts';
+import type { Config } from '../../config/index.ts';
 import type { Knex } from 'knex';
-import type { Mfa } from '../mfa/index.ts';
-import type { AdapterFactory } from '../oidc/adapters/types.ts';
-import type { LimiterFactory } from '../security/rate-limit.ts';
-import type { Views } from '../views/render.ts';
-import { csrfToken } from '../security/csrf.ts';
-import type { AccountSession } from './session.ts';
-import type { Impersonation } from '../admin/impersonation.ts';
+import type { Mfa } from '../../mfa/index.ts';
+import type { AdapterFactory } from '../../storage/short-lived-store.ts';
+import type { LimiterFactory } from '../../security/rate-limit.ts';
+import type { Views } from '../../render/views.ts';
+import { csrfToken } from '../../security/csrf.ts';
+import type { AccountSession } from './account-sign-in.ts';
+import type { Impersonation } from '../../admin/impersonation.ts';
 
 export interface AccountDeps {
   provider: () => Provider;

@@ -1,13 +1,13 @@
 // Forgotten password: ask by email (the same answer whether or not an account exists), then a
 // single-use link valid 30 minutes leads to a new password; every session and token ends.
 import type { Context } from 'koa';
-import { AppError } from '../http/errors.ts';
-import { requestOrigin } from '../audit/audit.ts';
-import { RESET_LIMITS, forgetSignInFailures, recordFailure, retryAfter } from '../security/rate-limit.ts';
-import { normalizeEmail } from '../accounts/email.ts';
-import { RESET_TTL } from '../accounts/lifecycle.ts';
-import { linkSecret } from '../security/link-secret.ts';
-import { accountPage, type AccountDeps } from './context.ts';
+import { AppError } from '../../errors/app-error.ts';
+import { requestOrigin } from '../../audit/audit.ts';
+import { RESET_LIMITS, forgetSignInFailures, recordFailure, retryAfter } from '../../security/rate-limit.ts';
+import { normalizeEmail } from '../email.ts';
+import { RESET_TTL } from '../lifecycle.ts';
+import { linkSecret } from '../../security/link-secret.ts';
+import { accountPage, type AccountDeps } from './page-deps.ts';
 
 const field = (ctx: Context, name: string) => String((ctx.request.body as Record<string, unknown>)?.[name] ?? '');
 

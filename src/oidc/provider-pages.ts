@@ -1,6 +1,6 @@
 // Pages the provider renders itself (errors, logout), drawn with our views so every page looks alike.
 import type { KoaContextWithOIDC } from 'oidc-provider';
-import type { Views } from '../views/render.ts';
+import type { Views } from '../render/views.ts';
 import type { Middleware } from 'koa';
 import { backingServiceFailure, RETRY_AFTER_SECONDS, UNAVAILABLE_MESSAGE } from '../storage/failures.ts';
 import { countUnavailable } from '../observability/metrics.ts';

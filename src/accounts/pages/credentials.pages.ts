@@ -1,11 +1,11 @@
 // Password and email: change the password (current one required), change the email (recent
 // sign-in; the new address is verified first and the old one told), verify the email.
 import type { Context } from 'koa';
-import { AppError } from '../http/errors.ts';
-import { requestOrigin } from '../audit/audit.ts';
-import { VERIFY_LIMITS, recordFailure, retryAfter } from '../security/rate-limit.ts';
-import { accountPage, back, noticeOf, type AccountDeps } from './context.ts';
-import { viewerOf } from './session.ts';
+import { AppError } from '../../errors/app-error.ts';
+import { requestOrigin } from '../../audit/audit.ts';
+import { VERIFY_LIMITS, recordFailure, retryAfter } from '../../security/rate-limit.ts';
+import { accountPage, back, noticeOf, type AccountDeps } from './page-deps.ts';
+import { viewerOf } from './account-sign-in.ts';
 
 const field = (ctx: Context, name: string) => String((ctx.request.body as Record<string, unknown>)?.[name] ?? '');
 

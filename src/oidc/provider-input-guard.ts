@@ -3,7 +3,7 @@
 // in a path, query or body, and no request that ends in a bare 500 without our headers.
 import Provider, { errors, type KoaContextWithOIDC } from 'oidc-provider';
 import type { Context, Next } from 'koa';
-import type { Views } from '../views/render.ts';
+import type { Views } from '../render/views.ts';
 import { answerInvalidInput, bodyProblem, controlCharacterIn, pathOrQueryProblem } from '../http/input-guard.ts';
 import { setSecurityHeaders } from '../http/middleware.ts';
 import { backingServiceFailure } from '../storage/failures.ts';

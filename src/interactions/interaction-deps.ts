@@ -6,15 +6,15 @@ import type { Logger } from 'pino';
 import type { AccountService } from '../accounts/account.service.ts';
 import type { Config } from '../config/index.ts';
 import type { Mailer } from '../mail/mailer.ts';
-import type { Views } from '../views/render.ts';
-import type { AdapterFactory } from '../oidc/adapters/types.ts';
+import type { Views } from '../render/views.ts';
+import type { AdapterFactory } from '../storage/short-lived-store.ts';
 import type { LimiterFactory } from '../security/rate-limit.ts';
 import type { Mfa } from '../mfa/index.ts';
 import type { Lifecycle } from '../accounts/lifecycle.ts';
 import type { Audit } from '../audit/audit.ts';
 import type { WorkspaceService } from '../workspaces/workspace.service.ts';
 import { csrfToken } from '../security/csrf.ts';
-import { AppError } from '../http/errors.ts';
+import { AppError } from '../errors/app-error.ts';
 
 export interface InteractionDeps {
   provider: () => Provider;

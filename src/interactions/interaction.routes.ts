@@ -16,7 +16,7 @@ import { createLoginHandlers } from './login.ts';
 import { createSignupHandlers } from './signup.ts';
 import { createConsentHandlers } from './consent.ts';
 import { createWorkspacePicker } from './workspace.ts';
-import { loadInteraction, type InteractionDeps } from './context.ts';
+import { loadInteraction, type InteractionDeps } from './interaction-deps.ts';
 import { requireCsrf } from '../security/csrf.ts';
 import { formBody, jsonBody } from '../http/body.ts';
 import { createSecondFactor } from './second-factor.ts';

@@ -8,10 +8,10 @@
 // leaves how the target is named to the server).
 import Provider, { errors, type KoaContextWithOIDC } from 'oidc-provider';
 import type { Knex } from 'knex';
-import type { AccountService } from '../accounts/account.service.ts';
-import type { Audit } from '../audit/audit.ts';
-import { AppError } from '../http/errors.ts';
-import { createImpersonation, type ImpersonationPolicy } from './impersonation.ts';
+import type { AccountService } from '../../accounts/account.service.ts';
+import type { Audit } from '../../audit/audit.ts';
+import { AppError } from '../../errors/app-error.ts';
+import { createImpersonation, type ImpersonationPolicy } from '../../admin/impersonation.ts';
 
 export const TOKEN_EXCHANGE_GRANT = 'urn:ietf:params:oauth:grant-type:token-exchange';
 const ACCESS_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:access_token';
