@@ -3,6 +3,7 @@ import Koa from 'koa';
 import type { Logger } from 'pino';
 import type { Container } from './root.ts';
 import type { ProviderHost } from './oidc/host.ts';
+import type { ProviderFacade } from './oidc/facade.ts';
 import type { Views } from './render/views.ts';
 import type { Mailer } from './mail/mailer.ts';
 import type { AdapterFactory } from './storage/short-lived-store.ts';
@@ -11,12 +12,15 @@ import { requestLog, securityHeaders, errorHandler } from './http/middleware.ts'
 import { assets } from './http/assets.ts';
 import { inputGuard } from './http/input-guard.ts';
 import { requireHttps } from './http/require-https.ts';
+import { DIRECT_PATHS } from './oidc/fast-path.ts';
 import { createHealthRouter, type NodeState } from './health/health.routes.ts';
 import { createInteractionRouter } from './interactions/interaction.routes.ts';
 import { createApiRouter, apiCorsFor } from './api/api-router.ts';
 import { createWorkspaceApiRouter } from './workspaces/workspace.api.ts';
 import { createAdminApiRouter } from './admin/admin.api.ts';
-import { createImpersonation } from './admin/impersonation.ts';
+import { createImpersonation, impersonationPolicy } from './admin/impersonation.ts';
+import { createMeRouter } from './accounts/me.api.ts';
+import { createClientOrigins } from './clients/client-origins.ts';
 import { createAdminService } from './admin/admin.service.ts';
 import { createAdminConsole } from './admin/console.pages.ts';
 import { createWorkspacePagesRouter } from './workspaces/workspace.pages.ts';
@@ -32,6 +36,8 @@ import { countQueries, metricsEndpoint, requestMetrics } from './observability/m
 export interface AppDeps {
   container: Container;
   host: ProviderHost;
+  /** the provider, for the layers above oidc/ */
+  oidc: ProviderFacade;
   views: Views;
   mailer: Mailer;
   adapters: AdapterFactory;
@@ -43,7 +49,7 @@ export interface AppDeps {
 }
 
 export function createApp(deps: AppDeps): Koa {
-  const { container, host, log } = deps;
+  const { container, host, oidc, log } = deps;
   const { config } = container;
   // the same trust as the provider's (src/oidc/provider.ts): the client is the entry proxyHops from
   // the right of X-Forwarded-For, never one a client wrote further left
@@ -56,7 +62,7 @@ export function createApp(deps: AppDeps): Koa {
   countQueries(container.knex);
   app.use(securityHeaders(config.issuer));
   app.use(errorHandler(log, deps.views));
-  app.use(requireHttps(config.issuer, deps.views, log)); // an https issuer's pages and browser endpoints: https only (421)
+  app.use(requireHttps(config.issuer, deps.views, log, DIRECT_PATHS)); // an https issuer's pages and browser endpoints: https only (421)
   app.use(inputGuard(deps.views)); // no control character past here (bodies: src/http/body.ts, src/oidc/input-guard.ts)
   app.use(assets());
 
@@ -69,26 +75,26 @@ export function createApp(deps: AppDeps): Koa {
     knex: container.knex, accounts: container.accounts, tokens: createMailTokens({ knex: container.knex }), mailer: deps.mailer,
     audit, adapters: deps.adapters, issuer: config.issuer, log,
   });
-  const accountSession = createAccountSession({ provider: host.current, accounts: container.accounts, issuer: config.issuer });
+  const accountSession = createAccountSession({ oidc, accounts: container.accounts, issuer: config.issuer });
   const impersonation = createImpersonation({
-    provider: host.current, knex: container.knex, accounts: container.accounts, audit,
-    policy: { ttlSeconds: config.administration.impersonationTtl, allowAdminTargets: config.administration.impersonateAdmins },
+    oidc, knex: container.knex, accounts: container.accounts, audit, policy: impersonationPolicy(config),
   });
   const admin = createAdminService({ knex: container.knex, audit, adapters: deps.adapters, mfa });
 
   const interactions = createInteractionRouter({
-    provider: host.current, workspaces: container.workspaces, accounts: container.accounts, views: deps.views, mailer: deps.mailer,
+    oidc, workspaces: container.workspaces, accounts: container.accounts, views: deps.views, mailer: deps.mailer,
     adapters: deps.adapters, limiters: deps.limiters, config, log, mfa, lifecycle, audit,
   });
   app.use(interactions.routes());
   app.use(interactions.allowedMethods());
   app.use(createWorkspacePagesRouter({
-    provider: host.current, container, views: deps.views, limiters: deps.limiters, log,
+    oidc, config, accounts: container.accounts, workspaces: container.workspaces, invitations: container.invitations,
+    views: deps.views, limiters: deps.limiters, log,
     signIn: (ctx, returnTo) => accountSession.signIn(ctx, returnTo),
   }).routes());
 
   const accountRouter = createAccountRouter({
-    provider: host.current, accounts: container.accounts, lifecycle, mfa, audit, adapters: deps.adapters, limiters: deps.limiters,
+    oidc, accounts: container.accounts, lifecycle, mfa, audit, adapters: deps.adapters, limiters: deps.limiters,
     views: deps.views, config, knex: container.knex, log,
     session: accountSession, impersonation,
   });
@@ -102,9 +108,19 @@ export function createApp(deps: AppDeps): Koa {
   app.use(adminConsole.routes());
   app.use(adminConsole.allowedMethods());
 
-  const apiDeps = { provider: host.current, container, audit, mailer: deps.mailer, log, limiters: deps.limiters };
-  const api = createApiRouter(apiDeps, [createWorkspaceApiRouter(apiDeps), createAdminApiRouter({ ...apiDeps, mfa, impersonation, admin, keysChanged: host.refresh })]);
-  app.use(apiCorsFor(apiDeps));
+  const { knex, accounts, accountCache } = container;
+  const api = createApiRouter({ issuer: config.issuer }, [
+    createMeRouter({ oidc, accountCache, knex, audit }),
+    createWorkspaceApiRouter({
+      oidc, config, accounts, accountCache, workspaces: container.workspaces, invitations: container.invitations,
+      mailer: deps.mailer, limiters: deps.limiters, log,
+    }),
+    createAdminApiRouter({
+      oidc, knex, accounts, accountCache, clients: container.clients, keys: container.keys, adapters: deps.adapters, audit, log,
+      mfa, impersonation, admin, keysChanged: host.refresh,
+    }),
+  ]);
+  app.use(apiCorsFor(createClientOrigins(container.clients, container.clientChanges)));
   app.use(api.routes());
   app.use(api.allowedMethods());
 

@@ -10,6 +10,10 @@ import { openConfiguredRedis } from './storage/redis.ts';
 import { controlSocketPath, waitForLock, type DataDirLock } from './storage/lock.ts';
 import { createContainer } from './root.ts';
 import { createOidc } from './oidc/index.ts';
+import { accountsForOidc } from './accounts/account.oidc-port.ts';
+import { workspacesForOidc } from './workspaces/workspace.oidc-port.ts';
+import { createImpersonation, impersonationPolicy } from './admin/impersonation.ts';
+import { createAudit } from './audit/audit.ts';
 import { pruneExpired } from './oidc/adapters/sql.ts';
 import { createApp } from './app.ts';
 import { createViews } from './render/views.ts';
@@ -19,7 +23,7 @@ import { startControlServer } from './ops/control.ts';
 import { breachedListSize } from './accounts/breached.ts';
 import { pruneAudit } from './audit/retention.ts';
 import { runHousekeeping, type HousekeepingJob } from './storage/housekeeping.ts';
-import type { NodeState } from './health/router.ts';
+import type { NodeState } from './health/health.routes.ts';
 import { listenForClientChanges } from './clients/client-changes.ts';
 import { listenChannel } from './storage/pg-listen.ts';
 import { ACCOUNT_CACHE_CHANNEL } from './accounts/account-cache.ts';
@@ -80,7 +84,15 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     const mailer = createMailer({ smtpUrl: config.smtpUrl, from: config.mailFrom, dataDir: config.dataDir, views, log });
     cleanups.push(() => mailer.settled()); // mail queued after an answer goes out before the database closes
     const limiters = createLimiterFactory(redis, config.redisPrefix);
-    const { adapters, host, cookieKeys } = await createOidc(container, views, log);
+    const { adapters, host, facade, cookieKeys } = await createOidc({
+      ...container,
+      // the ports of src/oidc/ports.ts
+      accounts: accountsForOidc(container.accounts, container.accountCache),
+      workspaces: workspacesForOidc(container.workspaces),
+      impersonation: (oidc) => createImpersonation({
+        oidc, knex: container.knex, accounts: container.accounts, audit: createAudit(container.knex), policy: impersonationPolicy(config),
+      }),
+    }, views, log);
     cleanups.push(() => host.stop());
     if (config.databaseDirectUrl) {
       // LISTEN holds a session: on DATABASE_DIRECT_URL, past any pooler in transaction mode
@@ -94,7 +106,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
       cleanups.push(() => accountListener.stop());
     }
     const node: NodeState = { shuttingDown: false };
-    const app = createApp({ container, host, views, mailer, adapters, limiters, cookieKeys, log, node });
+    const app = createApp({ container, host, oidc: facade, views, mailer, adapters, limiters, cookieKeys, log, node });
 
     // a client that sends its headers or body slowly gets 408 and loses the socket (slowloris)
     const server = createServer({

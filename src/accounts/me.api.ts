@@ -1,6 +1,9 @@
 // The account API: GET /api/me (scope openid), PATCH /api/me (scope profile:write, partial, validated).
 import Router from '@koa/router';
-import type { ApiDeps } from '../api/api-deps.ts';
+import type { Knex } from 'knex';
+import type { ProviderFacade } from '../oidc/facade.ts';
+import type { Audit } from '../audit/audit.ts';
+import type { AccountCache } from './account-cache.ts';
 import { parseProfilePatch, updateProfile } from './profile.service.ts';
 import { auth, requireToken } from '../api/bearer-auth.ts';
 import { jsonBody } from '../http/body.ts';
@@ -30,13 +33,16 @@ const READ_ONLY: Record<string, string> = {
 };
 
 
-export function createMeRouter(deps: ApiDeps): Router {
+export interface MeApiDeps { oidc: ProviderFacade; accountCache: AccountCache; knex: Knex; audit: Audit }
+
+export function createMeRouter(deps: MeApiDeps): Router {
   const router = new Router();
-  const { knex } = deps.container;
-  router.get('/me', requireToken({ provider: deps.provider, accounts: deps.container.accountCache }, 'openid'), (ctx) => {
-    ctx.body = meView(auth(ctx).user);
+  const { knex } = deps;
+  const tokenDeps = { oidc: deps.oidc, accounts: deps.accountCache };
+  router.get('/me', requireToken(tokenDeps, 'openid'), (ctx) => {
+    ctx.body = meView(auth<UserRow>(ctx).user);
   });
-  router.patch('/me', requireToken({ provider: deps.provider, accounts: deps.container.accountCache }, PROFILE_WRITE_SCOPE), jsonBody(), async (ctx) => {
+  router.patch('/me', requireToken(tokenDeps, PROFILE_WRITE_SCOPE), jsonBody(), async (ctx) => {
     const body = ctx.request.body as Record<string, unknown>;
     if (!body || typeof body !== 'object' || Array.isArray(body)) throw badRequest('Send a JSON object with the fields to change.');
     const readOnly = Object.keys(body).find((k) => k in READ_ONLY);

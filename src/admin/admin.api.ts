@@ -4,14 +4,21 @@
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import { z } from 'zod';
-import type { ApiDeps } from '../api/api-deps.ts';
+import type { Knex } from 'knex';
+import type { Logger } from 'pino';
+import type { ProviderFacade } from '../oidc/facade.ts';
+import type { Audit } from '../audit/audit.ts';
+import type { AdapterFactory } from '../storage/short-lived-store.ts';
+import type { AccountService } from '../accounts/account.service.ts';
+import type { AccountCache } from '../accounts/account-cache.ts';
+import type { ClientService } from '../clients/client.service.ts';
+import type { KeyService } from '../keys/key.service.ts';
 import { auth } from '../api/bearer-auth.ts';
 import { jsonBody } from '../http/body.ts';
 import { badRequest, notFound } from '../errors/app-error.ts';
 import { requestOrigin } from '../audit/audit.ts';
 import type { UserRow } from '../accounts/account.repo.ts';
 import { userView } from '../accounts/account.service.ts';
-import { createAdapterFactory } from '../oidc/index.ts';
 import type { Mfa } from '../mfa/index.ts';
 import type { Impersonation } from './impersonation.ts';
 import { requireAdmin } from './require-admin.ts';
@@ -55,7 +62,16 @@ function parse<T extends z.ZodType>(schema: T, value: unknown): z.output<T> {
   return r.data;
 }
 
-export interface AdminDeps extends ApiDeps {
+export interface AdminDeps {
+  oidc: ProviderFacade;
+  knex: Knex;
+  accounts: AccountService;
+  accountCache: AccountCache;
+  clients: ClientService;
+  keys: KeyService;
+  adapters: AdapterFactory;
+  audit: Audit;
+  log: Logger;
   mfa: Mfa; impersonation: Impersonation; admin: AdminService;
   /** re-reads the signing keys on this node (the host's refresh) */
   keysChanged: () => Promise<unknown>;
@@ -64,10 +80,8 @@ export interface AdminDeps extends ApiDeps {
 export function createAdminApiRouter(deps: AdminDeps): Router {
   addPaths(ADMIN_PATHS);
   const router = new Router({ prefix: '/admin' });
-  const { container, audit } = deps;
-  const { knex, accounts, clients, keys } = container;
-  const adapters = createAdapterFactory(container, container.redis);
-  router.use(requireAdmin({ provider: deps.provider, accounts: deps.container.accountCache }));
+  const { knex, accounts, clients, keys, adapters, audit } = deps;
+  router.use(requireAdmin({ oidc: deps.oidc, accounts: deps.accountCache }));
 
   const origin = (ctx: Context) => ({ actorId: auth(ctx).accountId, clientId: auth(ctx).clientId, ...requestOrigin(ctx) });
   const admin = deps.admin;
@@ -115,7 +129,7 @@ export function createAdminApiRouter(deps: AdminDeps): Router {
   });
   router.delete('/users/:id/sessions/:uid', async (ctx) => {
     const id = (await user(ctx.params.id!)).id;
-    const session = await deps.provider().Session.findByUid(ctx.params.uid!);
+    const session = await deps.oidc.sessionByUid(ctx.params.uid!);
     if (!session || session.accountId !== id) throw notFound('no such session');
     await session.destroy();
     await knex('account_sessions').where({ uid: ctx.params.uid }).update({ ended_at: knex.fn.now() });

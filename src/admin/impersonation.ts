@@ -1,9 +1,9 @@
 // Impersonation: a short-lived access token for a user, minted by an admin with a reason, that
 // carries act: {sub: <admin>} (RFC 8693 §4.1), has no refresh token, and is on the record.
-import type Provider from 'oidc-provider';
 import type { Knex } from 'knex';
 import type { Audit, AuditEvent } from '../audit/audit.ts';
 import type { AccountService } from '../accounts/account.service.ts';
+import type { ProviderFacade } from '../oidc/facade.ts';
 import { AppError, badRequest, forbidden, notFound } from '../errors/app-error.ts';
 
 /** What an impersonation token may do: act at userinfo and the account API, as the user. */
@@ -11,7 +11,11 @@ export const IMPERSONATION_SCOPE = 'openid profile email';
 
 export interface ImpersonationPolicy { ttlSeconds: number; allowAdminTargets: boolean }
 
-export function createImpersonation(deps: { provider: () => Provider; knex: Knex; accounts: AccountService; audit: Audit; policy: ImpersonationPolicy }) {
+export function impersonationPolicy(config: { administration: { impersonationTtl: number; impersonateAdmins: boolean } }): ImpersonationPolicy {
+  return { ttlSeconds: config.administration.impersonationTtl, allowAdminTargets: config.administration.impersonateAdmins };
+}
+
+export function createImpersonation(deps: { oidc: Pick<ProviderFacade, 'mintAccessToken'>; knex: Knex; accounts: AccountService; audit: Audit; policy: ImpersonationPolicy }) {
   return {
     async mint(input: { adminId: string; targetId: string; clientId: string; reason: unknown; origin: Pick<AuditEvent, 'ip' | 'userAgent'> }) {
       const reason = typeof input.reason === 'string' ? input.reason.trim() : '';
@@ -22,22 +26,18 @@ export function createImpersonation(deps: { provider: () => Provider; knex: Knex
       if (target.id === input.adminId) throw badRequest('You cannot impersonate yourself.', 'self');
       if (target.roles.includes('admin') && !deps.policy.allowAdminTargets) throw forbidden('Impersonating another admin is not allowed here (GATEHOUSE_IMPERSONATE_ADMINS).', 'admin_target');
 
-      const provider = deps.provider();
       const ttl = deps.policy.ttlSeconds;
-      const grant = new provider.Grant({ accountId: target.id, clientId: input.clientId });
-      grant.addOIDCScope(IMPERSONATION_SCOPE);
-      const grantId = await (grant as unknown as { save(ttl: number): Promise<string> }).save(ttl);
-      const token = new provider.AccessToken({
-        accountId: target.id, clientId: input.clientId, grantId, scope: IMPERSONATION_SCOPE, gty: 'impersonation',
-        expiresIn: ttl, extra: { act: { sub: input.adminId } },
-      } as never);
-      const value = await token.save();
+      // a grant of its own living as long as the token, so revoking it (or the user's grants) ends the token
+      const token = await deps.oidc.mintAccessToken({
+        accountId: target.id, clientId: input.clientId, scope: IMPERSONATION_SCOPE, ttlSeconds: ttl, gty: 'impersonation',
+        extra: { act: { sub: input.adminId } },
+      });
       const expiresAt = new Date(Date.now() + ttl * 1000);
       await deps.audit.record({
         type: 'impersonation.token_issued', actorId: input.adminId, subjectId: target.id, clientId: input.clientId, ...input.origin,
         data: { reason, token_id: token.jti, expires_at: expiresAt.toISOString() },
       });
-      return { access_token: value, token_type: 'Bearer' as const, expires_in: ttl, scope: IMPERSONATION_SCOPE };
+      return { access_token: token.value, token_type: 'Bearer' as const, expires_in: ttl, scope: IMPERSONATION_SCOPE };
     },
 
     /** For the user's own account page: when they were impersonated, by whom, why. */

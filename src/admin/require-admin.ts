@@ -1,12 +1,10 @@
 // The admin API's gate: a Gatehouse access token of a user with the global admin role, carrying the
 // admin scope (which only clients registered with it may ask for). Everything else: 401/403.
 import type { Context, Next } from 'koa';
-import type Provider from 'oidc-provider';
-import type { AccountCache } from '../accounts/account-cache.ts';
-import { auth, requireToken } from '../api/bearer-auth.ts';
+import { auth, requireToken, type BearerDeps } from '../api/bearer-auth.ts';
 import { forbidden } from '../errors/app-error.ts';
 
-export function requireAdmin(deps: { provider: () => Provider; accounts: Pick<AccountCache, 'findActive'> }) {
+export function requireAdmin(deps: BearerDeps) {
   const token = requireToken(deps, 'admin');
   return (ctx: Context, next: Next) => token(ctx, async () => {
     const a = auth(ctx);

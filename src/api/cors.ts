@@ -1,25 +1,9 @@
-// CORS for the account API: browser apps may call it from the origins of registered redirect
-// URIs, and from no other origin (DESIGN.md). The set is kept in memory and dropped whenever a
-// client changes on any node (the client change feed, src/clients/client-changes.ts, carried
-// between nodes by Postgres NOTIFY); the TTL only bounds staleness if a notice is lost.
+// CORS for the JSON APIs: browser apps may call them from the allowed origins (the origins of
+// registered redirect URIs, DESIGN.md: src/clients/client-origins.ts) and from no other origin.
 import type { Context, Next } from 'koa';
-import type { ClientService } from '../clients/client.service.ts';
-import type { ClientChangeFeed } from '../clients/client-changes.ts';
-import { createNotifiedCache } from '../storage/notified-cache.ts';
 
-const ORIGINS_CACHE_MS = 30_000;
-/** One entry: the set of allowed origins. */
-const ORIGINS_KEY = 'origins';
-
-export function apiCors(clients: ClientService, changes?: Pick<ClientChangeFeed, 'subscribe'>) {
-  const cache = createNotifiedCache(async () => {
-    const origins = new Set<string>();
-    for (const c of await clients.list()) for (const u of c.redirect_uris) { try { origins.add(new URL(u).origin); } catch { /* skip */ } }
-    return origins;
-  }, { ttlMs: ORIGINS_CACHE_MS, max: 1 });
-  // any client's change may add or remove an origin: drop the whole set
-  changes?.subscribe(() => cache.invalidate());
-  const allowed = () => cache.get(ORIGINS_KEY);
+/** `allowed`: the current set of allowed origins, given by the composition (src/app.ts). */
+export function apiCors(allowed: () => Promise<Set<string>>) {
   return async (ctx: Context, next: Next) => {
     const origin = ctx.get('origin');
     const ok = origin && (await allowed()).has(origin);

@@ -13,33 +13,30 @@
 //
 // Endpoints that set no cookie and are called by machines, often over plain http inside the
 // network, keep working: health probes, metrics, discovery and the JWKS, the token, userinfo,
-// introspection and revocation endpoints (src/http/fast-path.ts sends those straight to the
-// provider; this list names them too, for requests that reach the app), device authorization,
+// introspection and revocation endpoints (src/oidc/fast-path.ts sends those straight to the
+// provider; its DIRECT_PATHS, given by src/app.ts, name them here too, for requests that reach the app), device authorization,
 // pushed authorization requests, the bearer-token APIs and static assets.
 import type { Context, Next } from 'koa';
 import type { Logger } from 'pino';
 import type { Views } from '../render/views.ts';
-import { DIRECT_PATHS } from '../oidc/fast-path.ts';
 
 /** Status for a browser endpoint of an https issuer reached over plain http. */
 export const NOT_OVER_HTTPS_STATUS = 421;
 
-/** Called by machines, set no cookie: answered whatever the scheme. */
+/** Called by machines, set no cookie: answered whatever the scheme (with the provider's direct paths). */
 const MACHINE_PATHS = new Set([
-  ...DIRECT_PATHS, // token, introspection, revocation, userinfo, JWKS, discovery
   '/healthz', '/healthz/stores', '/readyz', '/metrics',
   '/device/auth', // RFC 8628 device authorization: the device's own POST
   '/request', // RFC 9126 pushed authorization request: the app's back channel
 ]);
 const MACHINE_PREFIXES = ['/.well-known/', '/api/', '/assets/'];
 
-export function answeredOverPlainHttp(path: string): boolean {
-  return MACHINE_PATHS.has(path) || MACHINE_PREFIXES.some((p) => path.startsWith(p));
-}
-
-export function requireHttps(issuer: string, views: Views, log: Logger) {
+/** `directPaths`: the provider's machine endpoints (token, introspection, revocation, userinfo, JWKS, discovery). */
+export function requireHttps(issuer: string, views: Views, log: Logger, directPaths: Iterable<string>) {
   const origin = new URL(issuer);
   if (origin.protocol !== 'https:') return async (_ctx: Context, next: Next) => { await next(); };
+  const machinePaths = new Set([...directPaths, ...MACHINE_PATHS]);
+  const answeredOverPlainHttp = (path: string) => machinePaths.has(path) || MACHINE_PREFIXES.some((p) => path.startsWith(p));
   let warned = false;
   return async (ctx: Context, next: Next) => {
     if (ctx.secure || answeredOverPlainHttp(ctx.path)) return next();

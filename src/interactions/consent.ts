@@ -1,28 +1,7 @@
 // Consent: show the app and what it asks for in plain words; record the grant, remembered per client.
 import type { Context } from 'koa';
 import { clientName, finish, loadInteraction, page, type Details, type InteractionDeps } from './interaction-deps.ts';
-
-export const SCOPE_TEXT: Record<string, string> = {
-  openid: 'Know who you are',
-  profile: 'See your name, picture and language',
-  email: 'See your email address',
-  offline_access: 'Stay signed in while you are away',
-  roles: 'See your roles',
-  workspace: 'See your active workspace and your role in it, and switch to another of your workspaces',
-  workspaces: 'See the workspaces you belong to',
-};
-
-/** The write scopes (src/oidc/claims.ts WRITE_SCOPES), listed apart on the page as changes. */
-export const WRITE_SCOPE_TEXT: Record<string, string> = {
-  'profile:write': 'Change your name, picture and language',
-  'workspace:manage': 'Create, rename and delete your workspaces, and add, remove and invite their members, as far as your role in each allows',
-  admin: 'Administer Gatehouse as you: change other people\'s accounts, apps and settings (only while you are an administrator)',
-};
-
-/** One line for a scope, in plain words (write scopes say what they change). */
-export function scopeDescription(scope: string): string {
-  return WRITE_SCOPE_TEXT[scope] ?? SCOPE_TEXT[scope] ?? `Use the "${scope}" permission`;
-}
+import { scopeDescription, WRITE_SCOPE_TEXT } from '../oidc/scopes.ts';
 
 export function createConsentHandlers(deps: InteractionDeps) {
   return {
@@ -45,17 +24,9 @@ export function createConsentHandlers(deps: InteractionDeps) {
 
     async confirm(ctx: Context) {
       const details = await loadInteraction(deps, ctx, 'consent');
-      const provider = deps.provider();
-      const { prompt, params, session } = details;
-      const d = prompt.details as { missingOIDCScope?: string[]; missingOIDCClaims?: string[]; missingResourceScopes?: Record<string, string[]> };
-      const grant = details.grantId
-        ? (await provider.Grant.find(details.grantId))!
-        : new provider.Grant({ accountId: session!.accountId, clientId: params.client_id as string });
-      if (d.missingOIDCScope) grant.addOIDCScope(d.missingOIDCScope.join(' '));
-      if (d.missingOIDCClaims) grant.addOIDCClaims(d.missingOIDCClaims);
-      for (const [indicator, scopes] of Object.entries(d.missingResourceScopes ?? {})) grant.addResourceScope(indicator, scopes.join(' '));
-      const grantId = await grant.save();
-      await finish(deps, ctx, { consent: details.grantId ? {} : { grantId } }, true);
+      // the grant remembers the consent per client; a new one is named in the result
+      const grantId = await deps.oidc.grantConsent(details);
+      await finish(deps, ctx, { consent: grantId ? { grantId } : {} }, true);
     },
 
     async abort(ctx: Context) {

@@ -1,7 +1,6 @@
 // What every interaction handler needs, and the one helper that loads an interaction and asserts
 // the prompt it expects (a POST for the wrong prompt is a stale tab, not a crash).
 import type { Context } from 'koa';
-import type Provider from 'oidc-provider';
 import type { Logger } from 'pino';
 import type { AccountService } from '../accounts/account.service.ts';
 import type { Config } from '../config/index.ts';
@@ -15,9 +14,11 @@ import type { Audit } from '../audit/audit.ts';
 import type { WorkspaceService } from '../workspaces/workspace.service.ts';
 import { csrfToken } from '../security/csrf.ts';
 import { AppError } from '../errors/app-error.ts';
+import type { Interaction, InteractionResult, ProviderFacade } from '../oidc/facade.ts';
 
 export interface InteractionDeps {
-  provider: () => Provider;
+  /** the provider, through oidc/'s facade */
+  oidc: ProviderFacade;
   accounts: AccountService;
   views: Views;
   mailer: Mailer;
@@ -31,10 +32,10 @@ export interface InteractionDeps {
   workspaces: WorkspaceService;
 }
 
-export type Details = Awaited<ReturnType<Provider['interactionDetails']>>;
+export type Details = Interaction;
 
 export async function loadInteraction(deps: InteractionDeps, ctx: Context, expected?: string): Promise<Details> {
-  const details = await deps.provider().interactionDetails(ctx.req, ctx.res);
+  const details = await deps.oidc.interactionDetails(ctx);
   if (expected && details.prompt.name !== expected) {
     throw new AppError(400, 'interaction_state', 'This step is no longer current. Go back to the app and start again.');
   }
@@ -42,8 +43,8 @@ export async function loadInteraction(deps: InteractionDeps, ctx: Context, expec
 }
 
 export async function clientName(deps: InteractionDeps, clientId: unknown): Promise<string> {
-  const client = typeof clientId === 'string' ? await deps.provider().Client.find(clientId) : undefined;
-  return client?.clientName ?? 'an application';
+  const name = typeof clientId === 'string' ? await deps.oidc.clientName(clientId) : undefined;
+  return name ?? 'an application';
 }
 
 export function page(deps: InteractionDeps, ctx: Context, template: string, data: Record<string, unknown> & { title: string }, status = 200): void {
@@ -53,8 +54,8 @@ export function page(deps: InteractionDeps, ctx: Context, template: string, data
 }
 
 /** Ends the interaction and sends the browser back to the authorization endpoint (303, RFC 9700 §4.12). */
-export async function finish(deps: InteractionDeps, ctx: Context, result: Record<string, unknown>, merge: boolean): Promise<void> {
-  const url = await deps.provider().interactionResult(ctx.req, ctx.res, result, { mergeWithLastSubmission: merge });
+export async function finish(deps: InteractionDeps, ctx: Context, result: InteractionResult, merge: boolean): Promise<void> {
+  const url = await deps.oidc.finishInteraction(ctx, result, { merge });
   ctx.redirect(url);
   ctx.status = 303;
 }

@@ -19,8 +19,7 @@ export interface PendingLogin { accountId: string; amr: string[]; step: 'verify'
 const codeBody = z.object({ method: z.enum(['totp', 'recovery']).default('totp'), code: z.string().max(64).default('') });
 
 async function clientMetadata(deps: InteractionDeps, clientId: unknown): Promise<Record<string, unknown>> {
-  const client = typeof clientId === 'string' ? await deps.provider().Client.find(clientId) : undefined;
-  return (client?.metadata() ?? {}) as Record<string, unknown>;
+  return (typeof clientId === 'string' ? await deps.oidc.clientMetadata(clientId) : undefined) ?? {};
 }
 
 

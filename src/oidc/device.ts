@@ -7,9 +7,9 @@
 //   POST /device {confirm}       sign in if needed, then device-done (success)
 //   POST /device {abort}         device-done (denied); the terminal gets access_denied
 import type { Configuration, CookiesSetOptions, KoaContextWithOIDC, Grant, Session } from 'oidc-provider';
-import type { AccountService } from '../accounts/account.service.ts';
+import type { AccountsPort } from './ports.ts';
 import type { Views } from '../render/views.ts';
-import { scopeDescription } from '../interactions/consent.ts';
+import { scopeDescription } from './scopes.ts';
 import { markWrongUserCode } from './device-guard.ts';
 import { USER_CODE_CHARSET_NAME, USER_CODE_MASK, formatUserCode, normalizeUserCode } from './user-code.ts';
 
@@ -17,7 +17,7 @@ type DeviceFlowFeature = NonNullable<NonNullable<Configuration['features']>['dev
 
 export interface DeviceFlowDeps {
   views: Views;
-  accounts: AccountService;
+  accounts: AccountsPort;
   /** The provider's session lifetime and cookie settings (its configuration's ttl.Session, cookies.long). */
   session: () => { ttl: number | ((ctx: KoaContextWithOIDC, session: Session) => number); cookie: CookiesSetOptions };
 }
@@ -112,7 +112,7 @@ export function createDeviceFlow(deps: DeviceFlowDeps): { feature: DeviceFlowFea
       const scopes = String(params.scope ?? '').split(' ').filter(Boolean);
       const accountId = ctx.oidc.session?.accountId;
       const account = accountId ? await deps.accounts.findById(accountId) : undefined;
-      if (accountId && (!account || account.disabled_at)) {
+      if (accountId && (!account || account.disabled)) {
         // signed in before the account was disabled: nothing to approve with, and the terminal
         // hears access_denied now rather than at its next poll
         Object.assign(code, { error: 'access_denied', errorDescription: 'the account is disabled' });

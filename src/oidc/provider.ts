@@ -4,9 +4,7 @@ import Provider, { errors, type Configuration, type KoaContextWithOIDC } from 'o
 import type { JsonWebKey } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Config } from '../config/index.ts';
-import type { AccountService } from '../accounts/account.service.ts';
-import { accountClaims } from '../accounts/account.service.ts';
-import type { AccountCache } from '../accounts/account-cache.ts';
+import type { AccountsPort, WorkspacesPort } from './ports.ts';
 import type { Views } from '../render/views.ts';
 import type { Adapter, AdapterFactory } from '../storage/short-lived-store.ts';
 import { SCOPE_CLAIMS, EXTRA_SCOPES, ACR_VALUES } from './claims.ts';
@@ -16,23 +14,22 @@ import { createDeviceFlow } from './device.ts';
 import { devicePolling } from './device-polling.ts';
 import { catchEscapedErrors } from './provider-input-guard.ts';
 import { createPolicy } from './policy.ts';
-import type { WorkspaceService } from '../workspaces/workspace.service.ts';
 import { checkWorkspaceParam, withWorkspacePrompt, WORKSPACE_PARAM } from './workspace-prompt.ts';
-import { accountWorkspace, workspaceTokenClaims } from './workspace-token-claims.ts';
+import { workspaceTokenClaims } from './workspace-token-claims.ts';
 import { firstPartyGrant } from './first-party.ts';
 import { introspectionAllowed, revocationAllowed, RESOURCE_SERVER_PROPERTY } from './token-access.ts';
 import { checkImpliedConsentParam, IMPLIED_CONSENT_PARAM, offlineAccessConsent } from './offline-access.ts';
 import { loopbackSecureCookies, sessionCookieOptions } from './authorize-post.ts';
 
 export interface ProviderDeps {
-  accountCache: AccountCache;
   config: Config;
   adapters: AdapterFactory;
   /** Redis when configured (device polls are timed there in one round trip); else the adapters' store */
   redis?: Redis;
   clientAdapter: Adapter;
-  accounts: AccountService;
-  workspaces: WorkspaceService;
+  /** accounts (the token hot path reads them from the node's account cache) */
+  accounts: AccountsPort;
+  workspaces: WorkspacesPort;
   views: Views;
   jwks: { keys: JsonWebKey[] };
   cookieKeys: string[];
@@ -77,7 +74,7 @@ export function createProvider(deps: ProviderDeps): Provider {
   // A disabled account's tokens are inactive at introspection as at refresh and userinfo (which ask
   // findAccount), also while its grants are not yet revoked: a disable whose revocation failed
   // (Redis unavailable) is safe until it is run again.
-  const accountActive = async (token: { accountId?: string }) => !token.accountId || !!await deps.accountCache.findActive(token.accountId);
+  const accountActive = async (token: { accountId?: string }) => !token.accountId || !!await accounts.findActive(token.accountId);
 
   const configuration: Configuration = {
     adapter: AdapterBridge as unknown as Configuration['adapter'],
@@ -118,7 +115,7 @@ export function createProvider(deps: ProviderDeps): Provider {
     },
     interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}`, policy: withWorkspacePrompt(createPolicy(), deps.workspaces) },
     // workspace=<id or slug> chooses the active workspace; access tokens carry it (docs/workspaces.md)
-    extraParams: { [WORKSPACE_PARAM]: checkWorkspaceParam, [IMPLIED_CONSENT_PARAM]: checkImpliedConsentParam },
+    extraParams: { [WORKSPACE_PARAM]: checkWorkspaceParam(deps.workspaces), [IMPLIED_CONSENT_PARAM]: checkImpliedConsentParam },
     extraTokenClaims: withActor(workspaceTokenClaims(deps.workspaces)),
     // Gatehouse's per-client policies (set from the CLI, the clients file or the admin API)
     extraClientMetadata: { properties: ['require_mfa', 'require_email_verification', RESOURCE_SERVER_PROPERTY] },
@@ -157,16 +154,16 @@ export function createProvider(deps: ProviderDeps): Provider {
     clientBasedCORS: (_ctx, origin, client) => isOriginOfRedirectUri(origin, client.redirectUris),
     async findAccount(_ctx: KoaContextWithOIDC, sub: string, found?: unknown) {
       const token = found as { extra?: { act?: unknown } } | undefined;
-      const user = await deps.accountCache.findActive(sub); // no query when cached (refresh, userinfo)
+      const user = await accounts.findActive(sub); // no query when cached (refresh, userinfo)
       if (!user) return undefined;
-      const workspace = accountWorkspace(deps.workspaces, user.id);
+      const workspace = deps.workspaces.forAccount(user.id);
       return {
         accountId: user.id,
         workspace, // read again by extraTokenClaims for the same token response
         async claims(_use: string, scope: string) {
           // an impersonation token says who is acting (RFC 8693 §4.1), at userinfo too
           const act = token?.extra?.act ? { act: token.extra.act } : {};
-          return { ...accountClaims(user), ...await workspace.claims(scope), ...act } as { sub: string };
+          return { ...user.claims(), ...await workspace.claims(scope), ...act } as { sub: string };
         },
       };
     },

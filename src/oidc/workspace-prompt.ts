@@ -6,8 +6,7 @@
 // The parameter's syntax is checked earlier, with the request (invalid_request).
 import { errors, interactionPolicy, type KoaContextWithOIDC } from 'oidc-provider';
 import { AppError } from '../errors/app-error.ts';
-import type { WorkspaceService } from '../workspaces/workspace.service.ts';
-import { parseWorkspaceRef } from '../workspaces/workspace.schema.ts';
+import type { WorkspacesPort } from './ports.ts';
 
 export const WORKSPACE_PROMPT = 'workspace';
 export const WORKSPACE_PARAM = 'workspace';
@@ -15,10 +14,12 @@ export const WORKSPACE_PARAM = 'workspace';
 const { Check, Prompt } = interactionPolicy;
 
 /** extraParams validator: a present `workspace` must look like an id or a slug. */
-export function checkWorkspaceParam(_ctx: KoaContextWithOIDC, value: string | undefined): void {
-  if (value !== undefined && value !== '' && !parseWorkspaceRef(value)) {
-    throw new errors.InvalidRequest('workspace must be a workspace id or slug');
-  }
+export function checkWorkspaceParam(workspaces: Pick<WorkspacesPort, 'isWorkspaceRef'>) {
+  return (_ctx: KoaContextWithOIDC, value: string | undefined): void => {
+    if (value !== undefined && value !== '' && !workspaces.isWorkspaceRef(value)) {
+      throw new errors.InvalidRequest('workspace must be a workspace id or slug');
+    }
+  };
 }
 
 function paramOf(ctx: KoaContextWithOIDC): string | undefined {
@@ -26,7 +27,7 @@ function paramOf(ctx: KoaContextWithOIDC): string | undefined {
   return typeof value === 'string' && value ? value : undefined;
 }
 
-function workspaceParamCheck(workspaces: WorkspaceService) {
+function workspaceParamCheck(workspaces: WorkspacesPort) {
   return new Check('workspace_param', 'the requested workspace is not one of the user\'s workspaces', 'access_denied', async (ctx) => {
     const accountId = ctx.oidc.session?.accountId;
     const ref = paramOf(ctx);
@@ -45,7 +46,7 @@ function workspaceParamCheck(workspaces: WorkspaceService) {
   });
 }
 
-function workspaceChoiceCheck(workspaces: WorkspaceService) {
+function workspaceChoiceCheck(workspaces: WorkspacesPort) {
   return new Check('workspace_choice', 'the user has several workspaces and must choose one', 'interaction_required', async (ctx) => {
     const accountId = ctx.oidc.session?.accountId;
     if (!accountId || paramOf(ctx) || !ctx.oidc.requestParamScopes.has('workspace')) return Check.NO_NEED_TO_PROMPT;
@@ -55,7 +56,7 @@ function workspaceChoiceCheck(workspaces: WorkspaceService) {
 }
 
 /** Adds the workspace prompt to a policy, after login (and before consent). */
-export function withWorkspacePrompt<P extends interactionPolicy.DefaultPolicy>(policy: P, workspaces: WorkspaceService): P {
+export function withWorkspacePrompt<P extends interactionPolicy.DefaultPolicy>(policy: P, workspaces: WorkspacesPort): P {
   const after = policy.findIndex((p) => p.name === 'login');
   policy.add(new Prompt({ name: WORKSPACE_PROMPT, requestable: false }, workspaceParamCheck(workspaces), workspaceChoiceCheck(workspaces)), after + 1);
   return policy;

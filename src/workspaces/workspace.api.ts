@@ -20,13 +20,20 @@
 import Router from '@koa/router';
 import type { Context, Next } from 'koa';
 import type { ZodType } from 'zod';
-import type { ApiDeps } from '../api/api-deps.ts';
+import type { Logger } from 'pino';
+import type { ProviderFacade } from '../oidc/facade.ts';
+import type { Config } from '../config/index.ts';
+import type { Mailer } from '../mail/mailer.ts';
+import type { LimiterFactory } from '../security/rate-limit.ts';
+import type { AccountService } from '../accounts/account.service.ts';
+import type { AccountCache } from '../accounts/account-cache.ts';
+import type { WorkspaceService } from './workspace.service.ts';
+import type { InvitationService } from './invitation.service.ts';
 import { auth, requireToken } from '../api/bearer-auth.ts';
 import { addPaths } from '../api/openapi.ts';
 import { requestOrigin } from '../audit/audit.ts';
 import { jsonBody } from '../http/body.ts';
 import { AppError, badRequest } from '../errors/app-error.ts';
-import { signedInAccountId } from '../oidc/browser-session.ts';
 import type { Caller } from './workspace.service.ts';
 import type { InvitationNotice } from './invitation.service.ts';
 import { INVITATION_TTL_SECONDS } from './invitation.service.ts';
@@ -57,8 +64,20 @@ function body<T>(ctx: Context, schema: ZodType<T>, code: string): T {
 }
 
 /** The invitation mail: the link carries the token in its query string (never logged). */
-function invitationMailer(deps: ApiDeps) {
-  const { issuer } = deps.container.config;
+export interface WorkspaceApiDeps {
+  oidc: ProviderFacade;
+  config: Config;
+  accounts: AccountService;
+  accountCache: AccountCache;
+  workspaces: WorkspaceService;
+  invitations: InvitationService;
+  mailer: Mailer;
+  limiters: LimiterFactory;
+  log: Logger;
+}
+
+function invitationMailer(deps: WorkspaceApiDeps) {
+  const { issuer } = deps.config;
   return (n: InvitationNotice) => {
     const inviter = n.inviter?.name || n.inviter?.email || 'Someone';
     return deps.mailer.send({
@@ -73,10 +92,10 @@ function invitationMailer(deps: ApiDeps) {
   };
 }
 
-export function createWorkspaceApiRouter(deps: ApiDeps): Router {
-  const { accounts, workspaces, invitations, config } = deps.container;
+export function createWorkspaceApiRouter(deps: WorkspaceApiDeps): Router {
+  const { accounts, workspaces, invitations, config } = deps;
   const issuerOrigin = new URL(config.issuer).origin;
-  const tokenDeps = { provider: deps.provider, accounts: deps.container.accountCache };
+  const tokenDeps = { oidc: deps.oidc, accounts: deps.accountCache };
   const notify = invitationMailer(deps);
   const inviteLimit = deps.limiters(INVITE_LIMITS.inviter);
   addPaths(WORKSPACE_OPENAPI_PATHS);
@@ -94,7 +113,7 @@ export function createWorkspaceApiRouter(deps: ApiDeps): Router {
         await next();
       });
     }
-    const accountId = await signedInAccountId(deps.provider(), ctx);
+    const accountId = await deps.oidc.signedInAccountId(ctx);
     const user = accountId ? await accounts.findActive(accountId) : undefined;
     if (!user) {
       ctx.set('WWW-Authenticate', 'Bearer realm="gatehouse"');

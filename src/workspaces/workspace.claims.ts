@@ -1,6 +1,7 @@
 // The workspace claims of the contract (../shared/DESIGN.md): scope `workspace` → the active
 // workspace as four flat claims; scope `workspaces` → every membership as {id, slug, name, role}.
 import type { UserMembership } from './workspace.repo.ts';
+import { hasScope } from '../oidc/scopes.ts';
 
 export interface WorkspaceClaimsSource {
   /** the active workspace, already checked to be a membership */
@@ -15,9 +16,6 @@ export interface FlatWorkspaceClaims {
   workspace_role: string;
 }
 
-export function hasScope(scope: string | undefined, name: string): boolean {
-  return ` ${scope ?? ''} `.includes(` ${name} `);
-}
 
 /** The flat claims, or nothing at all when there is no active workspace (never a stale one). */
 export function flatWorkspaceClaims(active: UserMembership | undefined): FlatWorkspaceClaims | Record<string, never> {

@@ -11,10 +11,13 @@
 // history, would let its reader sign up as the invitee.
 import Router from '@koa/router';
 import type { Context } from 'koa';
-import type Provider from 'oidc-provider';
 import type { Logger } from 'pino';
 import { z } from 'zod';
-import type { Container } from '../root.ts';
+import type { ProviderFacade } from '../oidc/facade.ts';
+import type { Config } from '../config/index.ts';
+import type { AccountService } from '../accounts/account.service.ts';
+import type { WorkspaceService } from './workspace.service.ts';
+import type { InvitationService } from './invitation.service.ts';
 import type { UserRow } from '../accounts/account.repo.ts';
 import type { Views } from '../render/views.ts';
 import { normalizeEmail } from '../accounts/email.ts';
@@ -23,14 +26,16 @@ import { AppError } from '../errors/app-error.ts';
 import { formBody } from '../http/body.ts';
 import { csrfToken, requireCsrf } from '../security/csrf.ts';
 import { SIGNUP_LIMITS, recordFailure, retryAfter, type LimiterFactory } from '../security/rate-limit.ts';
-import { signedInAccountId } from '../oidc/browser-session.ts';
 import { linkSecret } from '../security/link-secret.ts';
 import type { InvitationView } from './invitation.service.ts';
 import type { WorkspaceView } from './workspace.service.ts';
 
 export interface WorkspacePagesDeps {
-  provider: () => Provider;
-  container: Container;
+  oidc: ProviderFacade;
+  config: Config;
+  accounts: AccountService;
+  workspaces: WorkspaceService;
+  invitations: InvitationService;
   views: Views;
   limiters: LimiterFactory;
   log: Logger;
@@ -48,7 +53,7 @@ const signupBody = tokenBody.extend({ name: z.string().trim().max(200).default('
 const switchBody = z.object({ workspace_id: z.string().max(100).default('') });
 
 export function createWorkspacePagesRouter(deps: WorkspacePagesDeps): Router {
-  const { accounts, workspaces, invitations, config } = deps.container;
+  const { accounts, workspaces, invitations, config } = deps;
   const router = new Router();
   const post = [formBody(), requireCsrf(new URL(config.issuer).origin)];
   const secure = config.issuer.startsWith('https:');
@@ -63,7 +68,7 @@ export function createWorkspacePagesRouter(deps: WorkspacePagesDeps): Router {
   }
 
   async function signedIn(ctx: Context): Promise<UserRow | undefined> {
-    const id = await signedInAccountId(deps.provider(), ctx);
+    const id = await deps.oidc.signedInAccountId(ctx);
     return id ? accounts.findActive(id) : undefined;
   }
 

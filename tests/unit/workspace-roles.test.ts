@@ -5,7 +5,8 @@ import {
   checkCanRename, checkCanRevokeInvitation, type Role,
 } from '../../src/workspaces/roles.ts';
 import { isSlug, parseWorkspaceRef } from '../../src/workspaces/workspace.schema.ts';
-import { flatWorkspaceClaims, hasScope, workspaceClaims } from '../../src/workspaces/workspace.claims.ts';
+import { flatWorkspaceClaims, workspaceClaims } from '../../src/workspaces/workspace.claims.ts';
+import { hasScope } from '../../src/oidc/scopes.ts';
 
 const allowed = (problem: string | undefined) => problem === undefined;
 

@@ -2,7 +2,7 @@
 // app's sign-in uses). Not signed in → sign in through the provider as the first-party client.
 import { createHash, randomBytes } from 'node:crypto';
 import type { Context } from 'koa';
-import type Provider from 'oidc-provider';
+import type { ProviderFacade } from '../../oidc/facade.ts';
 import type { AccountService } from '../account.service.ts';
 import type { UserRow } from '../account.repo.ts';
 import { ACCOUNT_CLIENT_ID } from '../../clients/client.service.ts';
@@ -15,12 +15,12 @@ const LOGIN_COOKIE_MAX_AGE_MS = 10 * 60 * 1000;
 
 export interface AccountViewer { user: UserRow; sessionUid: string; loginTs: number; amr: string[] }
 
-export function createAccountSession(deps: { provider: () => Provider; accounts: AccountService; issuer: string }) {
+export function createAccountSession(deps: { oidc: ProviderFacade; accounts: AccountService; issuer: string }) {
   const secure = deps.issuer.startsWith('https:');
   const callback = `${deps.issuer}/account/callback`;
 
   async function viewer(ctx: Context): Promise<AccountViewer | undefined> {
-    const session = await deps.provider().Session.get(ctx);
+    const session = await deps.oidc.browserSession(ctx);
     if (!session.accountId) return undefined;
     const user = await deps.accounts.findActive(session.accountId);
     if (!user) {
@@ -28,7 +28,7 @@ export function createAccountSession(deps: { provider: () => Provider; accounts:
       await session.destroy();
       throw new AppError(403, 'account_disabled', 'This account is disabled. Contact your administrator.');
     }
-    return { user, sessionUid: session.uid, loginTs: session.loginTs ?? 0, amr: (session as unknown as { amr?: string[] }).amr ?? [] };
+    return { user, sessionUid: session.uid, loginTs: session.loginTs, amr: session.amr };
   }
 
   /** Sends the browser to sign in (again, when `fresh`), then back to `returnTo`. */
@@ -66,8 +66,7 @@ export function createAccountSession(deps: { provider: () => Provider; accounts:
         throw new AppError(400, ctx.query.error, typeof ctx.query.error_description === 'string' ? ctx.query.error_description : 'Sign-in was not completed.');
       }
       if (typeof ctx.query.code === 'string') {
-        const code = await deps.provider().AuthorizationCode.find(ctx.query.code);
-        if (code?.clientId === ACCOUNT_CLIENT_ID) await code.destroy();
+        await deps.oidc.destroyAuthorizationCode(ctx.query.code, ACCOUNT_CLIENT_ID);
       }
       ctx.redirect(saved.returnTo);
     },

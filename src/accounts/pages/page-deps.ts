@@ -1,6 +1,5 @@
 // What the hosted account pages need, wired once in src/app.ts.
 import type { Context } from 'koa';
-import type Provider from 'oidc-provider';
 import type { Logger } from 'pino';
 import type { AccountService } from '../account.service.ts';
 import type { Lifecycle } from '../lifecycle.ts';
@@ -13,10 +12,16 @@ import type { LimiterFactory } from '../../security/rate-limit.ts';
 import type { Views } from '../../render/views.ts';
 import { csrfToken } from '../../security/csrf.ts';
 import type { AccountSession } from './account-sign-in.ts';
-import type { Impersonation } from '../../admin/impersonation.ts';
+import type { ProviderFacade } from '../../oidc/facade.ts';
+
+/** When the user was impersonated, by whom and why (admin/impersonation.ts keeps the record). */
+export interface ImpersonationHistory {
+  historyFor(userId: string): Promise<Array<{ at: Date; by: string; reason: string }>>;
+}
 
 export interface AccountDeps {
-  provider: () => Provider;
+  /** the provider, through oidc/'s facade */
+  oidc: ProviderFacade;
   accounts: AccountService;
   lifecycle: Lifecycle;
   mfa: Mfa;
@@ -28,7 +33,7 @@ export interface AccountDeps {
   knex: Knex;
   log: Logger;
   session: AccountSession;
-  impersonation: Impersonation;
+  impersonation: ImpersonationHistory;
 }
 
 export const NAV = [

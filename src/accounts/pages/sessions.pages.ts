@@ -25,7 +25,7 @@ export function createSessionHandlers(deps: AccountDeps) {
     },
     async end(ctx: Context) {
       const v = viewerOf(ctx);
-      const session = await deps.provider().Session.findByUid(String(ctx.params.uid));
+      const session = await deps.oidc.sessionByUid(String(ctx.params.uid));
       if (session?.accountId === v.user.id) await session.destroy();
       await deps.knex('account_sessions').where({ uid: String(ctx.params.uid), user_id: v.user.id }).update({ ended_at: deps.knex.fn.now() });
       await deps.audit.record({ type: 'session.ended', actorId: v.user.id, subjectId: v.user.id, ...requestOrigin(ctx) });
@@ -41,19 +41,18 @@ export function createSessionHandlers(deps: AccountDeps) {
     async apps(ctx: Context) {
       const v = viewerOf(ctx);
       const grants = await deps.adapters.listAccount(v.user.id, 'Grant');
-      const provider = deps.provider();
       const apps = [];
       for (const g of grants) {
         if (g.payload.clientId === 'gatehouse-account') continue;
-        const client = await provider.Client.find(g.payload.clientId as string);
-        apps.push({ grantId: g.id, name: client?.clientName ?? g.payload.clientId, scopes: String((g.payload.openid as { scope?: string })?.scope ?? '').split(' ').filter(Boolean), since: g.payload.iat ? new Date((g.payload.iat as number) * 1000) : undefined });
+        const clientName = await deps.oidc.clientName(g.payload.clientId as string);
+        apps.push({ grantId: g.id, name: clientName ?? g.payload.clientId, scopes: String((g.payload.openid as { scope?: string })?.scope ?? '').split(' ').filter(Boolean), since: g.payload.iat ? new Date((g.payload.iat as number) * 1000) : undefined });
       }
       accountPage(deps, ctx, 'account/apps', { title: 'Apps', apps, notice: noticeOf(ctx) });
     },
     async revokeApp(ctx: Context) {
       const v = viewerOf(ctx);
       const grantId = String(ctx.params.grantId);
-      const grant = await deps.provider().Grant.find(grantId);
+      const grant = await deps.oidc.findGrant(grantId);
       if (grant?.accountId === v.user.id) {
         await deps.adapters('Grant').revokeByGrantId(grantId);
         await grant.destroy();

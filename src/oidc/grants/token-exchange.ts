@@ -5,20 +5,18 @@
 //   requested_subject=<the user's id>   reason=<why, on the record>
 // The answer is the same token POST /api/admin/users/{id}/token mints (act: {sub: <admin>}), with
 // issued_token_type. `requested_subject` follows the common extension for impersonation (the RFC
-// leaves how the target is named to the server).
+// leaves how the target is named to the server). The admin's policy and the audit record are the
+// impersonation service's (src/admin/impersonation.ts), reached through a port.
 import Provider, { errors, type KoaContextWithOIDC } from 'oidc-provider';
-import type { Knex } from 'knex';
-import type { AccountService } from '../../accounts/account.service.ts';
-import type { Audit } from '../../audit/audit.ts';
 import { AppError } from '../../errors/app-error.ts';
-import { createImpersonation, type ImpersonationPolicy } from '../../admin/impersonation.ts';
+import type { AccountsPort, ImpersonationPort } from '../ports.ts';
 
 export const TOKEN_EXCHANGE_GRANT = 'urn:ietf:params:oauth:grant-type:token-exchange';
 const ACCESS_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:access_token';
 const PARAMS = ['subject_token', 'subject_token_type', 'requested_subject', 'reason', 'requested_token_type', 'audience', 'resource', 'scope', 'actor_token', 'actor_token_type'];
 
-export function registerTokenExchange(provider: Provider, deps: { knex: Knex; accounts: AccountService; audit: Audit; policy: ImpersonationPolicy }): Provider {
-  const impersonation = createImpersonation({ provider: () => provider, knex: deps.knex, accounts: deps.accounts, audit: deps.audit, policy: deps.policy });
+export function registerTokenExchange(provider: Provider, deps: { accounts: Pick<AccountsPort, 'findById'>; impersonation: ImpersonationPort }): Provider {
+  const { impersonation } = deps;
 
   provider.registerGrantType(TOKEN_EXCHANGE_GRANT, async (ctx: KoaContextWithOIDC) => {
     const p = ctx.oidc.params as Record<string, string | undefined>;
@@ -29,7 +27,8 @@ export function registerTokenExchange(provider: Provider, deps: { knex: Knex; ac
     const token = await provider.AccessToken.find(p.subject_token);
     if (!token || token.isExpired || !token.accountId) throw new errors.InvalidGrant('subject_token is invalid or expired');
     if (token.grantId && !(await provider.Grant.find(token.grantId))) throw new errors.InvalidGrant('subject_token was revoked');
-    const admin = await deps.accounts.findActive(token.accountId);
+    const found = await deps.accounts.findById(token.accountId); // uncached: an admin's role is read fresh
+    const admin = found && !found.disabled ? found : undefined;
     const scopes = new Set(String(token.scope ?? '').split(' '));
     if (!admin?.roles.includes('admin') || !scopes.has('admin') || (token.extra as { act?: unknown } | undefined)?.act) {
       throw new errors.InvalidGrant('subject_token must belong to an administrator and carry the admin scope');
