@@ -6,7 +6,7 @@
 // taken again ("Migration table is already locked" forever). Under the advisory lock only one node
 // is ever inside knex's migrator, and a node that dies releases the lock with its connection.
 import type { Knex } from 'knex';
-import { migrationSource } from '../../migrations/index.ts';
+import { migrationSource, RENAMED_MIGRATIONS } from '../../migrations/index.ts';
 import { openDirect } from './database.ts';
 
 const LOCK_RETRY_MS = 250;
@@ -20,9 +20,24 @@ type Pooled = Knex['client'] & { acquireConnection(): Promise<RawConnection>; re
 const isPostgres = (knex: Knex) => (knex.client.config as { client?: unknown }).client === 'pg';
 const wait = () => new Promise((r) => setTimeout(r, LOCK_RETRY_MS));
 
+/**
+ * A database migrated before a migration was renamed recorded its old name: record the new one
+ * (migrations/index.ts RENAMED_MIGRATIONS), in one transaction, before knex compares what was
+ * applied with the list. Runs where knex's migrator does (under the advisory lock on Postgres).
+ */
+async function renameRecorded(knex: Knex): Promise<void> {
+  if (!(await knex.schema.hasTable('knex_migrations'))) return;
+  await knex.transaction(async (trx) => {
+    for (const [from, to] of Object.entries(RENAMED_MIGRATIONS)) {
+      await trx('knex_migrations').where({ name: from }).update({ name: to });
+    }
+  });
+}
+
 async function latest(knex: Knex, started: number): Promise<string[]> {
   for (;;) {
     try {
+      await renameRecorded(knex);
       const [, applied] = await knex.migrate.latest({ migrationSource });
       return applied as string[];
     } catch (err) {

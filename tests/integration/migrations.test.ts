@@ -2,7 +2,8 @@
 // and the embedded database must keep its data across restarts.
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { migrationSource } from '../../migrations/index.ts';
+import type { Knex } from 'knex';
+import { migrationSource, RENAMED_MIGRATIONS } from '../../migrations/index.ts';
 import { openDatabase, type Database } from '../../src/storage/database.ts';
 import { migrateLatest } from '../../src/storage/migrate.ts';
 import { freshDatabase, requireReal } from '../support/env.ts';
@@ -56,6 +57,39 @@ describe('migrations on PostgreSQL, three nodes starting at once', () => {
     await knex('knex_migrations_lock').update({ is_locked: 1 });
     expect(await migrateLatest(dbs[1]!.knex)).toEqual([]);
     expect(await knex('knex_migrations_lock').select('is_locked')).toEqual([{ is_locked: 0 }]);
+  });
+});
+
+describe('a database migrated before migrations were renamed (their old names in knex_migrations)', () => {
+  let fresh: Awaited<ReturnType<typeof freshDatabase>>;
+  let db: Database;
+  const dir = tempDir();
+  beforeAll(async () => {
+    fresh = await freshDatabase();
+    db = openDatabase({ databaseUrl: fresh.url, dataDir: dir.path });
+  });
+  afterAll(async () => {
+    await db?.close();
+    await fresh?.drop();
+    dir.remove();
+  });
+
+  it('is migrated under the new names: nothing runs twice, nothing is called missing', async () => {
+    // the list as an earlier release ran it: same migrations, in the same order, under the old names
+    const oldNameOf = new Map(Object.entries(RENAMED_MIGRATIONS).map(([from, to]) => [to, from]));
+    const list = await migrationSource.getMigrations([]);
+    const oldSource: Knex.MigrationSource<(typeof list)[number]> = {
+      async getMigrations() { return list; },
+      getMigrationName: (m) => { const name = migrationSource.getMigrationName(m); return oldNameOf.get(name) ?? name; },
+      getMigration: (m) => migrationSource.getMigration(m),
+    };
+    await db.knex.migrate.latest({ migrationSource: oldSource });
+    const before = (await db.knex('knex_migrations').select('name')).map((r) => r.name as string);
+    expect(before).toEqual(expect.arrayContaining(Object.keys(RENAMED_MIGRATIONS)));
+
+    expect(await migrateLatest(db.knex)).toEqual([]);
+    const recorded = await db.knex('knex_migrations').select('name').orderBy('id');
+    expect(recorded.map((r) => r.name)).toEqual(await migrationNames());
   });
 });
 
