@@ -2,7 +2,7 @@
 // sign-in → consent → code → token. Gatehouse's hosted pages take an email, a password and a CSRF
 // token; the bare library's development interactions take any login and no password.
 import { createHash, randomBytes } from 'node:crypto';
-import { Agent, formAction } from '../tests/support/agent.ts';
+import { Agent, formAction } from '../harness/http-agent.ts';
 
 export interface SignInTarget {
   issuer: string;

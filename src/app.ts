@@ -63,7 +63,7 @@ export function createApp(deps: AppDeps): Koa {
   app.use(securityHeaders(config.issuer));
   app.use(errorHandler(log, deps.views));
   app.use(requireHttps(config.issuer, deps.views, log, DIRECT_PATHS)); // an https issuer's pages and browser endpoints: https only (421)
-  app.use(inputGuard(deps.views)); // no control character past here (bodies: src/http/body.ts, src/oidc/input-guard.ts)
+  app.use(inputGuard(deps.views)); // no control character past here (bodies: src/http/body.ts, src/oidc/provider-input-guard.ts)
   app.use(assets());
 
   const health = createHealthRouter({ knex: container.knex, redis: container.redis, node: deps.node ?? { shuttingDown: false } });

@@ -1,6 +1,6 @@
 // Body parsing for our own routes: small limits, the right content type, no control character
 // (src/http/input-guard.ts), and for a hosted form one text value per field — or a 4xx. (The
-// provider parses its own endpoints: src/oidc/input-guard.ts.)
+// provider parses its own endpoints: src/oidc/provider-input-guard.ts.)
 import { koaBody } from 'koa-body';
 import type { Context, Next } from 'koa';
 import { AppError } from '../errors/app-error.ts';

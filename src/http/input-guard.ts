@@ -1,5 +1,5 @@
 // Input validation at the edge: no request gets past it with a control character in its path, its
-// query or (see src/http/body.ts and src/oidc/input-guard.ts) its parsed body, so no handler, no
+// query or (see src/http/body.ts and src/oidc/provider-input-guard.ts) its parsed body, so no handler, no
 // provider hook and no query ever sees one. Postgres refuses a NUL byte outright (a 500 from deep
 // inside a query), and no field Gatehouse accepts has a use for the others.
 //

@@ -94,7 +94,7 @@ export function createDeviceFlow(deps: DeviceFlowDeps): { feature: DeviceFlowFea
       const typed = (err as { userCode?: unknown } | undefined)?.userCode;
       const message = err && (CODE_ERRORS[err.name] ?? (out?.error === 'server_error'
         ? 'Something went wrong on our side. Try again in a moment.'
-        : out?.error_description === UNREADABLE_BODY // e.g. a control character (src/oidc/input-guard.ts)
+        : out?.error_description === UNREADABLE_BODY // e.g. a control character (src/oidc/provider-input-guard.ts)
           ? 'What was sent could not be read. Enter the code shown in your terminal again.'
           : 'This page has expired. Enter the code again.'));
       render(ctx, 'device-code', {

@@ -1,5 +1,5 @@
 // What we add to every provider instance: our per-request middleware for the requests that reach
-// it directly (src/http/fast-path.ts), a count of issued tokens, and a 503 with a clear error
+// it directly (src/oidc/fast-path.ts), a count of issued tokens, and a 503 with a clear error
 // instead of its generic 500 server_error when Postgres or Redis fails inside it.
 import type Provider from 'oidc-provider';
 import type { KoaContextWithOIDC } from 'oidc-provider';

@@ -1,5 +1,5 @@
 // The provider's side of the edge (src/http/input-guard.ts), for every request it answers — also
-// the ones that reach it without passing our Koa app (src/http/fast-path.ts): no control character
+// the ones that reach it without passing our Koa app (src/oidc/fast-path.ts): no control character
 // in a path, query or body, and no request that ends in a bare 500 without our headers.
 import Provider, { errors, type KoaContextWithOIDC } from 'oidc-provider';
 import type { Context, Next } from 'koa';
@@ -83,7 +83,7 @@ function answerEscapedError(provider: Provider, views: Views, ctx: Context, err:
 }
 
 /**
- * Install it before the provider's other middleware but answerStoreFailures (src/oidc/pages.ts),
+ * Install it before the provider's other middleware but answerStoreFailures (src/oidc/provider-pages.ts),
  * which answers a store failure with a 503: those pass through.
  */
 export function catchEscapedErrors(provider: Provider, views: Views): Provider {

@@ -41,7 +41,7 @@ const REDIS_PORT = 6379;
 
 /**
  * A refresh token whose rotation another request still has in flight (RotationPendingError,
- * src/oidc/adapters/types.ts). Answered like an outage (503, Retry-After), but no store failed:
+ * src/oidc/adapters/redemption.ts). Answered like an outage (503, Retry-After), but no store failed:
  * the metrics count it apart (src/observability/metrics.ts).
  */
 export function rotationPending(err: unknown): boolean {
@@ -61,7 +61,7 @@ function classify(err: unknown, seen: Set<object>): Backend | undefined {
   const message = typeof e.message === 'string' ? e.message : '';
   const code = typeof e.code === 'string' ? e.code : '';
   if (e.name === 'MaxRetriesPerRequestError' || e.name === 'ClusterAllFailedError' || e.name === 'StoreReplyError') return 'redis';
-  // a refresh token's rotation still in flight (src/oidc/adapters/types.ts): its outcome is not known yet
+  // a refresh token's rotation still in flight (src/oidc/adapters/redemption.ts): its outcome is not known yet
   if (e.name === 'RotationPendingError') return (err as { backend?: Backend }).backend;
   // ioredis: an aborted transaction (EXECABORT) carries the replies that aborted it; a MOVED or a
   // READONLY there is an outage, a syntax error a bug. Without them, the abort itself is the outage.

@@ -1,4 +1,4 @@
-// Hosted workspace pages, authenticated by the provider's session cookie (src/oidc/session.ts):
+// Hosted workspace pages, authenticated by the provider's session cookie (src/oidc/facade.ts):
 //   GET  /account/workspaces           the switcher: memberships, the active one marked
 //   POST /account/workspaces/active    switch (CSRF-protected form)
 //   GET  /invitations/accept?token=…   the mailed link: the token moves into a cookie, then

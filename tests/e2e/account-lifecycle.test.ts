@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import * as oidc from 'openid-client';
 import { generate } from 'otplib';
 import { startServer, type TestServer } from '../support/server.ts';
-import { Agent, discover, formAction, signIn } from '../support/agent.ts';
+import { Agent, discover, formAction, signIn } from '../../harness/http-agent.ts';
 import { messagesTo, waitForMessages } from '../support/outbox.ts';
 import { freshTotp, openAccount, secretOn } from '../support/account.ts';
 

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Browser } from 'playwright-core';
 import * as oidc from 'openid-client';
 import { startServer, type TestServer } from '../support/server.ts';
-import { discover } from '../support/agent.ts';
+import { discover } from '../../harness/http-agent.ts';
 import { launchBrowser, newContext, signInAs, startRelyingParty, type RelyingParty } from '../support/browser.ts';
 
 const EMAIL = 'poster@example.test';

@@ -3,7 +3,7 @@
 // headers, and leaves no stack trace on the server's stderr.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { startServer, type TestServer } from '../support/server.ts';
-import { csrfOf, discover, signIn } from '../support/agent.ts';
+import { csrfOf, discover, signIn } from '../../harness/http-agent.ts';
 import { openAccount } from '../support/account.ts';
 
 const REDIRECT = 'http://127.0.0.1:7999/cb';

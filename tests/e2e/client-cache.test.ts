@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { decodeJwt } from 'jose';
 import pg from 'pg';
 import { startServer, type TestServer } from '../support/server.ts';
-import { discover, signIn } from '../support/agent.ts';
+import { discover, signIn } from '../../harness/http-agent.ts';
 
 /** Far below the cache's 30 s TTL: the change message did it, not expiry. */
 const PROPAGATION_MS = 3000;

@@ -11,7 +11,7 @@ import { join, resolve } from 'node:path';
 import pg from 'pg';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { startServer, type TestServer } from '../support/server.ts';
-import { Agent, formAction, type Page as AgentPage } from '../support/agent.ts';
+import { Agent, formAction, type Page as AgentPage } from '../../harness/http-agent.ts';
 import { launchBrowser, newContext, screenshot } from '../support/browser.ts';
 import { DEVICE_LIMITS } from '../../src/security/rate-limit.ts';
 

@@ -5,7 +5,7 @@ import { connect, type Socket } from 'node:net';
 import * as oidc from 'openid-client';
 import pg from 'pg';
 import { startServer, type TestServer } from '../support/server.ts';
-import { Agent, csrfOf, discover, formAction } from '../support/agent.ts';
+import { Agent, csrfOf, discover, formAction } from '../../harness/http-agent.ts';
 
 const REDIRECT = 'http://127.0.0.1:7999/cb';
 /** The address our pretend proxy saw: the one entry Gatehouse may trust with GATEHOUSE_TRUST_PROXY=1. */

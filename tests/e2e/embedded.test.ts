@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startServer, type TestServer } from '../support/server.ts';
-import { discover, signIn } from '../support/agent.ts';
+import { discover, signIn } from '../../harness/http-agent.ts';
 
 const REDIRECT = 'http://127.0.0.1:7999/cb';
 const PASSWORD = 'an embedded pass phrase';

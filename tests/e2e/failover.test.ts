@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomBytes } from 'node:crypto';
 import { startServer, freePort, type TestServer } from '../support/server.ts';
 import { startRedisCluster, startRedisSentinels } from '../support/redis-topologies.ts';
-import { discover, signIn } from '../support/agent.ts';
+import { discover, signIn } from '../../harness/http-agent.ts';
 
 const REDIRECT = 'http://127.0.0.1:7999/cb';
 const PASSWORD = 'failover without lies';

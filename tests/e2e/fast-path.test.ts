@@ -1,5 +1,5 @@
 // Discovery and the JWKS: after the first plain GET a node answers from the response it kept for
-// its current key set (src/http/fast-path.ts). The kept answer must be the provider's own — same
+// its current key set (src/oidc/fast-path.ts). The kept answer must be the provider's own — same
 // bytes, same headers — with a request id, a log line and metrics of its own, and a key rotation
 // must show in the JWKS as it did before the responses were kept.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';

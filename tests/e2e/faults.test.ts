@@ -9,7 +9,7 @@ import pg from 'pg';
 import { startServer, type TestServer } from '../support/server.ts';
 import { startOwnRedis, startStallingProxy, type OwnRedis } from '../support/redis-server.ts';
 import { Redis } from 'ioredis';
-import { discover, signIn } from '../support/agent.ts';
+import { discover, signIn } from '../../harness/http-agent.ts';
 import { requireReal } from '../support/env.ts';
 
 const REDIRECT = 'http://127.0.0.1:7999/cb';
@@ -372,7 +372,7 @@ describe('what the request log and the metrics record for a 503 at /token', () =
     });
     try {
       // the new tokens are stored (the access token last), then the write that makes the rotation
-      // final never reaches Redis: answerStoreFailures (src/oidc/pages.ts) answers 503 after the
+      // final never reaches Redis: answerStoreFailures (src/oidc/provider-pages.ts) answers 503 after the
       // handler had set 200
       const first = await signInTokens();
       const [ok, unavailable] = [await counterAt(node, TOKEN_200), await counterAt(node, TOKEN_503)];

@@ -11,9 +11,9 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import fc from 'fast-check';
 import { startServer, type TestServer } from '../support/server.ts';
-import { discover, signIn } from '../support/agent.ts';
+import { discover, signIn } from '../../harness/http-agent.ts';
 import { openAccount } from '../support/account.ts';
-import { csrfOf } from '../support/agent.ts';
+import { csrfOf } from '../../harness/http-agent.ts';
 
 /**
  * Per route: the protocol endpoints (few, and what the outside world calls) get the most, so each

@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createHash, randomBytes } from 'node:crypto';
 import { startServer, type TestServer } from '../support/server.ts';
-import { Agent, formAction } from '../support/agent.ts';
+import { Agent, formAction } from '../../harness/http-agent.ts';
 
 const REDIRECT = 'http://127.0.0.1:7999/cb';
 const EMAIL = 'tls@example.test';

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import * as oidc from 'openid-client';
 import { generate } from 'otplib';
 import { startServer, type TestServer } from '../support/server.ts';
-import { Agent, discover, formAction, type Page } from '../support/agent.ts';
+import { Agent, discover, formAction, type Page } from '../../harness/http-agent.ts';
 import { freshTotp, openAccount, secretOn } from '../support/account.ts';
 import { messagesTo, waitForMessages } from '../support/outbox.ts';
 import { LOGIN_LIMITS, MFA_LIMITS, RESET_LIMITS, SIGNUP_LIMITS } from '../../src/security/rate-limit.ts';

@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import * as oidc from 'openid-client';
 import { SMTPServer } from 'smtp-server';
 import { startServer, type TestServer } from '../support/server.ts';
-import { Agent, discover, formAction } from '../support/agent.ts';
+import { Agent, discover, formAction } from '../../harness/http-agent.ts';
 
 /** How long the sink sits on each message before accepting it. */
 const SMTP_STALL_MS = 6000;

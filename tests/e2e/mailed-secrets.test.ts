@@ -3,7 +3,7 @@
 // server's whole log output, its metrics, and every URL the browser was sent to after the link.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { startServer, type TestServer } from '../support/server.ts';
-import { Agent, discover, formAction, signIn } from '../support/agent.ts';
+import { Agent, discover, formAction, signIn } from '../../harness/http-agent.ts';
 import { openAccount } from '../support/account.ts';
 import { messagesTo } from '../support/outbox.ts';
 

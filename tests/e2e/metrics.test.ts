@@ -3,7 +3,7 @@
 // introspection once the client is loaded.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { startServer, type TestServer } from '../support/server.ts';
-import { Agent, formAction } from '../support/agent.ts';
+import { Agent, formAction } from '../../harness/http-agent.ts';
 
 const REDIRECT = 'http://127.0.0.1:7999/cb';
 const METRICS_TOKEN = 'metrics-token-for-the-test-0123456789';
@@ -72,7 +72,7 @@ describe('/metrics', () => {
   });
 
   it('sends no SQL for refresh and userinfo once the account is loaded, and still sees changes at once', async () => {
-    const { discover, signIn } = await import('../support/agent.ts');
+    const { discover, signIn } = await import('../../harness/http-agent.ts');
     const cfg = await discover({ issuer: gh.issuer, clientId: client.client_id, clientSecret: client.client_secret, redirectUri: REDIRECT });
     const { tokens } = await signIn(cfg, { issuer: gh.issuer, clientId: client.client_id, clientSecret: client.client_secret, redirectUri: REDIRECT, email: 'metrics@example.test', password: 'counting all the things' });
     const userinfo = (at: string) => fetch(`${gh.issuer}/me`, { headers: { authorization: `Bearer ${at}` } });

@@ -5,7 +5,7 @@ import * as oidc from 'openid-client';
 import { createRemoteJWKSet, jwtVerify, decodeProtectedHeader, decodeJwt } from 'jose';
 import { Redis } from 'ioredis';
 import { startServer, type TestServer } from '../support/server.ts';
-import { Agent, discover, formAction, signIn } from '../support/agent.ts';
+import { Agent, discover, formAction, signIn } from '../../harness/http-agent.ts';
 
 const REDIRECT = 'http://127.0.0.1:7999/cb';
 const BYE = 'http://127.0.0.1:7999/bye';

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import * as oidc from 'openid-client';
 import type { Browser, BrowserContext, Page, Response } from 'playwright-core';
 import { startServer, type TestServer } from '../support/server.ts';
-import { discover } from '../support/agent.ts';
+import { discover } from '../../harness/http-agent.ts';
 import { lastCodeFor, waitForMessages } from '../support/outbox.ts';
 import { SCREENSHOT_DIR, VIEWPORTS, launchBrowser, newContext, screenshot, startRelyingParty, type RelyingParty } from '../support/browser.ts';
 

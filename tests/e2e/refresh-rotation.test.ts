@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import pg from 'pg';
 import { Redis } from 'ioredis';
 import { startServer, type TestServer } from '../support/server.ts';
-import { discover, signIn } from '../support/agent.ts';
+import { discover, signIn } from '../../harness/http-agent.ts';
 import { requireReal } from '../support/env.ts';
 import { ROTATION_SETTLE_MS } from '../../src/oidc/adapters/redemption.ts';
 

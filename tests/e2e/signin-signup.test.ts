@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import * as oidc from 'openid-client';
 import { startServer, type TestServer } from '../support/server.ts';
-import { Agent, discover, formAction, type Page } from '../support/agent.ts';
+import { Agent, discover, formAction, type Page } from '../../harness/http-agent.ts';
 import { lastCodeFor, messagesTo, waitForMessages } from '../support/outbox.ts';
 
 const REDIRECT = 'http://127.0.0.1:7999/cb';

@@ -4,7 +4,7 @@ import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { SMTPServer } from 'smtp-server';
 import { startServer, type TestServer } from '../support/server.ts';
-import { Agent } from '../support/agent.ts';
+import { Agent } from '../../harness/http-agent.ts';
 
 const received: Array<{ from: string; to: string[]; data: string }> = [];
 let sink: SMTPServer;

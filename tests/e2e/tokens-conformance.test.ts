@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import * as oidc from 'openid-client';
 import { startServer, type TestServer } from '../support/server.ts';
-import { Agent, discover, formAction, signIn } from '../support/agent.ts';
+import { Agent, discover, formAction, signIn } from '../../harness/http-agent.ts';
 
 const REDIRECT = 'http://127.0.0.1:7999/cb';
 const RS_AUDIENCE = 'https://api.example.test';

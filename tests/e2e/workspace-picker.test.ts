@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import * as oidc from 'openid-client';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { startServer, type TestServer } from '../support/server.ts';
-import { discover } from '../support/agent.ts';
+import { discover } from '../../harness/http-agent.ts';
 import { launchBrowser, newContext, screenshot, startRelyingParty, type RelyingParty } from '../support/browser.ts';
 
 const PASSWORD = 'picker pass phrase 2026';

@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import * as oidc from 'openid-client';
 import { createRemoteJWKSet, decodeJwt, decodeProtectedHeader, jwtVerify } from 'jose';
 import { startServer, type TestServer } from '../support/server.ts';
-import { Agent, discover, formAction, signIn } from '../support/agent.ts';
+import { Agent, discover, formAction, signIn } from '../../harness/http-agent.ts';
 import { messagesTo } from '../support/outbox.ts';
 import { createResourceServer } from '../../examples/resource-server/server.ts';
 

@@ -1,6 +1,6 @@
 // Drives the hosted account pages over HTTP with the cookie-jar agent.
 import { generate } from 'otplib';
-import { Agent, formAction, type Page } from './agent.ts';
+import { Agent, formAction, type Page } from '../../harness/http-agent.ts';
 
 /** Opens an account page, signing in on the way (password, then a TOTP secret if asked). */
 export async function openAccount(issuer: string, path: string, who: { email: string; password: string; totpSecret?: string }, agent = new Agent()): Promise<{ agent: Agent; page: Page }> {

@@ -1,5 +1,7 @@
-// A minimal browser for protocol tests: a cookie jar, manual redirects, and the hosted forms'
-// hidden fields. (tests/e2e/pages.test.ts drives the same pages in real Chromium.)
+// A minimal browser: a cookie jar, manual redirects, and the hosted forms' hidden fields. Shared by
+// the protocol tests (tests/) and the benchmarks (bench/), which import it from here so that bench/
+// never imports tests/. It imports nothing of Gatehouse's: it drives the server from outside.
+// (tests/e2e/pages.test.ts drives the same pages in real Chromium.)
 import * as oidc from 'openid-client';
 
 export interface Page { status: number; url: string; html: string; headers: Headers }
