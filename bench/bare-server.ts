@@ -8,7 +8,7 @@
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import Provider, { type Configuration } from 'oidc-provider';
 import { createRedis } from '../src/storage/redis.ts';
-import { createRedisAdapterFactory } from '../src/oidc/adapters/redis.ts';
+import { createRedisAdapterFactory } from '../src/oidc/adapters/redis-adapter.ts';
 import { ACR_VALUES, EXTRA_SCOPES, SCOPE_CLAIMS } from '../src/oidc/claims.ts';
 
 const port = Number(process.env.PORT ?? 3100);

@@ -14,7 +14,7 @@ import { accountsForOidc } from './accounts/account.oidc-port.ts';
 import { workspacesForOidc } from './workspaces/workspace.oidc-port.ts';
 import { createImpersonation, impersonationPolicy } from './admin/impersonation.ts';
 import { createAudit } from './audit/audit.ts';
-import { pruneExpired } from './oidc/adapters/sql.ts';
+import { pruneExpired } from './oidc/adapters/sql-adapter.ts';
 import { createApp } from './app.ts';
 import { createViews } from './render/views.ts';
 import { createMailer } from './mail/mailer.ts';

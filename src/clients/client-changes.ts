@@ -1,4 +1,4 @@
-// Tells every node that a client changed, so cached clients (src/oidc/adapters/client.ts) are
+// Tells every node that a client changed, so cached clients (src/oidc/adapters/client-adapter.ts) are
 // dropped at once instead of when their TTL runs out.
 //
 // The message travels over Postgres LISTEN/NOTIFY rather than Redis: clients change where Postgres

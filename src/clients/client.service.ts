@@ -1,5 +1,5 @@
 // OAuth clients live in Postgres. The provider reads them through the Client adapter
-// (src/oidc/adapters/client.ts); operators create them from the CLI, a clients file or the API.
+// (src/oidc/adapters/client-adapter.ts); operators create them from the CLI, a clients file or the API.
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { isDeepStrictEqual } from 'node:util';

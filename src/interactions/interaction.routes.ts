@@ -12,7 +12,7 @@
 //   POST /interaction/:uid/abort      decline (access_denied to the app)
 import Router from '@koa/router';
 import type { Context } from 'koa';
-import { createLoginHandlers } from './login.ts';
+import { createLoginHandlers } from './sign-in.ts';
 import { createSignupHandlers } from './signup.ts';
 import { createConsentHandlers } from './consent.ts';
 import { createWorkspacePicker } from './workspace.ts';

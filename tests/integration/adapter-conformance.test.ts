@@ -10,9 +10,9 @@ import type { AdapterFactory, Payload } from '../../src/storage/short-lived-stor
 import { ROTATION_SETTLE_MS, RotationPendingError } from '../../src/oidc/adapters/redemption.ts';
 import { backingServiceFailure } from '../../src/storage/failures.ts';
 import { freePort } from '../support/server.ts';
-import { createRedisAdapterFactory } from '../../src/oidc/adapters/redis.ts';
+import { createRedisAdapterFactory } from '../../src/oidc/adapters/redis-adapter.ts';
 import { withRotationOwner } from '../../src/oidc/adapters/rotation.ts';
-import { createSqlAdapterFactory, pruneExpired } from '../../src/oidc/adapters/sql.ts';
+import { createSqlAdapterFactory, pruneExpired } from '../../src/oidc/adapters/sql-adapter.ts';
 import { requireReal } from '../support/env.ts';
 import { connectRedis, migratedEmbedded, migratedPostgres, type OpenStore } from '../support/stores.ts';
 
