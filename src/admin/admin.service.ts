@@ -26,6 +26,8 @@ export function createAdminService(deps: { knex: Knex; audit: Audit; adapters: A
     return knex.transaction(async (trx) => {
       await user(id, trx);
       const [row] = await trx('users').where({ id }).update({ ...patch, updated_at: trx.fn.now() }).returning('*');
+      // deleted by a concurrent request between the look-up and the update
+      if (!row) throw notFound(`no user ${id}`);
       await audit.record({ type, subjectId: id, ...origin, data }, trx);
       return row as UserRow;
     });

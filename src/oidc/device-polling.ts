@@ -36,7 +36,8 @@ interface PollStore {
   start(key: string, state: PollState, ttl: number): Promise<void>;
   state(key: string): Promise<PollState | undefined>;
   /** The code's state and the previous poll's time (ms), recording `now` as the last poll. */
-  poll(key: string, now: number, ttl: number): Promise<{ state?: PollState; lastPollAt?: number }>;
+  /** Records this poll's time (the store's clock) and returns it with the state and the previous poll's time. */
+  poll(key: string, ttl: number): Promise<{ now: number; state?: PollState; lastPollAt?: number }>;
   setState(key: string, state: PollState, ttl: number): Promise<void>;
   forget(key: string): Promise<void>;
   /**
@@ -50,6 +51,14 @@ interface PollStore {
  * Redis: one round trip per poll, the state's GET and the swap (SET … GET) leaving together
  * (auto-pipelined); the swap is atomic, so two nodes answering one device's polls see each other's.
  */
+/** TIME (ms), the state, and the previous poll's time swapped for this one's (KEYS: state, last; ARGV: ttl). */
+const POLL_SCRIPT = `
+local t = redis.call('TIME')
+local now = string.format('%d', t[1] * 1000 + math.floor(t[2] / 1000))
+local state = redis.call('GET', KEYS[1])
+local last = redis.call('SET', KEYS[2], now, 'EX', ARGV[1], 'GET')
+return { now, state, last }`;
+
 function redisPollStore(redis: Redis, prefix: string): PollStore {
   const stateKey = (key: string) => `${prefix}devicePoll:${key}`;
   const lastKey = (key: string) => `${prefix}devicePollAt:${key}`;
@@ -68,9 +77,14 @@ function redisPollStore(redis: Redis, prefix: string): PollStore {
       const state = stringOrNull(await redis.get(stateKey(key)));
       return state ? JSON.parse(state) as PollState : undefined;
     },
-    async poll(key, now, ttl) {
-      const [state, last] = (await Promise.all([redis.get(stateKey(key)), redis.set(lastKey(key), String(now), 'EX', ttl, 'GET')])).map(stringOrNull);
-      return { state: state ? JSON.parse(state) as PollState : undefined, lastPollAt: last ? Number(last) : undefined };
+    // one round trip: the clock, the state and the swap of the last poll's time, in one script on
+    // the server that holds the code's keys (also on a Cluster: both keys share the prefix's slot)
+    async poll(key, ttl) {
+      const reply: unknown = await redis.eval(POLL_SCRIPT, 2, stateKey(key), lastKey(key), String(ttl));
+      if (!Array.isArray(reply) || reply.length !== 3 || !/^\d+$/.test(String(reply[0]))) throw new StoreReplyError('device poll');
+      const state = reply[1] === null || reply[1] === false ? null : stringOrNull(reply[1]);
+      const last = reply[2] === null || reply[2] === false ? null : stringOrNull(reply[2]);
+      return { now: Number(reply[0]), state: state ? JSON.parse(state) as PollState : undefined, lastPollAt: last ? Number(last) : undefined };
     },
     setState: save,
     async forget(key) { await redis.del(stateKey(key), lastKey(key)); },
@@ -97,12 +111,13 @@ function adapterPollStore(adapters: AdapterFactory): PollStore {
       const { lastPollAt: _, ...state } = stored;
       return state;
     },
-    async poll(key, now, ttl) {
+    async poll(key, ttl) {
+      const now = Date.now();
       const stored = await store.find(key) as Stored | undefined;
-      if (!stored) return {};
+      if (!stored) return { now };
       const { lastPollAt, ...state } = stored;
       await save(key, { ...state, lastPollAt: now }, ttl);
-      return { state, lastPollAt };
+      return { now, state, lastPollAt };
     },
     async setState(key, state, ttl) {
       const stored = await store.find(key) as Stored | undefined;
@@ -141,8 +156,8 @@ export function devicePolling(adapters: AdapterFactory, redis?: { client: Redis;
     }
     const body = ctx.body as { error?: string; error_description?: string };
     if (body?.error !== 'authorization_pending' && body?.error !== 'invalid_grant') return;
-    const now = await store.now(key);
     if (body.error === 'invalid_grant') {
+      const now = await store.now(key);
       // the code is gone (or was never issued): after its lifetime, say so
       const state = await store.state(key);
       if (state && now >= state.expiresAt) {
@@ -152,7 +167,7 @@ export function devicePolling(adapters: AdapterFactory, redis?: { client: Redis;
       return;
     }
     // a slow_down is about the last few seconds: the last poll's time need not outlive the answer window
-    const { state, lastPollAt } = await store.poll(key, now, EXPIRED_ANSWER_SECONDS);
+    const { now, state, lastPollAt } = await store.poll(key, EXPIRED_ANSWER_SECONDS);
     if (!state) return;
     if (lastPollAt !== undefined && now - lastPollAt < state.interval * 1000 - POLL_TOLERANCE_MS) {
       state.interval += SLOW_DOWN_STEP_SECONDS;

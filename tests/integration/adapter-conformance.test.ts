@@ -408,6 +408,16 @@ describe('Redis adapter: replies that are not the replies to what was sent', () 
     jest.spyOn(redis, 'get').mockResolvedValue(['x'] as never);
     await expectStoreFailure(adapter('Session').findByUid(id('uid')));
   });
+
+  it('a GET answered with another command\'s reply ("OK", seen in a Cluster failover) is a store failure', async () => {
+    const sid = id('sess');
+    await adapter('Session').upsert(sid, { jti: sid, kind: 'Session', uid: id('uid'), accountId: id('acct') }, TTL);
+    jest.spyOn(redis, 'get').mockResolvedValue('OK' as never);
+    await expectStoreFailure(adapter('Session').find(sid));
+    jest.restoreAllMocks();
+    jest.spyOn(redis, 'hgetall').mockResolvedValue({ payload: 'OK' } as never);
+    await expectStoreFailure(adapter('RefreshToken').find(id('rt')));
+  });
 });
 
 describe('a store read that fails is never "not found"', () => {

@@ -153,12 +153,23 @@ function strings(reply: unknown, what: string): string[] {
  * payload; one that is not a map of strings, or lacks it, is not a record of ours, and reading it
  * as "not found" would refuse a valid token (invalid_grant) for what is a store failure.
  */
+/**
+ * A stored record of ours is always a JSON object. During a Cluster failover ioredis has been seen
+ * to resolve a GET with another command's reply ("OK"): that is a store failure (503), not a bug.
+ */
+function parsePayload(text: string, command: string): Payload {
+  let value: unknown;
+  try { value = JSON.parse(text); } catch { throw new StoreReplyError(command); }
+  if (!value || typeof value !== 'object' || Array.isArray(value)) throw new StoreReplyError(command);
+  return value as Payload;
+}
+
 function decodeHash(hash: unknown): Payload | undefined {
   if (!hash || typeof hash !== 'object' || Array.isArray(hash)) throw new StoreReplyError('HGETALL');
   const fields = hash as Record<string, unknown>;
   if (Object.keys(fields).length === 0) return undefined;
   if (typeof fields.payload !== 'string') throw new StoreReplyError('HGETALL');
-  const payload = JSON.parse(fields.payload) as Payload;
+  const payload = parsePayload(fields.payload, 'HGETALL');
   // a pending consumption is not a use yet (ROTATION_SETTLE_MS): consume() decides what it means
   if (fields.consumed && fields.pendingUntil === undefined) payload.consumed = Number(fields.consumed);
   return payload;
@@ -199,7 +210,7 @@ export function createRedisAdapterFactory(redis: Redis, prefix = 'gh:'): Adapter
     if (CONSUMABLE.has(model)) return decodeHash(await redis.hgetall(k));
     try {
       const json = await get(k);
-      return json === null ? undefined : JSON.parse(json) as Payload;
+      return json === null ? undefined : parsePayload(json, 'GET');
     } catch (e) {
       if (isWrongType(e)) return decodeHash(await redis.hgetall(k)); // saved by the earlier layout
       throw e;
