@@ -1,6 +1,6 @@
 // Accounts: creation, password sign-in and the claims released to relying parties.
 import { randomUUID } from 'node:crypto';
-import type { Knex } from 'knex';
+import type { Queryable, Transactions } from '../storage/transactions.ts';
 import type { AccountRepo, UserRow } from './account.repo.ts';
 import { normalizeEmail, emailSchema } from './email.ts';
 import {
@@ -43,8 +43,8 @@ export const userView = (u: UserRow): UserView => ({
   disabled: !!u.disabled_at, created_at: new Date(u.created_at).toISOString(),
 });
 
-export function createAccountService(deps: { knex: Knex; repo: AccountRepo }) {
-  const { repo, knex } = deps;
+export function createAccountService(deps: { repo: AccountRepo; transactions: Transactions }) {
+  const { repo, transactions } = deps;
   // make the dummy hash now: the first unknown address must not be told apart by paying for it
   void burnVerifyTime('');
 
@@ -59,7 +59,7 @@ export function createAccountService(deps: { knex: Knex; repo: AccountRepo }) {
     if (problem) throw badRequest(PASSWORD_PROBLEM_TEXT[problem], 'weak_password');
   }
 
-  async function create(input: NewAccount, trx: Knex = knex): Promise<UserRow> {
+  async function create(input: NewAccount, trx?: Queryable): Promise<UserRow> {
     const email = parseEmail(input.email);
     if (input.password !== undefined) checkPassword(input.password, email);
     const emailNormalized = normalizeEmail(email);
@@ -119,8 +119,8 @@ export function createAccountService(deps: { knex: Knex; repo: AccountRepo }) {
 
     /** GATEHOUSE_ADMIN_EMAIL at boot: created with the admin role, or promoted; never duplicated. */
     async ensureAdmin(email: string, password: string): Promise<UserRow> {
-      return knex.transaction(async (trx) => {
-        await trx.raw('select pg_advisory_xact_lock(?)', [0x6164_6d6e]);
+      return transactions.run(async (trx) => {
+        await repo.lockEnsureAdmin(trx);
         const existing = await repo.findByEmail(normalizeEmail(email), trx);
         if (!existing) return create({ email, password, roles: ['admin'], emailVerified: true }, trx);
         if (existing.roles.includes('admin')) return existing;

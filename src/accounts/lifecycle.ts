@@ -1,10 +1,11 @@
 // The account lifecycle: email verification, password reset and change, email change, and ending
 // everything an account holds. Each change and its audit event share one transaction; mail goes
 // out after the commit.
-import type { Knex } from 'knex';
 import type { Logger } from 'pino';
 import type { AccountService } from './account.service.ts';
-import type { UserRow } from './account.repo.ts';
+import type { AccountRepo, UserRow } from './account.repo.ts';
+import type { AccountSessionRepo } from './account-session.repo.ts';
+import type { Transactions } from '../storage/transactions.ts';
 import type { MailTokens } from './mail-tokens.ts';
 import { hashPassword, verifyPassword } from './password.ts';
 import { normalizeEmail } from './email.ts';
@@ -36,12 +37,13 @@ export const MAX_LIVE_RESET_LINKS = RESET_LIMITS.email.points
 type Origin = Pick<AuditEvent, 'ip' | 'userAgent'>;
 
 export function createLifecycle(deps: {
-  knex: Knex; accounts: AccountService; tokens: MailTokens; mailer: Mailer; audit: Audit; adapters: AdapterFactory; issuer: string; log: Logger;
+  transactions: Transactions; accounts: AccountService; users: AccountRepo; sessions: AccountSessionRepo; tokens: MailTokens;
+  mailer: Mailer; audit: Audit; adapters: AdapterFactory; issuer: string; log: Logger;
 }) {
-  const { knex, accounts, tokens, mailer, audit, issuer } = deps;
+  const { transactions, accounts, users, tokens, mailer, audit, issuer } = deps;
   const link = (path: string) => `${issuer}${path}`;
 
-  const endEverything = (userId: string) => endAccountEverywhere(knex, deps.adapters, userId);
+  const endEverything = (userId: string) => endAccountEverywhere(deps, userId);
 
   return {
     endEverything,
@@ -55,8 +57,8 @@ export function createLifecycle(deps: {
     async verifyEmail(input: { token: string } | { userId: string; code: string }, origin: Origin): Promise<UserRow | undefined> {
       const row = 'token' in input ? await tokens.redeemToken(input.token, 'verify_email') : await tokens.redeemCode(input.userId, 'verify_email', input.code);
       if (!row) return undefined;
-      return knex.transaction(async (trx) => {
-        const [user] = await trx('users').where({ id: row.user_id }).update({ email_verified: true, updated_at: trx.fn.now() }).returning('*');
+      return transactions.run(async (trx) => {
+        const user = await users.update(row.user_id, { email_verified: true }, trx);
         await audit.record({ type: 'email.verified', actorId: row.user_id, subjectId: row.user_id, ...origin }, trx);
         return user as UserRow;
       });
@@ -92,10 +94,10 @@ export function createLifecycle(deps: {
       if (!target || target.disabled_at) return undefined;
       accounts.checkPassword(password, target.email);
       const hash = await hashPassword(password);
-      const user = await knex.transaction(async (trx) => {
+      const user = await transactions.run(async (trx) => {
         const row = await tokens.redeemToken(token, 'reset_password', trx);
         if (!row) return undefined;
-        const [u] = await trx('users').where({ id: row.user_id }).update({ password_hash: hash, password_changed_at: trx.fn.now(), updated_at: trx.fn.now() }).returning('*');
+        const u = await users.setPassword(row.user_id, hash, trx);
         await audit.record({ type: 'password.reset', actorId: row.user_id, subjectId: row.user_id, ...origin }, trx);
         return u as UserRow;
       });
@@ -109,8 +111,8 @@ export function createLifecycle(deps: {
       if (!user.password_hash || !(await verifyPassword(user.password_hash, current))) throw badRequest('Your current password is not right.', 'wrong_password');
       accounts.checkPassword(next, user.email);
       const hash = await hashPassword(next);
-      await knex.transaction(async (trx) => {
-        await trx('users').where({ id: user.id }).update({ password_hash: hash, password_changed_at: trx.fn.now(), updated_at: trx.fn.now() });
+      await transactions.run(async (trx) => {
+        await users.setPassword(user.id, hash, trx);
         await audit.record({ type: 'password.changed', actorId: user.id, subjectId: user.id, ...origin }, trx);
       });
       await endEverything(user.id);
@@ -141,10 +143,10 @@ export function createLifecycle(deps: {
       if (!before) return undefined;
       let user: UserRow;
       try {
-        user = await knex.transaction(async (trx) => {
-          const [u] = await trx('users').where({ id: row.user_id }).update({
-            email: row.new_email, email_normalized: normalizeEmail(row.new_email!), email_verified: true, updated_at: trx.fn.now(),
-          }).returning('*');
+        user = await transactions.run(async (trx) => {
+          const u = await users.update(row.user_id, {
+            email: row.new_email!, email_normalized: normalizeEmail(row.new_email!), email_verified: true,
+          }, trx);
           await audit.record({ type: 'email.changed', actorId: row.user_id, subjectId: row.user_id, ...origin, data: { from: before.email, to: row.new_email } }, trx);
           return u as UserRow;
         });

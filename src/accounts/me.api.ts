@@ -1,12 +1,12 @@
 // The account API: GET /api/me (scope openid), PATCH /api/me (scope profile:write, partial, validated).
 import Router from '@koa/router';
-import type { Knex } from 'knex';
+import { z } from 'zod';
 import type { ProviderFacade } from '../oidc/facade.ts';
-import type { Audit } from '../audit/audit.ts';
 import type { AccountCache } from './account-cache.ts';
-import { parseProfilePatch, updateProfile } from './profile.service.ts';
+import { INVALID_PROFILE, profilePatch, type ProfileService } from './profile.service.ts';
 import { auth, requireToken } from '../api/bearer-auth.ts';
 import { jsonBody } from '../http/body.ts';
+import { guard, guarded, parseOr400 } from '../http/guard.ts';
 import { badRequest } from '../errors/app-error.ts';
 import type { UserRow } from './account.repo.ts';
 import { requestOrigin } from '../audit/audit.ts';
@@ -32,24 +32,25 @@ const READ_ONLY: Record<string, string> = {
   password: 'the password is changed through the account pages.',
 };
 
+/** PATCH /api/me: a JSON object; its fields follow the profile's rules (read-only ones are named first). */
+const patchBody = z.record(z.string(), z.unknown(), { error: 'Send a JSON object with the fields to change.' });
 
-export interface MeApiDeps { oidc: ProviderFacade; accountCache: AccountCache; knex: Knex; audit: Audit }
+export interface MeApiDeps { oidc: ProviderFacade; accountCache: AccountCache; profile: ProfileService }
 
 export function createMeRouter(deps: MeApiDeps): Router {
   const router = new Router();
-  const { knex } = deps;
   const tokenDeps = { oidc: deps.oidc, accounts: deps.accountCache };
   router.get('/me', requireToken(tokenDeps, 'openid'), (ctx) => {
     ctx.body = meView(auth<UserRow>(ctx).user);
   });
-  router.patch('/me', requireToken(tokenDeps, PROFILE_WRITE_SCOPE), jsonBody(), async (ctx) => {
-    const body = ctx.request.body as Record<string, unknown>;
-    if (!body || typeof body !== 'object' || Array.isArray(body)) throw badRequest('Send a JSON object with the fields to change.');
+  const edge = { body: patchBody };
+  router.patch('/me', requireToken(tokenDeps, PROFILE_WRITE_SCOPE), jsonBody(), guard(edge), async (ctx) => {
+    const { body } = guarded(ctx, edge);
     const readOnly = Object.keys(body).find((k) => k in READ_ONLY);
     if (readOnly) throw badRequest(READ_ONLY[readOnly]!, 'read_only_field');
-    const patch = parseProfilePatch(body);
+    const patch = parseOr400(profilePatch, body, 'body', INVALID_PROFILE);
     const a = auth(ctx);
-    const updated = await updateProfile(knex, deps.audit, a.accountId, patch, { actorId: a.act?.sub ?? a.accountId, clientId: a.clientId, ...requestOrigin(ctx) });
+    const updated = await deps.profile.update(a.accountId, patch, { actorId: a.act?.sub ?? a.accountId, clientId: a.clientId, ...requestOrigin(ctx) });
     ctx.body = meView(updated);
   });
   return router;

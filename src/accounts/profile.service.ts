@@ -1,12 +1,12 @@
 // The editable profile (name, picture, locale): one schema and one update, shared by the account
 // API (PATCH /api/me) and the account page; the change and its audit event in one transaction.
-import type { Knex } from 'knex';
 import { z } from 'zod';
-import type { UserRow } from './account.repo.ts';
+import type { AccountRepo, UserRow } from './account.repo.ts';
 import type { Audit, AuditEvent } from '../audit/audit.ts';
-import { badRequest } from '../errors/app-error.ts';
+import type { Transactions } from '../storage/transactions.ts';
 
 const text = (max: number) => z.string().trim().max(max).transform((v) => v || null).nullable();
+/** The editable fields and their rules; the edge parses with it (src/http/guard.ts, code `invalid_profile`). */
 export const profilePatch = z.object({
   name: text(200),
   given_name: text(100),
@@ -16,20 +16,18 @@ export const profilePatch = z.object({
 }).partial().strict();
 
 export type ProfilePatch = z.output<typeof profilePatch>;
+/** The error code of a profile that breaks the rules. */
+export const INVALID_PROFILE = 'invalid_profile';
 
-/** Validated fields, or a 400 whose message names the field and the problem. */
-export function parseProfilePatch(input: unknown): ProfilePatch {
-  const parsed = profilePatch.safeParse(input);
-  if (parsed.success) return parsed.data;
-  const issue = parsed.error.issues[0]!;
-  const message = issue.code === 'unrecognized_keys' ? `unknown field ${issue.keys.join(', ')}` : `${issue.path.join('.')}: ${issue.message}`;
-  throw badRequest(message, 'invalid_profile');
+export function createProfileService(deps: { accounts: Pick<AccountRepo, 'update'>; audit: Audit; transactions: Transactions }) {
+  return {
+    async update(userId: string, patch: ProfilePatch, origin: Omit<AuditEvent, 'type' | 'subjectId' | 'data'>): Promise<UserRow> {
+      return deps.transactions.run(async (tx) => {
+        const row = await deps.accounts.update(userId, patch, tx);
+        await deps.audit.record({ type: 'profile.updated', subjectId: userId, ...origin, data: { fields: Object.keys(patch) } }, tx);
+        return row as UserRow;
+      });
+    },
+  };
 }
-
-export async function updateProfile(knex: Knex, audit: Audit, userId: string, patch: ProfilePatch, origin: Omit<AuditEvent, 'type' | 'subjectId' | 'data'>): Promise<UserRow> {
-  return knex.transaction(async (trx) => {
-    const [row] = await trx('users').where({ id: userId }).update({ ...patch, updated_at: trx.fn.now() }).returning('*');
-    await audit.record({ type: 'profile.updated', subjectId: userId, ...origin, data: { fields: Object.keys(patch) } }, trx);
-    return row as UserRow;
-  });
-}
+export type ProfileService = ReturnType<typeof createProfileService>;

@@ -4,17 +4,19 @@
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import { z } from 'zod';
-import type { Knex } from 'knex';
 import type { Logger } from 'pino';
 import type { ProviderFacade } from '../oidc/facade.ts';
 import type { Audit } from '../audit/audit.ts';
 import type { AdapterFactory } from '../storage/short-lived-store.ts';
 import type { AccountService } from '../accounts/account.service.ts';
+import type { AccountSessionRepo } from '../accounts/account-session.repo.ts';
+import type { Transactions } from '../storage/transactions.ts';
 import type { AccountCache } from '../accounts/account-cache.ts';
 import type { ClientService } from '../clients/client.service.ts';
 import type { KeyService } from '../keys/key.service.ts';
 import { auth } from '../api/bearer-auth.ts';
 import { jsonBody } from '../http/body.ts';
+import { guard, guarded, parseOr400 } from '../http/guard.ts';
 import { badRequest, notFound } from '../errors/app-error.ts';
 import { requestOrigin } from '../audit/audit.ts';
 import type { UserRow } from '../accounts/account.repo.ts';
@@ -26,6 +28,7 @@ import { ADMIN_PATHS } from './admin.openapi.ts';
 import { addPaths } from '../api/openapi.ts';
 import type { AdminService } from './admin.service.ts';
 import { SIGNING_ALGS } from '../keys/key.service.ts';
+import { liveSessions } from '../accounts/live-sessions.ts';
 import { MAX_KEY_ACTIVATION_DELAY_SECONDS } from '../config/index.ts';
 
 const page = z.object({
@@ -52,20 +55,18 @@ const userPatch = z.object({
   mfa_required: z.boolean(), email_verified: z.boolean(),
 }).partial().strict();
 
-function parse<T extends z.ZodType>(schema: T, value: unknown): z.output<T> {
-  const r = schema.safeParse(value);
-  if (!r.success) {
-    const issue = r.error.issues[0]!;
-    const message = issue.code === 'unrecognized_keys' ? `unknown field ${issue.keys.join(', ')}` : `${issue.path.join('.') || 'body'}: ${issue.message}`;
-    throw badRequest(message, 'invalid_request');
-  }
-  return r.data;
-}
+/** The impersonation request: the reason is checked by the service (it says what a good one is). */
+const tokenRequest = z.object({ reason: z.unknown() });
+/** A client's registration: checked field by field by the clients service (the CLI's rules too). */
+const clientBody = z.record(z.string(), z.unknown(), { error: 'Send a JSON object.' });
+/** The error code of a refused registration, whichever layer refuses it (RFC 7591 §3.2.2). */
+const CLIENT_INVALID = 'invalid_client_metadata';
 
 export interface AdminDeps {
   oidc: ProviderFacade;
-  knex: Knex;
+  transactions: Transactions;
   accounts: AccountService;
+  sessions: Pick<AccountSessionRepo, 'open' | 'end'>;
   accountCache: AccountCache;
   clients: ClientService;
   keys: KeyService;
@@ -80,7 +81,7 @@ export interface AdminDeps {
 export function createAdminApiRouter(deps: AdminDeps): Router {
   addPaths(ADMIN_PATHS);
   const router = new Router({ prefix: '/admin' });
-  const { knex, accounts, clients, keys, adapters, audit } = deps;
+  const { transactions, accounts, clients, keys, adapters, audit } = deps;
   router.use(requireAdmin({ oidc: deps.oidc, accounts: deps.accountCache }));
 
   const origin = (ctx: Context) => ({ actorId: auth(ctx).accountId, clientId: auth(ctx).clientId, ...requestOrigin(ctx) });
@@ -88,16 +89,16 @@ export function createAdminApiRouter(deps: AdminDeps): Router {
   const user = (id: string) => admin.user(id);
 
   // --- users
-  router.get('/users', async (ctx) => {
-    const q = parse(userQuery, ctx.query);
+  router.get('/users', guard({ query: userQuery }), async (ctx) => {
+    const q = guarded(ctx, { query: userQuery }).query;
     const { total, users } = await admin.searchUsers(q);
     ctx.body = { total, limit: q.limit, offset: q.offset, users: users.map(userView) };
   });
-  router.post('/users', jsonBody(), async (ctx) => {
-    const b = parse(newUser, ctx.request.body);
-    const created = await knex.transaction(async (trx) => {
-      const u = await accounts.create({ email: b.email, password: b.password, name: b.name, roles: b.admin ? ['admin'] : [], emailVerified: b.email_verified }, trx);
-      await audit.record({ type: 'user.created', subjectId: u.id, ...origin(ctx), data: { admin: b.admin } }, trx);
+  router.post('/users', jsonBody(), guard({ body: newUser }), async (ctx) => {
+    const b = guarded(ctx, { body: newUser }).body;
+    const created = await transactions.run(async (tx) => {
+      const u = await accounts.create({ email: b.email, password: b.password, name: b.name, roles: b.admin ? ['admin'] : [], emailVerified: b.email_verified }, tx);
+      await audit.record({ type: 'user.created', subjectId: u.id, ...origin(ctx), data: { admin: b.admin } }, tx);
       return u;
     });
     ctx.status = 201;
@@ -107,8 +108,8 @@ export function createAdminApiRouter(deps: AdminDeps): Router {
     const u = await user(ctx.params.id!);
     ctx.body = { ...userView(u), mfa_required: u.mfa_required, factors: await deps.mfa.factors(u.id) };
   });
-  router.patch('/users/:id', jsonBody(), async (ctx) => {
-    const p = parse(userPatch, ctx.request.body);
+  router.patch('/users/:id', jsonBody(), guard({ body: userPatch }), async (ctx) => {
+    const p = guarded(ctx, { body: userPatch }).body;
     if (Object.keys(p).length === 0) throw badRequest('Send at least one field to change.');
     if (p.roles && ctx.params.id === auth(ctx).accountId && !p.roles.includes('admin')) throw badRequest('You cannot remove your own admin role.', 'self_demotion');
     ctx.body = userView(await admin.change(ctx.params.id!, 'user.updated', p as Partial<UserRow>, origin(ctx), { fields: Object.keys(p) }));
@@ -123,36 +124,34 @@ export function createAdminApiRouter(deps: AdminDeps): Router {
   router.post('/users/:id/revoke-sessions', async (ctx) => { await admin.revokeSessions(ctx.params.id!, origin(ctx)); ctx.body = { ok: true }; });
   router.get('/users/:id/sessions', async (ctx) => {
     const id = (await user(ctx.params.id!)).id;
-    const live = new Set((await adapters.listAccount(id, 'Session')).map((s) => s.payload.uid as string));
-    const rows = await knex('account_sessions').where({ user_id: id }).whereNull('ended_at').orderBy('last_seen_at', 'desc');
-    ctx.body = rows.filter((r) => live.has(r.uid)).map((r) => ({ uid: r.uid, ip: r.ip, user_agent: r.user_agent, created_at: r.created_at, last_seen_at: r.last_seen_at }));
+    ctx.body = (await liveSessions({ sessions: deps.sessions, adapters }, id)).map((r) => ({ uid: r.uid, ip: r.ip, user_agent: r.user_agent, created_at: r.created_at, last_seen_at: r.last_seen_at }));
   });
   router.delete('/users/:id/sessions/:uid', async (ctx) => {
     const id = (await user(ctx.params.id!)).id;
     const session = await deps.oidc.sessionByUid(ctx.params.uid!);
     if (!session || session.accountId !== id) throw notFound('no such session');
     await session.destroy();
-    await knex('account_sessions').where({ uid: ctx.params.uid }).update({ ended_at: knex.fn.now() });
+    await deps.sessions.end(ctx.params.uid!);
     await audit.record({ type: 'session.revoked', subjectId: id, ...origin(ctx) });
     ctx.status = 204;
   });
-  router.post('/users/:id/token', jsonBody(), async (ctx) => {
+  router.post('/users/:id/token', jsonBody(), guard({ body: tokenRequest }), async (ctx) => {
     const a = auth(ctx);
-    const body = (ctx.request.body ?? {}) as { reason?: unknown };
-    ctx.body = await deps.impersonation.mint({ adminId: a.accountId, targetId: ctx.params.id!, clientId: a.clientId, reason: body.reason, origin: requestOrigin(ctx) });
+    const { reason } = guarded(ctx, { body: tokenRequest }).body;
+    ctx.body = await deps.impersonation.mint({ adminId: a.accountId, targetId: ctx.params.id!, clientId: a.clientId, reason, origin: requestOrigin(ctx) });
   });
 
   // --- clients
   router.get('/clients', async (ctx) => { ctx.body = await clients.list(); });
   router.post('/clients', jsonBody(), async (ctx) => {
-    const created = await clients.create(ctx.request.body as never);
+    const created = await clients.create(parseOr400(clientBody, ctx.request.body, 'body', CLIENT_INVALID) as never);
     await audit.record({ type: 'client.created', ...origin(ctx), clientId: created.client_id, data: { name: created.client_name } });
     ctx.status = 201;
     ctx.body = created;
   });
   router.get('/clients/:id', async (ctx) => { ctx.body = await clients.show(ctx.params.id!); });
   router.patch('/clients/:id', jsonBody(), async (ctx) => {
-    const body = ctx.request.body as Record<string, unknown>;
+    const body = parseOr400(clientBody, ctx.request.body, 'body', CLIENT_INVALID);
     if ('client_id' in body || 'client_secret' in body) throw badRequest('client_id and client_secret cannot be changed here (see rotate-secret).');
     const updated = await clients.update(ctx.params.id!, body as never);
     await audit.record({ type: 'client.updated', ...origin(ctx), clientId: updated.client_id, data: { fields: Object.keys(body) } });
@@ -173,8 +172,8 @@ export function createAdminApiRouter(deps: AdminDeps): Router {
   // the change is committed: should this node fail to re-read it now, its next refresh will
   const keysChanged = () => deps.keysChanged().catch((err) => deps.log.warn({ err }, 'could not reload the signing keys'));
   router.get('/keys', async (ctx) => { ctx.body = await keys.list(); });
-  router.post('/keys/rotate', jsonBody(), async (ctx) => {
-    const b = parse(keyRotation, ctx.request.body ?? {});
+  router.post('/keys/rotate', jsonBody(), guard({ body: keyRotation }), async (ctx) => {
+    const b = guarded(ctx, { body: keyRotation }).body;
     const { kids, activatesAt } = await keys.rotate(b.alg ? [b.alg] : SIGNING_ALGS, { activateInSeconds: b.activate_in });
     await audit.record({ type: 'keys.rotated', ...origin(ctx), data: { kids, activates_at: activatesAt.toISOString() } });
     await keysChanged(); // this node at once; the others within their refresh interval
@@ -188,8 +187,8 @@ export function createAdminApiRouter(deps: AdminDeps): Router {
   });
 
   // --- audit
-  router.get('/audit', async (ctx) => {
-    const q = parse(auditQuery, ctx.query);
+  router.get('/audit', guard({ query: auditQuery }), async (ctx) => {
+    const q = guarded(ctx, { query: auditQuery }).query;
     const { total, events } = await admin.auditEvents({ ...q, since: q.since ? new Date(q.since) : undefined, until: q.until ? new Date(q.until) : undefined });
     ctx.body = { total, limit: q.limit, offset: q.offset, events: events.map((r) => ({ id: Number(r.id), at: r.at, type: r.type, actor_id: r.actor_id, subject_id: r.subject_id, client_id: r.client_id, ip: r.ip, user_agent: r.user_agent, data: r.data })) };
   });

@@ -1,63 +1,61 @@
 // What an administrator does to accounts, shared by the admin API and the console: each change
 // and its audit event in one transaction; sessions and grants ended where the change demands it.
-import type { Knex } from 'knex';
 import type { Audit, AuditEvent } from '../audit/audit.ts';
-import type { UserRow } from '../accounts/account.repo.ts';
-import { isUuid } from '../accounts/account.repo.ts';
+import type { AuditFilter, AuditRepo, AuditRow } from '../audit/audit.repo.ts';
+import type { AccountRepo, UserRow } from '../accounts/account.repo.ts';
+import type { AccountSessionRepo } from '../accounts/account-session.repo.ts';
 import type { AdapterFactory } from '../storage/short-lived-store.ts';
+import type { Queryable, Transactions } from '../storage/transactions.ts';
 import type { Mfa } from '../mfa/index.ts';
 import { badRequest, notFound } from '../errors/app-error.ts';
 import { endAccountEverywhere } from '../accounts/end-everywhere.ts';
 
-export interface AuditFilter { actor?: string; subject?: string; type?: string; since?: Date; until?: Date }
+export type { AuditFilter };
 
 export type AdminOrigin = Pick<AuditEvent, 'actorId' | 'clientId' | 'ip' | 'userAgent'>;
 
-export function createAdminService(deps: { knex: Knex; audit: Audit; adapters: AdapterFactory; mfa: Mfa }) {
-  const { knex, audit, adapters } = deps;
+export interface AdminServiceDeps {
+  transactions: Transactions;
+  accounts: AccountRepo;
+  auditEvents: Pick<AuditRepo, 'search'>;
+  sessions: Pick<AccountSessionRepo, 'endAll'>;
+  audit: Audit;
+  adapters: AdapterFactory;
+  mfa: Mfa;
+}
 
-  async function user(id: string, trx: Knex = knex): Promise<UserRow> {
-    const u = isUuid(id) ? await trx<UserRow>('users').where({ id }).first() : undefined;
+export function createAdminService(deps: AdminServiceDeps) {
+  const { transactions, accounts, audit, adapters } = deps;
+
+  async function user(id: string, tx?: Queryable): Promise<UserRow> {
+    const u = await accounts.findById(id, tx);
     if (!u) throw notFound(`no user ${id}`);
     return u;
   }
 
   async function change(id: string, type: string, patch: Partial<UserRow>, origin: AdminOrigin, data: Record<string, unknown> = {}): Promise<UserRow> {
-    return knex.transaction(async (trx) => {
-      await user(id, trx);
-      const [row] = await trx('users').where({ id }).update({ ...patch, updated_at: trx.fn.now() }).returning('*');
+    return transactions.run(async (tx) => {
+      await user(id, tx);
+      const row = await accounts.update(id, patch, tx);
       // deleted by a concurrent request between the look-up and the update
       if (!row) throw notFound(`no user ${id}`);
-      await audit.record({ type, subjectId: id, ...origin, data }, trx);
-      return row as UserRow;
+      await audit.record({ type, subjectId: id, ...origin, data }, tx);
+      return row;
     });
   }
 
-  const endEverything = (id: string) => endAccountEverywhere(knex, adapters, id);
+  const endEverything = (id: string) => endAccountEverywhere({ adapters, sessions: deps.sessions }, id);
 
   return {
     user,
     change,
 
     /** Users whose email or name contains `query`, oldest first, a page at a time. */
-    async searchUsers(q: { query?: string; limit: number; offset: number }): Promise<{ total: number; users: UserRow[] }> {
-      const base = knex<UserRow>('users');
-      if (q.query) base.where((w) => w.whereILike('email', `%${q.query}%`).orWhereILike('name', `%${q.query}%`));
-      const [{ n }] = await base.clone().count({ n: '*' }) as Array<{ n: string }>;
-      return { total: Number(n), users: await base.orderBy('created_at').limit(q.limit).offset(q.offset) };
-    },
+    searchUsers: (q: { query?: string; limit: number; offset: number }): Promise<{ total: number; users: UserRow[] }> => accounts.search(q),
 
     /** Audit events, newest first, filtered and a page at a time. */
-    async auditEvents(f: AuditFilter & { limit: number; offset: number }): Promise<{ total: number; events: Array<Record<string, any>> }> {
-      const base = knex('audit_events');
-      if (f.actor) base.where('actor_id', f.actor);
-      if (f.subject) base.where('subject_id', f.subject);
-      if (f.type) base.where('type', f.type);
-      if (f.since) base.where('at', '>=', f.since);
-      if (f.until) base.where('at', '<', f.until);
-      const [{ n }] = await base.clone().count({ n: '*' }) as Array<{ n: string }>;
-      return { total: Number(n), events: await base.orderBy('id', 'desc').limit(f.limit).offset(f.offset) };
-    },
+    auditEvents: (f: AuditFilter & { limit: number; offset: number }): Promise<{ total: number; events: AuditRow[] }> => deps.auditEvents.search(f),
+
     async disable(id: string, origin: AdminOrigin): Promise<UserRow> {
       if (id === origin.actorId) throw badRequest('You cannot disable yourself.', 'self');
       const row = await change(id, 'user.disabled', { disabled_at: new Date() }, origin);
@@ -73,18 +71,18 @@ export function createAdminService(deps: { knex: Knex; audit: Audit; adapters: A
     },
     async remove(id: string, origin: AdminOrigin): Promise<void> {
       if (id === origin.actorId) throw badRequest('You cannot delete yourself.', 'self');
-      await knex.transaction(async (trx) => {
-        const u = await user(id, trx);
-        await trx('users').where({ id }).delete();
-        await audit.record({ type: 'user.deleted', subjectId: id, ...origin, data: { email: u.email } }, trx);
+      await transactions.run(async (tx) => {
+        const u = await user(id, tx);
+        await accounts.delete(id, tx);
+        await audit.record({ type: 'user.deleted', subjectId: id, ...origin, data: { email: u.email } }, tx);
       });
       await adapters.revokeAccount(id); // its account_sessions rows went with the user
     },
     async resetMfa(id: string, origin: AdminOrigin): Promise<void> {
-      await knex.transaction(async (trx) => {
-        await user(id, trx);
-        await deps.mfa.reset(id, trx);
-        await audit.record({ type: 'mfa.reset', subjectId: id, ...origin }, trx);
+      await transactions.run(async (tx) => {
+        await user(id, tx);
+        await deps.mfa.reset(id, tx);
+        await audit.record({ type: 'mfa.reset', subjectId: id, ...origin }, tx);
       });
     },
     async revokeSessions(id: string, origin: AdminOrigin): Promise<void> {

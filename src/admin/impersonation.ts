@@ -1,7 +1,7 @@
 // Impersonation: a short-lived access token for a user, minted by an admin with a reason, that
 // carries act: {sub: <admin>} (RFC 8693 §4.1), has no refresh token, and is on the record.
-import type { Knex } from 'knex';
 import type { Audit, AuditEvent } from '../audit/audit.ts';
+import type { AuditRepo } from '../audit/audit.repo.ts';
 import type { AccountService } from '../accounts/account.service.ts';
 import type { ProviderFacade } from '../oidc/facade.ts';
 import { AppError, badRequest, forbidden, notFound } from '../errors/app-error.ts';
@@ -15,7 +15,7 @@ export function impersonationPolicy(config: { administration: { impersonationTtl
   return { ttlSeconds: config.administration.impersonationTtl, allowAdminTargets: config.administration.impersonateAdmins };
 }
 
-export function createImpersonation(deps: { oidc: Pick<ProviderFacade, 'mintAccessToken'>; knex: Knex; accounts: AccountService; audit: Audit; policy: ImpersonationPolicy }) {
+export function createImpersonation(deps: { oidc: Pick<ProviderFacade, 'mintAccessToken'>; auditEvents: Pick<AuditRepo, 'latestAbout'>; accounts: AccountService; audit: Audit; policy: ImpersonationPolicy }) {
   return {
     async mint(input: { adminId: string; targetId: string; clientId: string; reason: unknown; origin: Pick<AuditEvent, 'ip' | 'userAgent'> }) {
       const reason = typeof input.reason === 'string' ? input.reason.trim() : '';
@@ -42,12 +42,12 @@ export function createImpersonation(deps: { oidc: Pick<ProviderFacade, 'mintAcce
 
     /** For the user's own account page: when they were impersonated, by whom, why. */
     async historyFor(userId: string, limit = 20) {
-      const rows = await deps.knex('audit_events').where({ type: 'impersonation.token_issued', subject_id: userId }).orderBy('at', 'desc').limit(limit);
+      const rows = await deps.auditEvents.latestAbout(userId, 'impersonation.token_issued', limit);
       const admins = new Map<string, string>();
       for (const r of rows) {
         if (r.actor_id && !admins.has(r.actor_id)) admins.set(r.actor_id, (await deps.accounts.findById(r.actor_id))?.email ?? 'an administrator');
       }
-      return rows.map((r) => ({ at: new Date(r.at), by: admins.get(r.actor_id) ?? 'an administrator', reason: (r.data as { reason?: string }).reason ?? '' }));
+      return rows.map((r) => ({ at: new Date(r.at), by: admins.get(r.actor_id ?? '') ?? 'an administrator', reason: (r.data as { reason?: string }).reason ?? '' }));
     },
   };
 }

@@ -1,7 +1,8 @@
 // The audit trail: append-only rows, written in the same transaction as the change they record
 // (pass the transaction). Secrets never go in `data`.
-import type { Knex } from 'knex';
 import type { Context } from 'koa';
+import type { Queryable } from '../storage/transactions.ts';
+import type { AuditRepo } from './audit.repo.ts';
 
 export interface AuditEvent {
   type: string;
@@ -18,10 +19,11 @@ export function requestOrigin(ctx: Context): Pick<AuditEvent, 'ip' | 'userAgent'
   return { ip: ctx.ip || null, userAgent: ctx.get('user-agent').slice(0, 512) || null };
 }
 
-export function createAudit(knex: Knex) {
+export function createAudit(repo: Pick<AuditRepo, 'insert'>) {
   return {
-    async record(event: AuditEvent, trx: Knex = knex): Promise<void> {
-      await trx('audit_events').insert({
+    /** `tx`: the transaction of the change this event records. */
+    async record(event: AuditEvent, tx?: Queryable): Promise<void> {
+      await repo.insert({
         type: event.type,
         actor_id: event.actorId ?? null,
         subject_id: event.subjectId ?? null,
@@ -29,7 +31,7 @@ export function createAudit(knex: Knex) {
         ip: event.ip ?? null,
         user_agent: event.userAgent ?? null,
         data: JSON.stringify(event.data ?? {}),
-      });
+      }, tx);
     },
   };
 }

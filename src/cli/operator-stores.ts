@@ -6,7 +6,8 @@ import { openDatabase } from '../storage/database.ts';
 import { migrateLatest } from '../storage/migrate.ts';
 import { openConfiguredRedis } from '../storage/redis.ts';
 import { controlSocketPath, lockHolder, tryLock } from '../storage/lock.ts';
-import { createContainer } from '../root.ts';
+import pino from 'pino';
+import { createRoot, type Root } from '../root.ts';
 import { callControl } from '../ops/control.ts';
 import { runOperation } from '../ops/operations.ts';
 import { CliError } from './errors.ts';
@@ -16,7 +17,14 @@ const POLL_MS = 100;
 
 export { CliError } from './errors.ts';
 
-async function direct<T>(config: Config, fn: (c: ReturnType<typeof createContainer>) => Promise<T>): Promise<T> {
+/**
+ * A command reports through its exit code and one sentence on stderr; the services' log lines
+ * (the server's) would only mix into its output.
+ */
+const quiet = () => pino({ level: 'silent' });
+
+/** Opens the stores, builds the root (the same function the server uses) once, runs `fn`, closes. */
+async function direct<T>(config: Config, fn: (root: Root) => Promise<T>): Promise<T> {
   const db = openDatabase(config);
   // some operations end sessions and grants, which live in Redis when it is configured
   // the same Redis, topology and key prefix as the server's (a Cluster node alone answers MOVED)
@@ -24,8 +32,8 @@ async function direct<T>(config: Config, fn: (c: ReturnType<typeof createContain
   redis?.on('error', () => {});
   try {
     await migrateLatest(db.knex, { directUrl: config.databaseDirectUrl });
-    const container = createContainer(config, db, redis);
-    return await fn(container);
+    const root = createRoot({ config, db, redis, log: quiet() });
+    try { return await fn(root); } finally { await root.mailer.settled(); }
   } catch (e) {
     const code = (e as { code?: string }).code;
     if (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === '3D000' || code === '28P01') {

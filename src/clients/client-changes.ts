@@ -5,11 +5,10 @@
 // is written, and the operator CLI writes Postgres directly, without a Redis connection. In the
 // embedded default every change happens inside the server process (the CLI goes through its
 // control socket), so telling this process is enough.
-import type { Knex } from 'knex';
+import type { ClientRepo } from './client.repo.ts';
+import { CLIENT_CHANGED_CHANNEL } from './client.repo.ts';
 import { listenChannel } from '../storage/pg-listen.ts';
 import type { Logger } from 'pino';
-
-const CHANNEL = 'gatehouse_client_changed';
 
 /** A client id, or undefined for "anything may have changed" (after a missed-message window). */
 export type ClientChangeListener = (clientId: string | undefined) => void;
@@ -22,14 +21,14 @@ export interface ClientChangeFeed {
   deliver(clientId: string | undefined): void;
 }
 
-export function createClientChangeFeed(knex: Knex, kind: 'postgres' | 'embedded'): ClientChangeFeed {
+export function createClientChangeFeed(repo: Pick<ClientRepo, 'notifyChanged'>, kind: 'postgres' | 'embedded'): ClientChangeFeed {
   const listeners = new Set<ClientChangeListener>();
   const feed: ClientChangeFeed = {
     publish(clientId) {
       feed.deliver(clientId);
       if (kind === 'postgres') {
         // Best effort: a node that misses it still drops the client within the cache TTL.
-        knex.raw('select pg_notify(?, ?)', [CHANNEL, clientId]).catch(() => {});
+        repo.notifyChanged(clientId).catch(() => {});
       }
     },
     subscribe(fn) {
@@ -45,5 +44,5 @@ export function createClientChangeFeed(knex: Knex, kind: 'postgres' | 'embedded'
 
 /** Every node listens, so a client changed anywhere is dropped from every cache at once. */
 export function listenForClientChanges(databaseUrl: string, feed: ClientChangeFeed, log: Logger): { stop(): Promise<void> } {
-  return listenChannel(databaseUrl, CHANNEL, { onPayload: (id) => feed.deliver(id), onGap: () => feed.deliver(undefined) }, log);
+  return listenChannel(databaseUrl, CLIENT_CHANGED_CHANNEL, { onPayload: (id) => feed.deliver(id), onGap: () => feed.deliver(undefined) }, log);
 }

@@ -3,12 +3,12 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { isDeepStrictEqual } from 'node:util';
-import type { Knex } from 'knex';
 import YAML from 'yaml';
 import { z } from 'zod';
 import type { ClientRepo, ClientRow } from './client.repo.ts';
 import { clientInputSchema, describeZodError, type ClientInput, type ValidClientInput } from './client.schema.ts';
 import type { SecretBox } from '../security/secretbox.ts';
+import type { Transactions } from '../storage/transactions.ts';
 import { badRequest, conflict, notFound } from '../errors/app-error.ts';
 
 const SECRET_BYTES = 32; // 256 bits
@@ -91,8 +91,8 @@ function interpolate(value: unknown, env: NodeJS.ProcessEnv): unknown {
 
 const fileSchema = z.union([z.array(z.unknown()), z.object({ clients: z.array(z.unknown()) }).transform((o) => o.clients)]);
 
-export function createClientService(deps: { knex: Knex; repo: ClientRepo; box: SecretBox; onChange?: (clientId: string) => void }) {
-  const { repo, box, knex } = deps;
+export function createClientService(deps: { transactions: Transactions; repo: ClientRepo; box: SecretBox; onChange?: (clientId: string) => void }) {
+  const { repo, box, transactions } = deps;
   const changed = (id: string) => deps.onChange?.(id);
 
   function row(clientId: string, c: ValidClientInput, secret: string | undefined, source: string) {
@@ -138,7 +138,7 @@ export function createClientService(deps: { knex: Knex; repo: ClientRepo; box: S
         require_mfa: current.require_mfa, require_email_verification: current.require_email_verification,
         resource_server_for: current.resource_server_for, ...patch,
       });
-      await knex('clients').where({ client_id: clientId }).update({ name: c.name, metadata: toMetadata(clientId, c), updated_at: knex.fn.now() });
+      await repo.updateRegistration(clientId, { name: c.name, metadata: toMetadata(clientId, c) });
       changed(clientId);
       return view((await repo.find(clientId))!);
     },
@@ -153,7 +153,7 @@ export function createClientService(deps: { knex: Knex; repo: ClientRepo; box: S
       if (!found) throw notFound(`no client with client_id "${clientId}"`);
       if (found.metadata.token_endpoint_auth_method === 'none') throw badRequest('a public client has no secret to rotate');
       const secret = randomBytes(SECRET_BYTES).toString('base64url');
-      await knex('clients').where({ client_id: clientId }).update({ client_secret_encrypted: box.seal(secret), updated_at: knex.fn.now() });
+      await repo.setSecret(clientId, box.seal(secret));
       changed(clientId);
       return { client_id: clientId, client_secret: secret };
     },
@@ -178,7 +178,7 @@ export function createClientService(deps: { knex: Knex; repo: ClientRepo; box: S
         if (!c.public && !c.client_secret) throw badRequest(`clients file entry ${i + 1}: a confidential client needs client_secret (or public: true)`);
         return row(c.client_id, c, c.client_secret, 'file');
       });
-      await knex.transaction(async (trx) => { for (const r of rows) await repo.upsert(r, trx); });
+      await transactions.run(async (tx) => { for (const r of rows) await repo.upsert(r, tx); });
       rows.forEach((r) => changed(r.client_id));
       return rows.map((r) => r.client_id);
     },

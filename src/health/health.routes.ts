@@ -11,7 +11,6 @@
 //                    balancer in front of nodes that do not share their stores).
 import Router from '@koa/router';
 import type { Context } from 'koa';
-import type { Knex } from 'knex';
 import type { Redis } from 'ioredis';
 
 /** Under the 2 s in which requests that need a store answer 503, so a probe never outwaits them. */
@@ -32,12 +31,19 @@ async function check(probe: () => Promise<unknown>): Promise<StoreCheck> {
   try { await withTimeout(probe()); return 'ok'; } catch { return 'unavailable'; }
 }
 
-export function createHealthRouter(deps: { knex: Knex; redis?: Redis; node: NodeState }): Router {
+export interface HealthDeps {
+  /** asks the durable store a trivial question (src/storage/instrument.ts: databaseProbe) */
+  database: () => Promise<unknown>;
+  redis?: Pick<Redis, 'ping'>;
+  node: NodeState;
+}
+
+export function createHealthRouter(deps: HealthDeps): Router {
   const router = new Router();
 
   async function stores(): Promise<{ checks: Record<string, StoreCheck>; degraded: string[] }> {
     const [database, redis] = await Promise.all([
-      check(() => deps.knex.raw('select 1')),
+      check(deps.database),
       deps.redis ? check(() => deps.redis!.ping()) : Promise.resolve<StoreCheck>('not configured (embedded store)'),
     ]);
     const checks = { database, redis };

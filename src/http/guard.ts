@@ -18,7 +18,8 @@ export function firstProblem(error: z.ZodError, where = 'body'): string {
   if (!issue) return `The ${where} is not valid.`;
   if (issue.code === 'unrecognized_keys') return `unknown field ${issue.keys.join(', ')}`;
   const path = issue.path.join('.');
-  return path ? `${path}: ${issue.message}` : issue.message;
+  // a message that already names its field ("name is required", "slug: …") is not prefixed again
+  return path && !issue.message.startsWith(String(issue.path[0])) ? `${path}: ${issue.message}` : issue.message;
 }
 
 /** Parses `value` with `schema`, or throws a 400 `invalid_request` naming the first problem. */

@@ -13,9 +13,9 @@
 //
 // Endpoints that set no cookie and are called by machines, often over plain http inside the
 // network, keep working: health probes, metrics, discovery and the JWKS, the token, userinfo,
-// introspection and revocation endpoints (src/oidc/fast-path.ts sends those straight to the
-// provider; its DIRECT_PATHS, given by src/app.ts, name them here too, for requests that reach the app), device authorization,
-// pushed authorization requests, the bearer-token APIs and static assets.
+// introspection and revocation endpoints, device authorization and pushed authorization requests
+// (the provider's paths, src/oidc/fast-path.ts MACHINE_PATHS, handed over by src/app.ts), the
+// bearer-token APIs and static assets.
 import type { Context, Next } from 'koa';
 import type { Logger } from 'pino';
 import type { Views } from '../render/views.ts';
@@ -23,19 +23,18 @@ import type { Views } from '../render/views.ts';
 /** Status for a browser endpoint of an https issuer reached over plain http. */
 export const NOT_OVER_HTTPS_STATUS = 421;
 
-/** Called by machines, set no cookie: answered whatever the scheme (with the provider's direct paths). */
-const MACHINE_PATHS = new Set([
-  '/healthz', '/healthz/stores', '/readyz', '/metrics',
-  '/device/auth', // RFC 8628 device authorization: the device's own POST
-  '/request', // RFC 9126 pushed authorization request: the app's back channel
-]);
+/** Called by machines, set no cookie: answered whatever the scheme (with the provider's machine paths). */
+const MACHINE_PATHS = new Set(['/healthz', '/healthz/stores', '/readyz', '/metrics']);
 const MACHINE_PREFIXES = ['/.well-known/', '/api/', '/assets/'];
 
-/** `directPaths`: the provider's machine endpoints (token, introspection, revocation, userinfo, JWKS, discovery). */
-export function requireHttps(issuer: string, views: Views, log: Logger, directPaths: Iterable<string>) {
+/**
+ * `providerMachinePaths`: the provider's endpoints machines call (token, introspection, revocation,
+ * userinfo, JWKS, discovery, device authorization, pushed authorization requests).
+ */
+export function requireHttps(issuer: string, views: Views, log: Logger, providerMachinePaths: Iterable<string>) {
   const origin = new URL(issuer);
   if (origin.protocol !== 'https:') return async (_ctx: Context, next: Next) => { await next(); };
-  const machinePaths = new Set([...directPaths, ...MACHINE_PATHS]);
+  const machinePaths = new Set([...providerMachinePaths, ...MACHINE_PATHS]);
   const answeredOverPlainHttp = (path: string) => machinePaths.has(path) || MACHINE_PREFIXES.some((p) => path.startsWith(p));
   let warned = false;
   return async (ctx: Context, next: Next) => {

@@ -1,9 +1,11 @@
 // Consent: show the app and what it asks for in plain words; record the grant, remembered per client.
+// Abort: the "Cancel" of every page that asks something (sign-in, workspace picker, consent) ends
+// the request with access_denied for the app.
 import type { Context } from 'koa';
-import { clientName, finish, loadInteraction, page, type Details, type InteractionDeps } from './interaction-deps.ts';
+import { clientName, finish, loadInteraction, PROMPTS, type Details, type InteractionHandlerDeps } from './interaction-deps.ts';
 import { scopeDescription, WRITE_SCOPE_TEXT } from '../oidc/scopes.ts';
 
-export function createConsentHandlers(deps: InteractionDeps) {
+export function createConsentHandlers(deps: InteractionHandlerDeps) {
   return {
     async show(ctx: Context, details: Details) {
       const d = details.prompt.details as { missingOIDCScope?: string[]; missingResourceScopes?: Record<string, string[]> };
@@ -11,7 +13,7 @@ export function createConsentHandlers(deps: InteractionDeps) {
       // prompt=consent with everything already granted (e.g. offline_access asked again): show what is asked
       const scopes = missing.length ? missing : String(details.params.scope ?? '').split(' ').filter(Boolean);
       const account = details.session?.accountId ? await deps.accounts.findById(details.session.accountId) : undefined;
-      page(deps, ctx, 'consent', {
+      deps.page(ctx, 'consent', {
         title: 'Allow access',
         clientName: await clientName(deps, details.params.client_id),
         accountEmail: account?.email,
@@ -23,14 +25,15 @@ export function createConsentHandlers(deps: InteractionDeps) {
     },
 
     async confirm(ctx: Context) {
-      const details = await loadInteraction(deps, ctx, 'consent');
+      const details = await loadInteraction(deps, ctx, PROMPTS.consent);
       // the grant remembers the consent per client; a new one is named in the result
       const grantId = await deps.oidc.grantConsent(details);
       await finish(deps, ctx, { consent: grantId ? { grantId } : {} }, true);
     },
 
     async abort(ctx: Context) {
-      await loadInteraction(deps, ctx);
+      // the prompts whose pages carry the Cancel link
+      await loadInteraction(deps, ctx, [PROMPTS.login, PROMPTS.workspace, PROMPTS.consent]);
       await finish(deps, ctx, { error: 'access_denied', error_description: 'The user declined the request.' }, false);
     },
   };

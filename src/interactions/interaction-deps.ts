@@ -1,5 +1,6 @@
 // What every interaction handler needs, and the one helper that loads an interaction and asserts
-// the prompt it expects (a POST for the wrong prompt is a stale tab, not a crash).
+// the prompt it expects (a POST for the wrong prompt is a stale tab, not a crash). Every handler
+// follows the same four steps: load the details, assert the prompt, do one thing, finish.
 import type { Context } from 'koa';
 import type { Logger } from 'pino';
 import type { AccountService } from '../accounts/account.service.ts';
@@ -12,7 +13,8 @@ import type { Mfa } from '../mfa/index.ts';
 import type { Lifecycle } from '../accounts/lifecycle.ts';
 import type { Audit } from '../audit/audit.ts';
 import type { WorkspaceService } from '../workspaces/workspace.service.ts';
-import { csrfToken } from '../security/csrf.ts';
+import { createPageRenderer, type PageRenderer } from '../http/page.ts';
+import type { DeviceCookies } from '../security/device-cookie.ts';
 import { AppError } from '../errors/app-error.ts';
 import type { Interaction, InteractionResult, ProviderFacade } from '../oidc/facade.ts';
 
@@ -30,13 +32,34 @@ export interface InteractionDeps {
   lifecycle: Lifecycle;
   audit: Audit;
   workspaces: WorkspaceService;
+  /** the browsers known for an address (sign-in and second factor share them) */
+  devices: DeviceCookies;
+}
+
+/** What the handlers get: the deps, and the interaction pages' renderer (built once, by the router). */
+export interface InteractionHandlerDeps extends InteractionDeps {
+  page: PageRenderer;
+}
+
+/** The interaction pages' renderer: the one page renderer (src/http/page.ts), nothing area-specific. */
+export function withInteractionPage(deps: InteractionDeps): InteractionHandlerDeps {
+  return { ...deps, page: createPageRenderer({ views: deps.views, secure: deps.config.issuer.startsWith('https:') }) };
 }
 
 export type Details = Interaction;
 
-export async function loadInteraction(deps: InteractionDeps, ctx: Context, expected?: string): Promise<Details> {
+/** The prompts the hosted pages answer (src/oidc/policy.ts, src/oidc/workspace-prompt.ts). */
+export const PROMPTS = { login: 'login', workspace: 'workspace', consent: 'consent' } as const;
+export type PromptName = typeof PROMPTS[keyof typeof PROMPTS];
+
+/**
+ * The interaction of this request; with `expected`, only while its prompt is that one (or one of
+ * those): a form of an earlier step, posted from a stale tab, is a 400 page, not a wrong turn.
+ */
+export async function loadInteraction(deps: InteractionDeps, ctx: Context, expected?: PromptName | readonly PromptName[]): Promise<Details> {
   const details = await deps.oidc.interactionDetails(ctx);
-  if (expected && details.prompt.name !== expected) {
+  const allowed: readonly string[] | undefined = typeof expected === 'string' ? [expected] : expected;
+  if (allowed && !allowed.includes(details.prompt.name)) {
     throw new AppError(400, 'interaction_state', 'This step is no longer current. Go back to the app and start again.');
   }
   return details;
@@ -47,11 +70,6 @@ export async function clientName(deps: InteractionDeps, clientId: unknown): Prom
   return name ?? 'an application';
 }
 
-export function page(deps: InteractionDeps, ctx: Context, template: string, data: Record<string, unknown> & { title: string }, status = 200): void {
-  ctx.status = status;
-  ctx.type = 'html';
-  ctx.body = deps.views.render(template, { ...data, csrf: csrfToken(ctx, deps.config.issuer.startsWith('https:')) });
-}
 
 /** Ends the interaction and sends the browser back to the authorization endpoint (303, RFC 9700 §4.12). */
 export async function finish(deps: InteractionDeps, ctx: Context, result: InteractionResult, merge: boolean): Promise<void> {

@@ -16,13 +16,14 @@ import { createLoginHandlers } from './sign-in.ts';
 import { createSignupHandlers } from './signup.ts';
 import { createConsentHandlers } from './consent.ts';
 import { createWorkspacePicker } from './workspace.ts';
-import { loadInteraction, type InteractionDeps } from './interaction-deps.ts';
+import { loadInteraction, PROMPTS, withInteractionPage, type InteractionDeps } from './interaction-deps.ts';
 import { requireCsrf } from '../security/csrf.ts';
 import { formBody, jsonBody } from '../http/body.ts';
 import { createSecondFactor } from './second-factor.ts';
 import { MFA_REQUIRED_REASON } from '../oidc/policy.ts';
 
-export function createInteractionRouter(deps: InteractionDeps): Router {
+export function createInteractionRouter(interactionDeps: InteractionDeps): Router {
+  const deps = withInteractionPage(interactionDeps);
   const router = new Router({ prefix: '/interaction/:uid' });
   const secondFactor = createSecondFactor(deps);
   const login = createLoginHandlers(deps, secondFactor);
@@ -39,15 +40,15 @@ export function createInteractionRouter(deps: InteractionDeps): Router {
 
   router.get('/', async (ctx) => {
     const details = await loadInteraction(deps, ctx);
-    if (details.prompt.name === 'login') {
+    if (details.prompt.name === PROMPTS.login) {
       // signed in already, but this request asks for more (acr_values=mfa): step up, no password again
       if (details.session?.accountId && details.prompt.reasons.includes(MFA_REQUIRED_REASON)) {
         return secondFactor.stepUp(ctx, details, details.session.accountId);
       }
       return login.show(ctx, details);
     }
-    if (details.prompt.name === 'workspace') return workspace.show(ctx, details);
-    if (details.prompt.name === 'consent') return consent.show(ctx, details);
+    if (details.prompt.name === PROMPTS.workspace) return workspace.show(ctx, details);
+    if (details.prompt.name === PROMPTS.consent) return consent.show(ctx, details);
     ctx.throw(400, 'unsupported prompt');
   });
   router.post('/login', ...post, login.submit);

@@ -5,11 +5,11 @@
 // The state between steps lives in the short-lived store, keyed by the interaction.
 import type { Context } from 'koa';
 import { z } from 'zod';
+import { parseOr400 } from '../http/guard.ts';
 import type { UserRow } from '../accounts/account.repo.ts';
 import { MFA_LIMITS, recordFailure, retryAfter } from '../security/rate-limit.ts';
-import { createDeviceCookies } from '../security/device-cookie.ts';
 import { requestOrigin } from '../audit/audit.ts';
-import { clientIp, finish, loadInteraction, page, type Details, type InteractionDeps } from './interaction-deps.ts';
+import { clientIp, finish, loadInteraction, PROMPTS, type Details, type InteractionHandlerDeps } from './interaction-deps.ts';
 import { requestNeedsMfa } from '../oidc/acr.ts';
 
 const PENDING_TTL_SECONDS = 10 * 60;
@@ -17,16 +17,26 @@ const PENDING_TTL_SECONDS = 10 * 60;
 export interface PendingLogin { accountId: string; amr: string[]; step: 'verify' | 'mfa' | 'enrol' | 'enrolled' }
 
 const codeBody = z.object({ method: z.enum(['totp', 'recovery']).default('totp'), code: z.string().max(64).default('') });
+/** A mailed or authenticator code on its own (email verification, TOTP enrolment). */
+const singleCodeBody = z.object({ code: z.string().max(64).default('') });
+/** A passkey assertion (WebAuthn AuthenticationResponseJSON): checked in full by src/mfa/webauthn.ts. */
+const passkeyBody = z.looseObject({ id: z.string() });
 
-async function clientMetadata(deps: InteractionDeps, clientId: unknown): Promise<Record<string, unknown>> {
+/** The code a form carries; one that cannot be a code reads as a wrong one (the form says so and re-renders). */
+const typedCode = (body: unknown): string => {
+  const parsed = singleCodeBody.safeParse(body ?? {});
+  return parsed.success ? parsed.data.code : '';
+};
+
+async function clientMetadata(deps: InteractionHandlerDeps, clientId: unknown): Promise<Record<string, unknown>> {
   return (typeof clientId === 'string' ? await deps.oidc.clientMetadata(clientId) : undefined) ?? {};
 }
 
 
-export function createSecondFactor(deps: InteractionDeps) {
+export function createSecondFactor(deps: InteractionHandlerDeps) {
   const store = deps.adapters('PendingLogin');
   const limits = { account: deps.limiters(MFA_LIMITS.account), ipAccount: deps.limiters(MFA_LIMITS.ipAccount), device: deps.limiters(MFA_LIMITS.device) };
-  const devices = createDeviceCookies({ secret: deps.config.secret, secure: deps.config.issuer.startsWith('https:') });
+  const { devices } = deps;
   const go = (ctx: Context, path: string) => { ctx.redirect(path); ctx.status = 303; };
 
   async function complete(ctx: Context, details: Details, pending: PendingLogin, extraAmr: string[]) {
@@ -65,7 +75,7 @@ export function createSecondFactor(deps: InteractionDeps) {
   }
 
   async function pendingFor(ctx: Context, step: PendingLogin['step']): Promise<{ details: Details; pending: PendingLogin } | undefined> {
-    const details = await loadInteraction(deps, ctx, 'login');
+    const details = await loadInteraction(deps, ctx, PROMPTS.login);
     const pending = await store.find(details.uid) as PendingLogin | undefined;
     if (!pending || pending.step !== step) { go(ctx, `/interaction/${details.uid}`); return undefined; }
     return { details, pending };
@@ -73,7 +83,7 @@ export function createSecondFactor(deps: InteractionDeps) {
 
   async function showMfa(ctx: Context, details: Details, user: UserRow, error?: string, status = 200) {
     const factors = await deps.mfa.factors(user.id);
-    page(deps, ctx, 'mfa', {
+    deps.page(ctx, 'mfa', {
       title: 'Two-step verification', error, email: user.email, totp: factors.totp, passkeys: factors.passkeys > 0,
       action: `/interaction/${details.uid}/mfa`, passkeyOptionsUrl: `/interaction/${details.uid}/mfa/passkey-options`,
       passkeyUrl: `/interaction/${details.uid}/mfa/passkey`,
@@ -98,7 +108,7 @@ export function createSecondFactor(deps: InteractionDeps) {
       const p = await pendingFor(ctx, 'mfa'); if (!p) return;
       const user = await deps.accounts.findActive(p.pending.accountId);
       if (!user) return go(ctx, `/interaction/${p.details.uid}`);
-      const { method, code } = codeBody.parse(ctx.request.body ?? {});
+      const { method, code } = parseOr400(codeBody, ctx.request.body ?? {});
       // a browser that completed a sign-in to this account before has its own limit instead of the
       // account-wide one, so wrong codes sent from elsewhere cannot keep the owner's browser out
       const device = devices.idFor(ctx, user.email_normalized);
@@ -130,7 +140,8 @@ export function createSecondFactor(deps: InteractionDeps) {
 
     async passkeySubmit(ctx: Context) {
       const p = await pendingFor(ctx, 'mfa'); if (!p) return;
-      const ok = await deps.mfa.webauthn.authenticate(p.pending.accountId, p.details.uid, ctx.request.body as never);
+      const assertion = passkeyBody.safeParse(ctx.request.body ?? {});
+      const ok = assertion.success && await deps.mfa.webauthn.authenticate(p.pending.accountId, p.details.uid, assertion.data as never);
       if (!ok) {
         await deps.audit.record({ type: 'mfa.failed', subjectId: p.pending.accountId, ...requestOrigin(ctx), data: { method: 'passkey' } });
         ctx.status = 401; ctx.body = { error: 'passkey_failed', message: 'That passkey could not be verified. Try again or use another method.' };
@@ -145,16 +156,16 @@ export function createSecondFactor(deps: InteractionDeps) {
     async verifyEmailForm(ctx: Context) {
       const p = await pendingFor(ctx, 'verify'); if (!p) return;
       const user = await deps.accounts.findById(p.pending.accountId);
-      page(deps, ctx, 'verify-email', { title: 'Verify your email', email: user?.email, action: `/interaction/${p.details.uid}/verify-email` });
+      deps.page(ctx, 'verify-email', { title: 'Verify your email', email: user?.email, action: `/interaction/${p.details.uid}/verify-email` });
     },
 
     async verifyEmailSubmit(ctx: Context) {
       const p = await pendingFor(ctx, 'verify'); if (!p) return;
-      const code = String((ctx.request.body as Record<string, unknown>)?.code ?? '');
+      const code = typedCode(ctx.request.body);
       const user = await deps.lifecycle.verifyEmail({ userId: p.pending.accountId, code }, requestOrigin(ctx));
       if (!user) {
         const u = await deps.accounts.findById(p.pending.accountId);
-        return page(deps, ctx, 'verify-email', { title: 'Verify your email', email: u?.email, error: 'That code is not right or has expired.', action: `/interaction/${p.details.uid}/verify-email` }, 400);
+        return deps.page(ctx, 'verify-email', { title: 'Verify your email', email: u?.email, error: 'That code is not right or has expired.', action: `/interaction/${p.details.uid}/verify-email` }, 400);
       }
       await next(ctx, p.details, { ...p.pending, step: 'mfa' });
     },
@@ -164,23 +175,23 @@ export function createSecondFactor(deps: InteractionDeps) {
       const user = await deps.accounts.findActive(p.pending.accountId);
       if (!user) return go(ctx, `/interaction/${p.details.uid}`);
       const enrol = (await deps.mfa.totp.pendingSecret(user.id)) ?? (await deps.mfa.totp.begin(user.id, user.email));
-      page(deps, ctx, 'mfa-setup', { title: 'Set up two-step verification', qr: enrol.qrDataUrl, secret: enrol.secret, action: `/interaction/${p.details.uid}/mfa-setup` });
+      deps.page(ctx, 'mfa-setup', { title: 'Set up two-step verification', qr: enrol.qrDataUrl, secret: enrol.secret, action: `/interaction/${p.details.uid}/mfa-setup` });
     },
 
     async setupSubmit(ctx: Context) {
       const p = await pendingFor(ctx, 'enrol'); if (!p) return;
       const user = await deps.accounts.findActive(p.pending.accountId);
       if (!user) return go(ctx, `/interaction/${p.details.uid}`);
-      const code = String((ctx.request.body as Record<string, unknown>)?.code ?? '');
+      const code = typedCode(ctx.request.body);
       if (!(await deps.mfa.totp.check(user.id, code, { confirming: true }))) {
         const enrol = (await deps.mfa.totp.pendingSecret(user.id))!;
-        return page(deps, ctx, 'mfa-setup', { title: 'Set up two-step verification', qr: enrol.qrDataUrl, secret: enrol.secret, error: 'That code is not right. Enter the current code from your app.', action: `/interaction/${p.details.uid}/mfa-setup` }, 400);
+        return deps.page(ctx, 'mfa-setup', { title: 'Set up two-step verification', qr: enrol.qrDataUrl, secret: enrol.secret, error: 'That code is not right. Enter the current code from your app.', action: `/interaction/${p.details.uid}/mfa-setup` }, 400);
       }
       const codes = await deps.mfa.recovery.regenerate(user.id);
       await deps.audit.record({ type: 'mfa.enrolled', actorId: user.id, subjectId: user.id, ...requestOrigin(ctx), data: { factor: 'totp' } });
       // the first code just proved the new factor: the sign-in completes once the codes are saved
       await store.upsert(p.details.uid, { ...p.pending, step: 'enrolled' }, PENDING_TTL_SECONDS);
-      page(deps, ctx, 'recovery-codes', { title: 'Save your recovery codes', codes, continueAction: `/interaction/${p.details.uid}/mfa-setup/done` });
+      deps.page(ctx, 'recovery-codes', { title: 'Save your recovery codes', codes, continueAction: `/interaction/${p.details.uid}/mfa-setup/done` });
     },
 
     async setupDone(ctx: Context) {

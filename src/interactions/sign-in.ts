@@ -4,27 +4,27 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Context } from 'koa';
 import { z } from 'zod';
+import { parseOr400 } from '../http/guard.ts';
 import { normalizeEmail } from '../accounts/email.ts';
 import { LOGIN_LIMITS, countOn, failureDelayMs, recordFailure, retryAfter } from '../security/rate-limit.ts';
-import { createDeviceCookies } from '../security/device-cookie.ts';
 import { countLockout, countSignInFailure } from '../observability/metrics.ts';
 import { requestOrigin } from '../audit/audit.ts';
 import type { SecondFactor } from './second-factor.ts';
-import { clientIp, clientName, loadInteraction, page, type Details, type InteractionDeps } from './interaction-deps.ts';
+import { clientIp, clientName, loadInteraction, PROMPTS, type Details, type InteractionHandlerDeps } from './interaction-deps.ts';
 
 const loginBody = z.object({ email: z.string().max(320).default(''), password: z.string().max(1024).default('') });
 
-export function createLoginHandlers(deps: InteractionDeps, secondFactor: SecondFactor) {
+export function createLoginHandlers(deps: InteractionHandlerDeps, secondFactor: SecondFactor) {
   const limits = {
     ipAccount: deps.limiters(LOGIN_LIMITS.ipAccount),
     account: deps.limiters(LOGIN_LIMITS.account),
     device: deps.limiters(LOGIN_LIMITS.device),
     ip: deps.limiters(LOGIN_LIMITS.ip),
   };
-  const devices = createDeviceCookies({ secret: deps.config.secret, secure: deps.config.issuer.startsWith('https:') });
+  const { devices } = deps;
 
   async function show(ctx: Context, details: Details, extra: { email?: string; error?: string } = {}, status = 200) {
-    page(deps, ctx, 'login', {
+    deps.page(ctx, 'login', {
       title: 'Sign in',
       uid: details.uid,
       clientName: await clientName(deps, details.params.client_id),
@@ -40,8 +40,8 @@ export function createLoginHandlers(deps: InteractionDeps, secondFactor: SecondF
     show,
 
     async submit(ctx: Context) {
-      const details = await loadInteraction(deps, ctx, 'login');
-      const { email, password } = loginBody.parse(ctx.request.body ?? {});
+      const details = await loadInteraction(deps, ctx, PROMPTS.login);
+      const { email, password } = parseOr400(loginBody, ctx.request.body ?? {});
       const ip = clientIp(ctx);
       const account = normalizeEmail(email);
       const device = devices.idFor(ctx, account);

@@ -5,12 +5,13 @@
 import { createHash, randomInt, timingSafeEqual } from 'node:crypto';
 import type { Context } from 'koa';
 import { z } from 'zod';
+import { parseOr400 } from '../http/guard.ts';
 import { hashPassword } from '../accounts/password.ts';
 import { AppError } from '../errors/app-error.ts';
 import { normalizeEmail } from '../accounts/email.ts';
 import { SIGNUP_LIMITS, recordFailure, retryAfter } from '../security/rate-limit.ts';
 import type { SecondFactor } from './second-factor.ts';
-import { clientIp, clientName, loadInteraction, page, type Details, type InteractionDeps } from './interaction-deps.ts';
+import { clientIp, clientName, loadInteraction, PROMPTS, type Details, type InteractionHandlerDeps } from './interaction-deps.ts';
 
 const CODE_DIGITS = 6;
 const CODE_TTL_SECONDS = 15 * 60;
@@ -23,6 +24,9 @@ const signupBody = z.object({
   password: z.string().max(1024).default(''),
 });
 
+/** The mailed code as typed (spaces allowed: they are removed). */
+const verifyBody = z.object({ code: z.string().max(64).default('') });
+
 interface Pending {
   email: string;
   name: string;
@@ -33,13 +37,13 @@ interface Pending {
 
 const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
 
-export function createSignupHandlers(deps: InteractionDeps, secondFactor: SecondFactor) {
+export function createSignupHandlers(deps: InteractionHandlerDeps, secondFactor: SecondFactor) {
   const store = deps.adapters('PendingSignup');
   const ipLimit = deps.limiters(SIGNUP_LIMITS.ip);
   const addressLimit = deps.limiters(SIGNUP_LIMITS.email);
 
   async function showForm(ctx: Context, details: Details, extra: { name?: string; email?: string; error?: string } = {}, status = 200) {
-    page(deps, ctx, 'signup', {
+    deps.page(ctx, 'signup', {
       title: 'Create your account',
       clientName: await clientName(deps, details.params.client_id),
       name: extra.name ?? '',
@@ -51,7 +55,7 @@ export function createSignupHandlers(deps: InteractionDeps, secondFactor: Second
   }
 
   function showVerify(ctx: Context, details: Details, pending: Pick<Pending, 'email'>, error?: string, status = 200) {
-    page(deps, ctx, 'verify', {
+    deps.page(ctx, 'verify', {
       title: 'Check your email',
       email: pending.email,
       error,
@@ -62,12 +66,12 @@ export function createSignupHandlers(deps: InteractionDeps, secondFactor: Second
 
   return {
     async form(ctx: Context) {
-      await showForm(ctx, await loadInteraction(deps, ctx, 'login'));
+      await showForm(ctx, await loadInteraction(deps, ctx, PROMPTS.login));
     },
 
     async submit(ctx: Context) {
-      const details = await loadInteraction(deps, ctx, 'login');
-      const input = signupBody.parse(ctx.request.body ?? {});
+      const details = await loadInteraction(deps, ctx, PROMPTS.login);
+      const input = parseOr400(signupBody, ctx.request.body ?? {});
       const ip = clientIp(ctx);
       const wait = await retryAfter([[ipLimit, ip]]);
       if (wait > 0) {
@@ -110,17 +114,19 @@ export function createSignupHandlers(deps: InteractionDeps, secondFactor: Second
     },
 
     async verifyForm(ctx: Context) {
-      const details = await loadInteraction(deps, ctx, 'login');
+      const details = await loadInteraction(deps, ctx, PROMPTS.login);
       const pending = await store.find(details.uid) as Pending | undefined;
       if (!pending) { ctx.redirect(`/interaction/${details.uid}/signup`); ctx.status = 303; return; }
       showVerify(ctx, details, pending);
     },
 
     async verify(ctx: Context) {
-      const details = await loadInteraction(deps, ctx, 'login');
+      const details = await loadInteraction(deps, ctx, PROMPTS.login);
       const pending = await store.find(details.uid) as Pending | undefined;
       if (!pending) { ctx.redirect(`/interaction/${details.uid}/signup`); ctx.status = 303; return; }
-      const code = String((ctx.request.body as Record<string, unknown>)?.code ?? '').replace(/\s+/g, '');
+      // a field that cannot hold a code is a wrong code: the same answer, and it counts as a try
+      const typed = verifyBody.safeParse(ctx.request.body ?? {});
+      const code = typed.success ? typed.data.code.replace(/\s+/g, '') : '';
       const expected = Buffer.from(pending.codeHash);
       const given = Buffer.from(sha256(`${details.uid}:${code}`));
       const right = pending.passwordHash !== undefined && pending.attempts < MAX_CODE_ATTEMPTS && timingSafeEqual(expected, given);

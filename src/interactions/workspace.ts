@@ -3,18 +3,19 @@
 // several workspaces and none active (src/oidc/workspace-prompt.ts decides).
 import type { Context } from 'koa';
 import { z } from 'zod';
+import { parseOr400 } from '../http/guard.ts';
 import { AppError } from '../errors/app-error.ts';
 import { requestOrigin } from '../audit/audit.ts';
-import { clientName, finish, loadInteraction, page, type Details, type InteractionDeps } from './interaction-deps.ts';
+import { clientName, finish, loadInteraction, PROMPTS, type Details, type InteractionHandlerDeps } from './interaction-deps.ts';
 
 const pickBody = z.object({ workspace_id: z.string().max(100).default('') });
 
-export function createWorkspacePicker(deps: InteractionDeps) {
+export function createWorkspacePicker(deps: InteractionHandlerDeps) {
   async function show(ctx: Context, details: Details, error?: string, status = 200) {
     const accountId = details.session?.accountId;
     if (!accountId) throw new AppError(400, 'interaction_state', 'This step is no longer current. Go back to the app and start again.');
     const [workspaces, account] = await Promise.all([deps.workspaces.listMine(accountId), deps.accounts.findById(accountId)]);
-    page(deps, ctx, 'workspace-picker', {
+    deps.page(ctx, 'workspace-picker', {
       title: 'Choose a workspace',
       clientName: await clientName(deps, details.params.client_id),
       accountEmail: account?.email,
@@ -29,10 +30,10 @@ export function createWorkspacePicker(deps: InteractionDeps) {
     show,
 
     async submit(ctx: Context) {
-      const details = await loadInteraction(deps, ctx, 'workspace');
+      const details = await loadInteraction(deps, ctx, PROMPTS.workspace);
       const accountId = details.session?.accountId;
       if (!accountId) throw new AppError(400, 'interaction_state', 'This step is no longer current. Go back to the app and start again.');
-      const { workspace_id: ref } = pickBody.parse(ctx.request.body ?? {});
+      const { workspace_id: ref } = parseOr400(pickBody, ctx.request.body ?? {});
       let chosen;
       try {
         chosen = await deps.workspaces.setActive(accountId, ref, {

@@ -6,7 +6,7 @@
 // Every "now" here is the database's clock (repo.now), never the host's: nodes must agree on when a
 // key starts and stops signing, and a host that runs ahead or behind must not move that moment.
 import { generateKeyPairSync, randomUUID, type JsonWebKey } from 'node:crypto';
-import type { Knex } from 'knex';
+import type { Transactions, Tx } from '../storage/transactions.ts';
 import type { KeyRepo, KeyRow, KeyTimes } from './key.repo.ts';
 import type { SecretBox } from '../security/secretbox.ts';
 import { MAX_KEY_ACTIVATION_DELAY_SECONDS } from '../config/index.ts';
@@ -47,10 +47,6 @@ const info = (r: KeyRow, now: Date): PublicKeyInfo => ({
 
 const ms = (d: Date | null) => (d ? String(new Date(d).getTime()) : '');
 
-/** Serialises key-set changes across nodes (a transaction-scoped advisory lock). */
-const KEYS_LOCK_ID = 0x6761_7465;
-const lockKeys = (trx: Knex) => trx.raw('select pg_advisory_xact_lock(?)', [KEYS_LOCK_ID]);
-
 export interface KeyTiming {
   /** the longest lifetime of a token we sign: a retired key stays published that long */
   maxTokenLifetimeSeconds: () => number;
@@ -65,8 +61,8 @@ export interface RotateOptions {
   activateInSeconds?: number;
 }
 
-export function createKeyService(deps: { knex: Knex; repo: KeyRepo; box: SecretBox; timing: KeyTiming }) {
-  const { knex, repo, box, timing } = deps;
+export function createKeyService(deps: { transactions: Transactions; repo: KeyRepo; box: SecretBox; timing: KeyTiming }) {
+  const { transactions, repo, box, timing } = deps;
 
   function activationDelay(requested: number | undefined): number {
     const seconds = requested ?? timing.activationDelaySeconds;
@@ -80,7 +76,7 @@ export function createKeyService(deps: { knex: Knex; repo: KeyRepo; box: SecretB
     return seconds;
   }
 
-  async function insertNew(alg: SigningAlg, trx: Knex, activatesAt: Date): Promise<string> {
+  async function insertNew(alg: SigningAlg, trx: Tx, activatesAt: Date): Promise<string> {
     const k = generate(alg);
     await repo.insert({
       kid: k.kid, alg, public_jwk: k.publicJwk as Record<string, unknown>,
@@ -90,7 +86,7 @@ export function createKeyService(deps: { knex: Knex; repo: KeyRepo; box: SecretB
   }
 
   /** An algorithm with no key that signs or will sign gets one that signs at once (call under the lock). */
-  async function ensureSigners(trx: Knex, now: Date): Promise<void> {
+  async function ensureSigners(trx: Tx, now: Date): Promise<void> {
     const present = new Set(await repo.algsWithSigner(now, trx));
     for (const alg of SIGNING_ALGS) if (!present.has(alg)) await insertNew(alg, trx, now);
   }
@@ -98,8 +94,8 @@ export function createKeyService(deps: { knex: Knex; repo: KeyRepo; box: SecretB
   return {
     /** First boot: one key per algorithm. Safe when several nodes boot at once (advisory lock). */
     async ensureKeys(): Promise<void> {
-      await knex.transaction(async (trx) => {
-        await lockKeys(trx);
+      await transactions.run(async (trx) => {
+        await repo.lock(trx);
         await ensureSigners(trx, await repo.now(trx));
       });
     },
@@ -133,8 +129,8 @@ export function createKeyService(deps: { knex: Knex; repo: KeyRepo; box: SecretB
       const kids: string[] = [];
       let now!: Date;
       let activatesAt!: Date;
-      await knex.transaction(async (trx) => {
-        await lockKeys(trx); // two rotations at once must not leave two signers per algorithm
+      await transactions.run(async (trx) => {
+        await repo.lock(trx); // two rotations at once must not leave two signers per algorithm
         // the database's clock after the lock: "--now" means now for every node, not this host's now
         now = await repo.now(trx);
         activatesAt = new Date(now.getTime() + delay * 1000);
@@ -156,8 +152,8 @@ export function createKeyService(deps: { knex: Knex; repo: KeyRepo; box: SecretB
      * pending key leaves the current signer signing.
      */
     async revoke(kid: string): Promise<PublicKeyInfo> {
-      return knex.transaction(async (trx) => {
-        await lockKeys(trx);
+      return transactions.run(async (trx) => {
+        await repo.lock(trx);
         const now = await repo.now(trx);
         const row = await repo.find(kid, trx);
         if (!row) throw notFound(`no signing key "${kid}"`);

@@ -1,7 +1,8 @@
 // Ten single-use recovery codes, shown once and stored as SHA-256 hashes (they carry 50 bits of
 // entropy each and are rate-limited like every credential, so a fast hash is enough).
 import { createHash, randomInt, timingSafeEqual } from 'node:crypto';
-import type { Knex } from 'knex';
+import type { Queryable, Transactions } from '../storage/transactions.ts';
+import type { RecoveryCodeRepo } from './recovery-code.repo.ts';
 
 export const RECOVERY_CODE_COUNT = 10;
 const ALPHABET = 'abcdefghjkmnpqrstuvwxyz23456789'; // no 0/o, 1/l/i
@@ -15,34 +16,28 @@ function newCode(): string {
   return `${raw.slice(0, 5)}-${raw.slice(5)}`;
 }
 
-export function createRecoveryCodes(deps: { knex: Knex }) {
-  const { knex } = deps;
+export function createRecoveryCodes(deps: { repo: RecoveryCodeRepo; transactions: Transactions }) {
+  const { repo } = deps;
   return {
     /** Replaces any previous set; returns the codes (the only time they exist in clear). */
-    async regenerate(userId: string, trx: Knex = knex): Promise<string[]> {
+    async regenerate(userId: string, trx?: Queryable): Promise<string[]> {
       const codes = Array.from({ length: RECOVERY_CODE_COUNT }, newCode);
-      await trx('recovery_codes').where({ user_id: userId }).delete();
-      await trx('recovery_codes').insert(codes.map((c) => ({ user_id: userId, code_hash: hash(c) })));
+      await repo.replace(userId, codes.map(hash), trx);
       return codes;
     },
-    async remaining(userId: string): Promise<number> {
-      const [{ n }] = await knex('recovery_codes').where({ user_id: userId }).whereNull('used_at').count({ n: '*' }) as Array<{ n: string }>;
-      return Number(n);
-    },
+    remaining: (userId: string): Promise<number> => repo.countUnused(userId),
     /** Uses a code once. */
     async redeem(userId: string, code: string): Promise<boolean> {
       const wanted = Buffer.from(hash(code));
-      return knex.transaction(async (trx) => {
-        const rows = await trx('recovery_codes').where({ user_id: userId }).whereNull('used_at').forUpdate();
+      return deps.transactions.run(async (trx) => {
+        const rows = await repo.unusedForUpdate(userId, trx);
         const match = rows.find((r) => timingSafeEqual(Buffer.from(r.code_hash), wanted));
         if (!match) return false;
-        await trx('recovery_codes').where({ id: match.id }).update({ used_at: trx.fn.now() });
+        await repo.markUsed(match.id, trx);
         return true;
       });
     },
-    async remove(userId: string, trx: Knex = knex): Promise<void> {
-      await trx('recovery_codes').where({ user_id: userId }).delete();
-    },
+    remove: (userId: string, trx?: Queryable): Promise<void> => repo.removeAll(userId, trx),
   };
 }
 export type RecoveryCodes = ReturnType<typeof createRecoveryCodes>;

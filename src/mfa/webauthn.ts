@@ -1,18 +1,19 @@
 // Passkeys as a second factor (WebAuthn through @simplewebauthn/server). Challenges live in the
 // short-lived store for five minutes and are used once.
-import type { Knex } from 'knex';
 import {
   generateAuthenticationOptions, generateRegistrationOptions, verifyAuthenticationResponse, verifyRegistrationResponse,
   type AuthenticationResponseJSON, type RegistrationResponseJSON, type AuthenticatorTransport,
 } from '@simplewebauthn/server';
 import type { AdapterFactory } from '../storage/short-lived-store.ts';
+import type { Queryable } from '../storage/transactions.ts';
+import type { PasskeyRepo, PasskeyRow } from './passkey.repo.ts';
 
 const CHALLENGE_TTL_SECONDS = 5 * 60;
 
-export interface PasskeyRow { id: string; name: string; created_at: Date; last_used_at: Date | null }
+export type { PasskeyRow };
 
-export function createWebAuthn(deps: { knex: Knex; adapters: AdapterFactory; issuer: string; rpName: string }) {
-  const { knex } = deps;
+export function createWebAuthn(deps: { repo: PasskeyRepo; adapters: AdapterFactory; issuer: string; rpName: string }) {
+  const { repo } = deps;
   const origin = new URL(deps.issuer).origin;
   const rpID = new URL(deps.issuer).hostname;
   const challenges = deps.adapters('WebAuthnChallenge');
@@ -24,14 +25,11 @@ export function createWebAuthn(deps: { knex: Knex; adapters: AdapterFactory; iss
   }
 
   return {
-    list: (userId: string): Promise<PasskeyRow[]> => knex('webauthn_credentials').where({ user_id: userId }).select('id', 'name', 'created_at', 'last_used_at').orderBy('created_at'),
-    async count(userId: string): Promise<number> {
-      const [{ n }] = await knex('webauthn_credentials').where({ user_id: userId }).count({ n: '*' }) as Array<{ n: string }>;
-      return Number(n);
-    },
+    list: (userId: string): Promise<PasskeyRow[]> => repo.list(userId),
+    count: (userId: string): Promise<number> => repo.count(userId),
 
     async registrationOptions(user: { id: string; email: string; name: string | null }) {
-      const existing = await knex('webauthn_credentials').where({ user_id: user.id }).select('id', 'transports');
+      const existing = await repo.descriptors(user.id);
       const options = await generateRegistrationOptions({
         rpName: deps.rpName, rpID, userName: user.email, userDisplayName: user.name ?? user.email,
         userID: new TextEncoder().encode(user.id), attestationType: 'none',
@@ -51,7 +49,7 @@ export function createWebAuthn(deps: { knex: Knex; adapters: AdapterFactory; iss
       } catch { return false; }
       if (!result.verified || !result.registrationInfo) return false;
       const { credential } = result.registrationInfo;
-      await knex('webauthn_credentials').insert({
+      await repo.insert({
         id: credential.id, user_id: userId, public_key: Buffer.from(credential.publicKey).toString('base64url'),
         counter: credential.counter, transports: credential.transports ?? [], name: name.slice(0, 100) || 'Passkey',
       });
@@ -60,7 +58,7 @@ export function createWebAuthn(deps: { knex: Knex; adapters: AdapterFactory; iss
 
     /** Options for a second-factor check; keyed by the interaction (or session) doing the check. */
     async authenticationOptions(userId: string, key: string) {
-      const creds = await knex('webauthn_credentials').where({ user_id: userId }).select('id', 'transports');
+      const creds = await repo.descriptors(userId);
       const options = await generateAuthenticationOptions({
         rpID, userVerification: 'preferred',
         allowCredentials: creds.map((c) => ({ id: c.id, transports: c.transports as AuthenticatorTransport[] })),
@@ -72,7 +70,7 @@ export function createWebAuthn(deps: { knex: Knex; adapters: AdapterFactory; iss
     async authenticate(userId: string, key: string, response: AuthenticationResponseJSON): Promise<boolean> {
       const expectedChallenge = await takeChallenge(`auth:${key}`);
       if (!expectedChallenge || typeof response?.id !== 'string') return false;
-      const row = await knex('webauthn_credentials').where({ id: response.id, user_id: userId }).first();
+      const row = await repo.find(userId, response.id);
       if (!row) return false;
       let result;
       try {
@@ -82,16 +80,12 @@ export function createWebAuthn(deps: { knex: Knex; adapters: AdapterFactory; iss
         });
       } catch { return false; }
       if (!result.verified) return false;
-      await knex('webauthn_credentials').where({ id: row.id }).update({ counter: result.authenticationInfo.newCounter, last_used_at: knex.fn.now() });
+      await repo.markUsed(row.id, result.authenticationInfo.newCounter);
       return true;
     },
 
-    async remove(userId: string, id: string, trx: Knex = knex): Promise<boolean> {
-      return (await trx('webauthn_credentials').where({ user_id: userId, id }).delete()) > 0;
-    },
-    async removeAll(userId: string, trx: Knex = knex): Promise<void> {
-      await trx('webauthn_credentials').where({ user_id: userId }).delete();
-    },
+    remove: (userId: string, id: string, trx?: Queryable): Promise<boolean> => repo.remove(userId, id, trx),
+    removeAll: (userId: string, trx?: Queryable): Promise<void> => repo.removeAll(userId, trx),
   };
 }
 export type WebAuthn = ReturnType<typeof createWebAuthn>;

@@ -7,7 +7,6 @@
 // registry threaded through every dependency list.
 import { timingSafeEqual } from 'node:crypto';
 import type { Context, Next } from 'koa';
-import type { Knex } from 'knex';
 import client from 'prom-client';
 import { backingServiceFailure, rotationPending } from '../storage/failures.ts';
 
@@ -69,18 +68,19 @@ export function countTokenIssued(grantType: string): void {
   tokens.inc({ grant_type: grantType.startsWith('urn:') ? grantType.slice(grantType.lastIndexOf(':') + 1) : grantType });
 }
 
-/** Counts store failures: queries that failed because Postgres was unavailable (not, say, a unique violation), Redis connection errors. */
-export function countStoreErrors(stores: { knex: Knex; redis?: { on(event: 'error', fn: (err: Error) => void): unknown } }): void {
-  stores.knex.on('query-error', (err: unknown) => { if (backingServiceFailure(err) === 'postgres') storeErrors.inc({ backend: 'postgres' }); });
-  // a connection that could not be opened fails before any query runs
-  const pool = (stores.knex.client as { pool?: { on?(event: 'createFail', fn: () => void): unknown } }).pool;
-  pool?.on?.('createFail', () => storeErrors.inc({ backend: 'postgres' }));
-  stores.redis?.on('error', () => storeErrors.inc({ backend: 'redis' }));
-}
+/**
+ * The durable store's watchers (src/storage/instrument.ts installs them on knex): every query sent
+ * (the benchmark reads it: refresh and introspection should send none), and every query or
+ * connection that failed because Postgres was unavailable.
+ */
+export const databaseCounters = {
+  query: (): void => { dbQueries.inc(); },
+  unavailable: (): void => { storeErrors.inc({ backend: 'postgres' }); },
+};
 
-/** Counts every SQL query of this knex (the benchmark reads it: refresh and introspection should send none). */
-export function countQueries(knex: Knex): void {
-  knex.on('query', () => dbQueries.inc());
+/** Counts Redis connection errors as store failures. */
+export function countRedisErrors(redis: { on(event: 'error', fn: (err: Error) => void): unknown } | undefined): void {
+  redis?.on('error', () => storeErrors.inc({ backend: 'redis' }));
 }
 
 // oidc-provider's default routes (src/oidc/provider.ts keeps them), by their fixed paths.

@@ -4,6 +4,7 @@
 // the authorization server itself, if the user is signed-in or not"), in our own type.
 import type { Context } from 'koa';
 import type Provider from 'oidc-provider';
+import { sessionAmr } from './internals.ts';
 
 /** A browser's sign-in session at the provider. */
 export interface BrowserSession {
@@ -23,7 +24,7 @@ function ours(session: ProviderSession): BrowserSession {
     uid: session.uid,
     accountId: session.accountId || undefined,
     loginTs: session.loginTs ?? 0,
-    amr: (session as unknown as { amr?: string[] }).amr ?? [],
+    amr: sessionAmr(session),
     destroy: () => session.destroy(),
   };
 }

@@ -10,9 +10,7 @@ import type Provider from 'oidc-provider';
 import type { Views } from '../render/views.ts';
 import { RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import { DEVICE_LIMITS, type LimiterFactory } from '../security/rate-limit.ts';
-
-/** oidc-provider's default routes.code_verification, which provider.ts keeps. */
-const CODE_VERIFICATION_PATH = '/device';
+import { PROVIDER_ROUTES, sessionCookieName } from './internals.ts';
 
 const wrongCodes = new WeakSet<IncomingMessage>();
 
@@ -26,8 +24,8 @@ export function deviceCodeGuard(deps: { provider: () => Provider; limiters: Limi
   const perSession = deps.limiters(DEVICE_LIMITS.session);
 
   return async (ctx: Context, next: Next) => {
-    if (ctx.method !== 'POST' || ctx.path !== CODE_VERIFICATION_PATH) return next();
-    const session = ctx.cookies.get(deps.provider().cookieName('session'));
+    if (ctx.method !== 'POST' || ctx.path !== PROVIDER_ROUTES.code_verification) return next();
+    const session = ctx.cookies.get(sessionCookieName(deps.provider()));
     const checks: Array<[RateLimiterAbstract, string]> = [[perIp, ctx.ip || 'unknown']];
     if (session) checks.push([perSession, session]);
     const taken: typeof checks = [];

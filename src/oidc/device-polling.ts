@@ -9,11 +9,9 @@ import type { KoaContextWithOIDC } from 'oidc-provider';
 import type { Redis } from 'ioredis';
 import type { AdapterFactory } from '../storage/short-lived-store.ts';
 import { backingServiceFailure, StoreReplyError } from '../storage/failures.ts';
+import { PROVIDER_ROUTES } from './internals.ts';
 
 const DEVICE_CODE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
-/** oidc-provider's default routes, which src/oidc/provider.ts keeps. */
-const TOKEN_PATH = '/token';
-const DEVICE_AUTHORIZATION_PATH = '/device/auth';
 /** RFC 8628 §3.2: the default a client uses when the response gives none; we state it anyway. */
 export const POLL_INTERVAL_SECONDS = 5;
 /** RFC 8628 §3.5: each slow_down adds 5 seconds to the interval. */
@@ -186,6 +184,6 @@ export function devicePolling(adapters: AdapterFactory, redis?: { client: Redis;
       await afterPoll(ctx as KoaContextWithOIDC, params.device_code);
     }
   }
-  // Only the two endpoints it may rewrite get the extra async step (the provider's default paths).
-  return (ctx, next) => (ctx.path === TOKEN_PATH || ctx.path === DEVICE_AUTHORIZATION_PATH ? around(ctx, next) : next());
+  // Only the two endpoints it may rewrite get the extra async step.
+  return (ctx, next) => (ctx.path === PROVIDER_ROUTES.token || ctx.path === PROVIDER_ROUTES.device_authorization ? around(ctx, next) : next());
 }

@@ -12,6 +12,10 @@ import type { Views } from '../render/views.ts';
 import { scopeDescription } from './scopes.ts';
 import { markWrongUserCode } from './device-guard.ts';
 import { USER_CODE_CHARSET_NAME, USER_CODE_MASK, formatUserCode, normalizeUserCode } from './user-code.ts';
+import {
+  confirmingDeviceAccount, denyDeviceCode, DEVICE_CODE_ERRORS, pendingDeviceCode, requestedAuthorization, storeNewSession, typedUserCode,
+  UNREADABLE_BODY_DESCRIPTION, xsrfTokenOf,
+} from './internals.ts';
 
 type DeviceFlowFeature = NonNullable<NonNullable<Configuration['features']>['deviceFlow']>;
 
@@ -22,26 +26,13 @@ export interface DeviceFlowDeps {
   session: () => { ttl: number | ((ctx: KoaContextWithOIDC, session: Session) => number); cookie: CookiesSetOptions };
 }
 
-/** Routes on which the user is in the device flow and has already confirmed on device-confirm. */
-const CONFIRMED_DEVICE_ROUTES = new Set(['code_verification', 'device_resume']);
-
 /** What each re-render of the code page says, by the provider's error name. */
 const CODE_ERRORS: Record<string, string> = {
-  NotFoundError: 'That code is not right. Check the code shown in your terminal and try again.',
-  ExpiredError: 'That code has expired. Run the sign-in again in your terminal to get a new one.',
-  AlreadyUsedError: 'That code has already been used. Run the sign-in again in your terminal to get a new one.',
-  NoCodeError: 'Enter the code shown in your terminal.',
+  [DEVICE_CODE_ERRORS.notFound]: 'That code is not right. Check the code shown in your terminal and try again.',
+  [DEVICE_CODE_ERRORS.expired]: 'That code has expired. Run the sign-in again in your terminal to get a new one.',
+  [DEVICE_CODE_ERRORS.alreadyUsed]: 'That code has already been used. Run the sign-in again in your terminal to get a new one.',
+  [DEVICE_CODE_ERRORS.noCode]: 'Enter the code shown in your terminal.',
 };
-
-/** oidc-provider's description when it refused a body (lib/shared/selective_body.js). */
-const UNREADABLE_BODY = 'failed to parse the request body';
-
-/** The provider's forms carry its own CSRF token (`xsrf`, bound to the session); ours must too. */
-function xsrfOf(form: string): string {
-  const m = /name="xsrf" value="([^"]*)"/.exec(form);
-  if (!m) throw new Error('oidc-provider device form without an xsrf field: check src/oidc/device.ts after an upgrade');
-  return m[1]!;
-}
 
 function ago(seconds: number): string {
   if (seconds < 60) return 'just now';
@@ -52,7 +43,8 @@ function ago(seconds: number): string {
 }
 
 async function clientNameOf(ctx: KoaContextWithOIDC): Promise<string> {
-  const client = ctx.oidc.client ?? (ctx.oidc.deviceCode?.clientId ? await ctx.oidc.provider.Client.find(ctx.oidc.deviceCode.clientId) : undefined);
+  const clientId = pendingDeviceCode(ctx)?.clientId;
+  const client = ctx.oidc.client ?? (clientId ? await ctx.oidc.provider.Client.find(clientId) : undefined);
   return client?.clientName ?? client?.clientId ?? 'the application';
 }
 
@@ -66,17 +58,10 @@ export function createDeviceFlow(deps: DeviceFlowDeps): { feature: DeviceFlowFea
   /**
    * The code page re-rendered after an error carries a fresh form token kept in the provider's
    * session. When the request came without a session (no cookie: a POST straight to /device, or
-   * GET /device/<anything>), that session was never stored, and the provider, finding it changed,
-   * fails to save it (a bare 500). Store it the way the provider stores a new session (cookie, then
-   * save), so the page answers 400 with a form that works.
+   * GET /device/<anything>), that session was never stored: store it, so the page answers 400 with
+   * a form that works rather than a bare 500.
    */
-  const keepSession = async (ctx: KoaContextWithOIDC) => {
-    const session = ctx.oidc.session;
-    if (!session || typeof session.exp === 'number') return; // stored before: the provider saves it itself
-    const { ttl, cookie } = deps.session();
-    ctx.oidc.cookies.set(ctx.oidc.provider.cookieName('session'), session.jti, cookie);
-    await session.save(typeof ttl === 'function' ? ttl(ctx, session) : ttl);
-  };
+  const keepSession = (ctx: KoaContextWithOIDC) => storeNewSession(ctx, deps.session());
 
   const done = async (ctx: KoaContextWithOIDC, outcome: 'success' | 'denied' | 'disabled') => {
     render(ctx, 'device-done', { title: outcome === 'success' ? 'Signed in' : 'Access denied', outcome, clientName: await clientNameOf(ctx) });
@@ -88,38 +73,37 @@ export function createDeviceFlow(deps: DeviceFlowDeps): { feature: DeviceFlowFea
     mask: USER_CODE_MASK,
 
     async userCodeInputSource(ctx, form, out, err) {
-      if (err?.name === 'AbortedError') return done(ctx, 'denied');
-      if (err?.name === 'NotFoundError') markWrongUserCode(ctx.req);
+      if (err?.name === DEVICE_CODE_ERRORS.aborted) return done(ctx, 'denied');
+      if (err?.name === DEVICE_CODE_ERRORS.notFound) markWrongUserCode(ctx.req);
       if (err) await keepSession(ctx);
-      const typed = (err as { userCode?: unknown } | undefined)?.userCode;
+      const typed = typedUserCode(err);
       const message = err && (CODE_ERRORS[err.name] ?? (out?.error === 'server_error'
         ? 'Something went wrong on our side. Try again in a moment.'
-        : out?.error_description === UNREADABLE_BODY // e.g. a control character (src/oidc/provider-input-guard.ts)
+        : out?.error_description === UNREADABLE_BODY_DESCRIPTION // e.g. a control character (src/oidc/provider-input-guard.ts)
           ? 'What was sent could not be read. Enter the code shown in your terminal again.'
           : 'This page has expired. Enter the code again.'));
       render(ctx, 'device-code', {
         title: 'Connect a device',
         action: ctx.oidc.urlFor('code_verification'),
-        xsrf: xsrfOf(form),
-        userCode: typeof typed === 'string' ? formatUserCode(normalizeUserCode(typed)) : '',
+        xsrf: xsrfTokenOf(form),
+        userCode: typed !== undefined ? formatUserCode(normalizeUserCode(typed)) : '',
         error: message,
       }, err ? (out?.error === 'server_error' ? 500 : 400) : 200);
     },
 
     async userCodeConfirmSource(ctx, form, client, deviceInfo, userCode) {
-      const code = ctx.oidc.deviceCode!;
-      const params = (code.params ?? {}) as Record<string, unknown>;
+      const code = pendingDeviceCode(ctx)!;
+      const params = code.params;
       const scopes = String(params.scope ?? '').split(' ').filter(Boolean);
       const accountId = ctx.oidc.session?.accountId;
       const account = accountId ? await deps.accounts.findById(accountId) : undefined;
       if (accountId && (!account || account.disabled)) {
         // signed in before the account was disabled: nothing to approve with, and the terminal
         // hears access_denied now rather than at its next poll
-        Object.assign(code, { error: 'access_denied', errorDescription: 'the account is disabled' });
-        await code.save();
+        await denyDeviceCode(ctx, 'the account is disabled');
         return done(ctx, 'disabled');
       }
-      const requestedAt = (code.iat ?? Math.floor(Date.now() / 1000)) * 1000;
+      const requestedAt = (code.issuedAt ?? Math.floor(Date.now() / 1000)) * 1000;
       render(ctx, 'device-confirm', {
         title: 'Confirm the sign-in',
         clientName: client.clientName ?? client.clientId,
@@ -133,7 +117,7 @@ export function createDeviceFlow(deps: DeviceFlowDeps): { feature: DeviceFlowFea
         deviceUa: typeof deviceInfo.ua === 'string' ? deviceInfo.ua.slice(0, 120) : undefined,
         accountEmail: account?.email,
         action: ctx.oidc.urlFor('code_verification'),
-        xsrf: xsrfOf(form),
+        xsrf: xsrfTokenOf(form),
       });
     },
 
@@ -152,14 +136,13 @@ export function createDeviceFlow(deps: DeviceFlowDeps): { feature: DeviceFlowFea
     const clientId = oidc.client!.clientId;
     const grantId = oidc.result?.consent?.grantId ?? oidc.session!.grantIdFor(clientId);
     const existing = grantId ? await oidc.provider.Grant.find(grantId) : undefined;
-    if (!CONFIRMED_DEVICE_ROUTES.has(oidc.route) || !oidc.deviceCode || !oidc.account) return existing;
-    const grant = existing ?? new oidc.provider.Grant({ accountId: oidc.account.accountId, clientId });
-    grant.addOIDCScope([...oidc.requestParamOIDCScopes].join(' '));
-    if (oidc.requestParamClaims.size) grant.addOIDCClaims([...oidc.requestParamClaims]);
-    for (const [indicator, server] of Object.entries(oidc.resourceServers ?? {})) {
-      const scopes = [...oidc.requestParamScopes].filter((s) => server.scopes.has(s));
-      if (scopes.length) grant.addResourceScope(indicator, scopes.join(' '));
-    }
+    const accountId = confirmingDeviceAccount(ctx);
+    if (!accountId) return existing;
+    const grant = existing ?? new oidc.provider.Grant({ accountId, clientId });
+    const asked = requestedAuthorization(ctx);
+    grant.addOIDCScope(asked.oidcScope.join(' '));
+    if (asked.claims.length) grant.addOIDCClaims(asked.claims);
+    for (const [indicator, scopes] of Object.entries(asked.resourceScopes)) grant.addResourceScope(indicator, scopes.join(' '));
     await grant.save();
     return grant;
   }

@@ -8,11 +8,9 @@ import type { Views } from '../render/views.ts';
 import { countTokenIssued, countUnavailable } from '../observability/metrics.ts';
 import { backingServiceFailure, RETRY_AFTER_SECONDS, rotationPending, UNAVAILABLE_MESSAGE } from '../storage/failures.ts';
 import { directMiddleware } from './fast-path.ts';
+import { rewriteServerErrors, useOutermost } from './internals.ts';
 
-/**
- * The provider has already written its 500 (JSON, or a page through renderError) when it emits
- * server_error; the response is sent only after the middleware returns, so we may still rewrite it.
- */
+/** Rewrites the provider's 500 for a store failure (src/oidc/internals.ts, rewriteServerErrors). */
 function answerUnavailable(views: Views, ctx: KoaContextWithOIDC): void {
   ctx.status = 503;
   ctx.set('Retry-After', String(RETRY_AFTER_SECONDS));
@@ -24,19 +22,16 @@ function answerUnavailable(views: Views, ctx: KoaContextWithOIDC): void {
 }
 
 export function observeProvider(provider: Provider, deps: { views: Views; log: Logger }): Provider {
-  const around = directMiddleware(deps.log);
-  provider.use(around);
   // Outermost of all the provider's middleware, before answerStoreFailures and catchEscapedErrors
   // (src/oidc/provider.ts): the request line and metrics record the status those turn a failure
   // into (a 503 for a store failure after the handler, e.g. a refresh rotation's settling write),
-  // not the one the handler had set before. Koa composes app.middleware in array order.
-  provider.middleware.splice(provider.middleware.indexOf(around), 1);
-  provider.middleware.unshift(around);
+  // not the one the handler had set before.
+  useOutermost(provider, directMiddleware(deps.log));
   provider.on('grant.success', (ctx: KoaContextWithOIDC) => {
     const grantType = ctx.oidc.params?.grant_type;
     if (typeof grantType === 'string') countTokenIssued(grantType);
   });
-  provider.on('server_error', (ctx: KoaContextWithOIDC, err: Error) => {
+  rewriteServerErrors(provider, (ctx: KoaContextWithOIDC, err: Error) => {
     const backend = backingServiceFailure(err);
     if (!backend) {
       deps.log.error({ err, path: ctx.path }, 'provider server error');

@@ -6,6 +6,7 @@
 import type { Context } from 'koa';
 import type Provider from 'oidc-provider';
 import { browserSession, sessionByUid, type BrowserSession } from './browser-session.ts';
+import { boundElsewhere, mintAccessToken, PROVIDER_ROUTES } from './internals.ts';
 
 export type { BrowserSession } from './browser-session.ts';
 
@@ -59,7 +60,11 @@ export interface ProviderFacade {
   mintAccessToken(input: {
     accountId: string; clientId: string; scope: string; ttlSeconds: number; gty: string; extra: Record<string, unknown>;
   }): Promise<{ value: string; jti: string }>;
+  /** the provider's route paths (its authorization endpoint for the account pages' own sign-in …) */
+  routes: ProviderRoutes;
 }
+
+export type ProviderRoutes = typeof PROVIDER_ROUTES;
 
 export function createProviderFacade(current: () => Provider): ProviderFacade {
   return {
@@ -100,7 +105,7 @@ export function createProviderFacade(current: () => Provider): ProviderFacade {
       if (!token) return undefined;
       return {
         jti: token.jti, accountId: token.accountId, clientId: token.clientId, scope: token.scope, grantId: token.grantId,
-        isExpired: token.isExpired, boundElsewhere: !!(token.aud || token.jkt || token['x5t#S256']),
+        isExpired: token.isExpired, boundElsewhere: boundElsewhere(token),
         extra: (token.extra ?? {}) as Record<string, unknown>,
       };
     },
@@ -113,18 +118,7 @@ export function createProviderFacade(current: () => Provider): ProviderFacade {
       if (code?.clientId === clientId) await code.destroy();
     },
 
-    async mintAccessToken(input) {
-      const provider = current();
-      const grant = new provider.Grant({ accountId: input.accountId, clientId: input.clientId });
-      grant.addOIDCScope(input.scope);
-      // undocumented: Grant#save takes the record's lifetime in seconds (else the Grant ttl setting)
-      const grantId = await (grant as unknown as { save(ttl: number): Promise<string> }).save(input.ttlSeconds);
-      const token = new provider.AccessToken({
-        accountId: input.accountId, clientId: input.clientId, grantId, scope: input.scope, gty: input.gty,
-        expiresIn: input.ttlSeconds, extra: input.extra,
-      } as never);
-      const value = await token.save();
-      return { value, jti: token.jti };
-    },
+    mintAccessToken: (input) => mintAccessToken(current(), input),
+    routes: PROVIDER_ROUTES,
   };
 }

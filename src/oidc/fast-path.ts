@@ -23,13 +23,23 @@ import type { Logger } from 'pino';
 import type { ProviderHost } from './host.ts';
 import { finishSecurityHeaders, requestId, requestLines, setSecurityHeaders } from '../http/middleware.ts';
 import { observeContext, observeRequest } from '../observability/metrics.ts';
+import { DISCOVERY_PATH, PROVIDER_ROUTES } from './internals.ts';
 
 /** Served by the provider alone; none of our routers claims them. */
-export const DIRECT_PATHS = new Set([
-  '/token', '/token/introspection', '/token/revocation', '/me', '/jwks', '/.well-known/openid-configuration',
+export const DIRECT_PATHS: ReadonlySet<string> = new Set([
+  PROVIDER_ROUTES.token, PROVIDER_ROUTES.introspection, PROVIDER_ROUTES.revocation, PROVIDER_ROUTES.userinfo,
+  PROVIDER_ROUTES.jwks, DISCOVERY_PATH,
 ]);
+/**
+ * The provider's endpoints that machines call and that set no cookie, answered whatever the scheme
+ * (src/http/require-https.ts, handed them by src/app.ts): the direct ones, device authorization (the
+ * device's own POST, RFC 8628) and pushed authorization requests (the app's back channel, RFC 9126).
+ */
+export const MACHINE_PATHS: readonly string[] = [
+  ...DIRECT_PATHS, PROVIDER_ROUTES.device_authorization, PROVIDER_ROUTES.pushed_authorization_request,
+];
 /** The same answer for every plain GET to one provider instance. */
-const STATIC_PATHS = new Set(['/jwks', '/.well-known/openid-configuration']);
+const STATIC_PATHS: ReadonlySet<string> = new Set([PROVIDER_ROUTES.jwks, DISCOVERY_PATH]);
 
 interface KeptResponse { headers: OutgoingHttpHeaders; body: Buffer }
 /** Per provider instance: dropped with it when the keys change. */

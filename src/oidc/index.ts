@@ -1,8 +1,7 @@
-// Assembles the provider side: adapters (Redis or SQL), the provider host, and the facade the
-// layers above use. What it needs from accounts, workspaces and admin comes through the ports of
-// src/oidc/ports.ts, which src/server.ts wires.
+// Assembles the provider side: the adapter factory (Redis or SQL), the provider host, and the facade
+// the layers above use. What it needs from accounts, workspaces and admin comes through the ports of
+// src/oidc/ports.ts, which the composition root (src/root.ts) wires; the root builds each piece once.
 import type { Redis } from 'ioredis';
-import type { Knex } from 'knex';
 import type { Logger } from 'pino';
 import type { Config } from '../config/index.ts';
 import type { Views } from '../render/views.ts';
@@ -12,19 +11,21 @@ import type { KeyService } from '../keys/key.service.ts';
 import type { AdapterFactory } from '../storage/short-lived-store.ts';
 import { createRedisAdapterFactory } from './adapters/redis-adapter.ts';
 import { createSqlAdapterFactory } from './adapters/sql-adapter.ts';
+import type { OidcRecordRepo } from './adapters/oidc-record.repo.ts';
 import { createClientAdapter } from './adapters/client-adapter.ts';
 import { createProvider } from './provider.ts';
 import { createProviderHost, type ProviderHost } from './host.ts';
 import { createProviderFacade, type ProviderFacade } from './facade.ts';
-import type { AccountsPort, ImpersonationPort, WorkspacesPort } from './ports.ts';
+import type { AccountsPort, ImpersonationPort, SessionLog, WorkspacesPort } from './ports.ts';
 import { trackSessions } from './session-tracking.ts';
 import { registerTokenExchange } from './grants/token-exchange.ts';
 import { observeProvider } from './events.ts';
 import { guardProviderInput } from './provider-input-guard.ts';
 import { deriveKey } from '../security/secretbox.ts';
 
-export function createAdapterFactory(stores: { config: Pick<Config, 'redisPrefix'>; knex: Knex }, redis?: Redis): AdapterFactory {
-  return redis ? createRedisAdapterFactory(redis, stores.config.redisPrefix) : createSqlAdapterFactory(stores.knex);
+/** The provider's short-lived records: in Redis when configured, else in the database's oidc records. */
+export function createAdapterFactory(stores: { redis?: Redis; redisPrefix: string; records: OidcRecordRepo }): AdapterFactory {
+  return stores.redis ? createRedisAdapterFactory(stores.redis, stores.redisPrefix) : createSqlAdapterFactory(stores.records);
 }
 
 export function cookieKeysFrom(secret: string): string[] {
@@ -33,33 +34,55 @@ export function cookieKeysFrom(secret: string): string[] {
 
 export interface OidcDeps {
   config: Config;
-  knex: Knex;
   redis?: Redis;
+  /** the one short-lived store, built by the composition root (src/root.ts) */
+  adapters: AdapterFactory;
   clients: ClientService;
   clientChanges: ClientChangeFeed;
   keys: KeyService;
   accounts: AccountsPort;
   workspaces: WorkspacesPort;
-  /** the token-exchange grant's impersonation, which mints through the facade */
-  impersonation: (oidc: ProviderFacade) => ImpersonationPort;
+  /** where the session-tracking listener records sessions, for the sessions page */
+  sessionLog: SessionLog;
+  views: Views;
+  log: Logger;
 }
 
-export async function createOidc(deps: OidcDeps, views: Views, log: Logger): Promise<{ adapters: AdapterFactory; host: ProviderHost; facade: ProviderFacade; cookieKeys: string[] }> {
-  const { config } = deps;
-  const adapters = createAdapterFactory(deps, deps.redis);
+export interface Oidc {
+  /** the provider for the layers above oidc/: it answers once start() has resolved */
+  facade: ProviderFacade;
+  cookieKeys: string[];
+  /**
+   * Builds the provider from the signing keys (they must exist: KeyService.ensureKeys) and keeps it
+   * current. `impersonation`: the token-exchange grant's, which mints through the facade. Once.
+   */
+  start(late: { impersonation: ImpersonationPort }): Promise<ProviderHost>;
+}
+
+export function createOidc(deps: OidcDeps): Oidc {
+  const { config, adapters, views, log } = deps;
   const clientAdapter = createClientAdapter(deps.clients, deps.clientChanges);
   const cookieKeys = cookieKeysFrom(config.secret);
-  // the facade reads the live provider; the first is built inside createProviderHost, before `host` is set
+  // the facade reads the live provider (the host swaps in a new one when the keys change)
   let host: ProviderHost | undefined;
-  const facade = createProviderFacade(() => host!.current());
-  const impersonation = deps.impersonation(facade);
-  host = await createProviderHost({
-    keys: deps.keys,
-    refreshSeconds: config.keyRefreshSeconds,
-    log,
-    build: (jwks) => registerTokenExchange(trackSessions(guardProviderInput(observeProvider(createProvider({
-      config, adapters, redis: deps.redis, clientAdapter, accounts: deps.accounts, workspaces: deps.workspaces, views, jwks, cookieKeys,
-    }), { views, log }), views), deps.knex, log), { accounts: deps.accounts, impersonation }),
+  const facade = createProviderFacade(() => {
+    if (!host) throw new Error('the provider is not started yet (Oidc.start)');
+    return host.current();
   });
-  return { adapters, host, facade, cookieKeys };
+  return {
+    facade,
+    cookieKeys,
+    async start({ impersonation }) {
+      if (host) throw new Error('the provider is already started: one provider host per root');
+      host = await createProviderHost({
+        keys: deps.keys,
+        refreshSeconds: config.keyRefreshSeconds,
+        log,
+        build: (jwks) => registerTokenExchange(trackSessions(guardProviderInput(observeProvider(createProvider({
+          config, adapters, redis: deps.redis, clientAdapter, accounts: deps.accounts, workspaces: deps.workspaces, views, jwks, cookieKeys,
+        }), { views, log }), views), deps.sessionLog, log), { accounts: deps.accounts, impersonation }),
+      });
+      return host;
+    },
+  };
 }

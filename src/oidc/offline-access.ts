@@ -22,11 +22,7 @@ import { parse as parseQuery, stringify as stringifyQuery, type ParsedUrlQuery }
 import type { Context, Middleware } from 'koa';
 import type Provider from 'oidc-provider';
 import type { KoaContextWithOIDC } from 'oidc-provider';
-
-/** oidc-provider's default route, which src/oidc/provider.ts keeps. */
-const AUTHORIZATION_PATH = '/auth';
-/** The library's own limit for a form body (lib/shared/selective_body.js). */
-const FORM_BODY_LIMIT_BYTES = 56 * 1024;
+import { clientAllowsGrant, dropParam, handOnParsedForm, PROVIDER_FORM_BODY_LIMIT_BYTES, PROVIDER_ROUTES } from './internals.ts';
 /** Our mark: the consent prompt of this request was added by Gatehouse for offline_access. */
 export const IMPLIED_CONSENT_PARAM = 'gh_offline_consent';
 const MARK = '1';
@@ -47,8 +43,7 @@ function promptWithConsent(params: ParsedUrlQuery): string | undefined {
 async function mayRefresh(provider: Provider, clientId: unknown): Promise<boolean> {
   if (typeof clientId !== 'string' || !clientId) return false;
   try {
-    const client = await provider.Client.find(clientId);
-    return !!client?.grantTypeAllowed('refresh_token');
+    return clientAllowsGrant(await provider.Client.find(clientId), 'refresh_token');
   } catch {
     return false; // the library answers for an unknown or broken client
   }
@@ -59,7 +54,7 @@ async function readForm(req: NodeJS.ReadableStream & { headers: Record<string, u
   let size = 0;
   for await (const chunk of req as AsyncIterable<Buffer>) {
     size += chunk.length;
-    if (size > FORM_BODY_LIMIT_BYTES) return undefined;
+    if (size > PROVIDER_FORM_BODY_LIMIT_BYTES) return undefined;
     chunks.push(chunk);
   }
   return Buffer.concat(chunks).toString('utf8');
@@ -76,7 +71,7 @@ async function rewrite(ctx: Context, provider: Provider, params: ParsedUrlQuery)
 
 export function offlineAccessConsent(provider: Provider): Middleware {
   return async (ctx, next) => {
-    if (ctx.path !== AUTHORIZATION_PATH) return next();
+    if (ctx.path !== PROVIDER_ROUTES.authorization) return next();
     if (ctx.method === 'GET') {
       const query = parseQuery(ctx.querystring);
       if (promptWithConsent(query) || query[IMPLIED_CONSENT_PARAM] !== undefined) {
@@ -87,7 +82,7 @@ export function offlineAccessConsent(provider: Provider): Middleware {
       // the body is read here once and handed on parsed (the library accepts a parsed body)
       const raw = await readForm(ctx.req as never);
       if (raw === undefined) ctx.throw(413, 'request entity too large');
-      (ctx.request as { body?: unknown }).body = await rewrite(ctx, provider, parseQuery(raw!));
+      handOnParsedForm(ctx, await rewrite(ctx, provider, parseQuery(raw!)));
     }
     return next();
   };
@@ -100,7 +95,7 @@ export function offlineAccessConsent(provider: Provider): Middleware {
 export function checkImpliedConsentParam(ctx: KoaContextWithOIDC, value: string | undefined): void {
   if (value === undefined) return;
   if (ctx.oidc.route === 'authorization' && marked.has(ctx) && value === MARK) return;
-  (ctx.oidc.params as Record<string, unknown>)[IMPLIED_CONSENT_PARAM] = undefined;
+  dropParam(ctx, IMPLIED_CONSENT_PARAM);
 }
 
 /**

@@ -6,6 +6,7 @@
 import { interactionPolicy, type KoaContextWithOIDC } from 'oidc-provider';
 import { requestNeedsMfa } from './acr.ts';
 import { consentImpliedForOfflineAccess } from './offline-access.ts';
+import { consentPromptRequested, LIBRARY_CONSENT_PROMPT_CHECK } from './internals.ts';
 
 export const MFA_REQUIRED_REASON = 'mfa_required';
 
@@ -31,13 +32,13 @@ export function createPolicy() {
   // offline_access (src/oidc/offline-access.ts): that one is asked only for scopes the user has not
   // granted this app yet, which the consent prompt's other checks (op_scopes_missing, …) find.
   const consent = policy.get('consent')!;
-  consent.checks.remove('consent_prompt');
+  consent.checks.remove(LIBRARY_CONSENT_PROMPT_CHECK);
   consent.checks.add(new interactionPolicy.Check(
-    'consent_prompt',
+    LIBRARY_CONSENT_PROMPT_CHECK,
     'consent prompt was not resolved',
     'consent_required',
     (ctx: KoaContextWithOIDC) => {
-      if (!ctx.oidc.prompts.has('consent') || !ctx.oidc.promptPending('consent')) return interactionPolicy.Check.NO_NEED_TO_PROMPT;
+      if (!consentPromptRequested(ctx)) return interactionPolicy.Check.NO_NEED_TO_PROMPT;
       return consentImpliedForOfflineAccess(ctx) ? interactionPolicy.Check.NO_NEED_TO_PROMPT : interactionPolicy.Check.REQUEST_PROMPT;
     },
   ), 0);

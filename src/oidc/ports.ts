@@ -1,7 +1,8 @@
 // What the provider needs from the domains above it, as interfaces it owns. oidc/ sits below
 // accounts/, workspaces/ and admin/ (it imports only the ground floor and clients, keys, audit), so
 // it cannot import them; they implement these ports (accounts/account.oidc-port.ts,
-// workspaces/workspace.oidc-port.ts, admin/impersonation.ts) and src/server.ts wires them in.
+// workspaces/workspace.oidc-port.ts, admin/impersonation.ts, accounts/account-session.repo.ts) and
+// the composition root (src/root.ts) wires them in.
 
 /** An account as the provider sees it: who, which roles, and the claims it releases. */
 export interface OidcAccount {
@@ -50,4 +51,15 @@ export interface ImpersonationPort {
     adminId: string; targetId: string; clientId: string; reason: unknown;
     origin: { ip: string | null; userAgent: string | null };
   }): Promise<MintedToken>;
+}
+
+/** A provider session as the sessions page records it (src/oidc/session-tracking.ts). */
+export interface TrackedSession { uid: string; accountId: string; ip: string | null; userAgent: string | null; amr: string[]; at: Date }
+
+/** Where the session-tracking listener records sessions (accounts/account-session.repo.ts implements it). */
+export interface SessionLog {
+  /** a session was saved (created, or seen again) */
+  saved(session: TrackedSession): Promise<void>;
+  /** a session was destroyed (signed out, expired by the provider) */
+  ended(uid: string): Promise<void>;
 }

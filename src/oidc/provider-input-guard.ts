@@ -1,37 +1,26 @@
 // The provider's side of the edge (src/http/input-guard.ts), for every request it answers — also
 // the ones that reach it without passing our Koa app (src/oidc/fast-path.ts): no control character
 // in a path, query or body, and no request that ends in a bare 500 without our headers.
-import Provider, { errors, type KoaContextWithOIDC } from 'oidc-provider';
+import Provider, { errors } from 'oidc-provider';
 import type { Context, Next } from 'koa';
 import type { Views } from '../render/views.ts';
 import { answerInvalidInput, bodyProblem, controlCharacterIn, pathOrQueryProblem } from '../http/input-guard.ts';
 import { setSecurityHeaders } from '../http/middleware.ts';
 import { backingServiceFailure } from '../storage/failures.ts';
+import { checkBodiesAsStored, reportServerError } from './internals.ts';
 
 const rejectedBodies = new WeakMap<object, string>();
-const bodies = new WeakMap<object, unknown>();
 
 /**
- * oidc-provider parses a request body itself, after our middleware has run, and stores it as
- * `ctx.oidc.body` (lib/shared/selective_body.js: an assignment inside a try whose failure it answers
- * as invalid_request, "failed to parse the request body"). Checking the value as it is stored is the
- * one place a body can be refused before any of the provider's handlers sees it, without reading
- * the stream twice. Relies on that assignment: after an oidc-provider upgrade, tests/e2e/fuzz.test.ts
- * says whether it still holds.
+ * A body the provider parsed itself (after our middleware has run) is checked as it is stored,
+ * before any of its handlers sees it (src/oidc/internals.ts, checkBodiesAsStored): a control
+ * character is refused as the library refuses an unreadable body, and the reason is kept for sayWhy.
  */
-function checkBodiesAsStored(provider: Provider): void {
-  Object.defineProperty(provider.OIDCContext.prototype, 'body', {
-    configurable: true,
-    get(this: object) { return bodies.get(this); },
-    set(this: { ctx?: Context }, value: unknown) {
-      const where = controlCharacterIn(value);
-      if (where !== undefined) {
-        if (this.ctx) rejectedBodies.set(this.ctx, bodyProblem(where));
-        throw new errors.InvalidRequest(bodyProblem(where));
-      }
-      bodies.set(this, value);
-    },
-  });
+function refuseControlCharacters(ctx: Context | undefined, value: unknown): Error | undefined {
+  const where = controlCharacterIn(value);
+  if (where === undefined) return undefined;
+  if (ctx) rejectedBodies.set(ctx, bodyProblem(where));
+  return new errors.InvalidRequest(bodyProblem(where));
 }
 
 /** A JSON OAuth error that says why, rather than the provider's "failed to parse the request body". */
@@ -50,7 +39,7 @@ function sayWhy(ctx: Context): void {
  * server_error listeners log it, or turn a store failure into a 503 (src/oidc/events.ts).
  */
 function answerEscapedError(provider: Provider, views: Views, ctx: Context, err: unknown): void {
-  if (ctx.headerSent || !ctx.writable) { provider.emit('server_error', ctx, err); return; }
+  if (ctx.headerSent || !ctx.writable) { reportServerError(provider, ctx, err); return; }
   setSecurityHeaders(ctx, provider.issuer.startsWith('https:'));
   const { status, expose, message } = err as { status?: unknown; expose?: unknown; message?: unknown };
   if (expose === true && typeof status === 'number' && status >= 400 && status < 500) {
@@ -79,7 +68,7 @@ function answerEscapedError(provider: Provider, views: Views, ctx: Context, err:
   } else {
     ctx.body = { error: 'server_error', error_description: 'Something went wrong on our side. Try again in a moment.' };
   }
-  provider.emit('server_error', ctx as KoaContextWithOIDC, err);
+  reportServerError(provider, ctx, err);
 }
 
 /**
@@ -103,7 +92,7 @@ export function catchEscapedErrors(provider: Provider, views: Views): Provider {
  * request still gets its request id, log line and security headers.
  */
 export function guardProviderInput(provider: Provider, views: Views): Provider {
-  checkBodiesAsStored(provider);
+  checkBodiesAsStored(provider, refuseControlCharacters);
   provider.use(async (ctx: Context, next: Next) => {
     const problem = pathOrQueryProblem(ctx);
     if (problem) { answerInvalidInput(ctx, views, problem); return; }

@@ -20,6 +20,7 @@ import { firstPartyGrant } from './first-party.ts';
 import { introspectionAllowed, revocationAllowed, RESOURCE_SERVER_PROPERTY } from './token-access.ts';
 import { checkImpliedConsentParam, IMPLIED_CONSENT_PARAM, offlineAccessConsent } from './offline-access.ts';
 import { loopbackSecureCookies, sessionCookieOptions } from './authorize-post.ts';
+import { PROVIDER_ROUTES } from './internals.ts';
 
 export interface ProviderDeps {
   config: Config;
@@ -61,7 +62,7 @@ export function createProvider(deps: ProviderDeps): Provider {
   const secureCookies = config.issuer.startsWith('https:');
 
   const adapters = deps.adapters;
-  // the provider's own session settings, read when a code page must store a session (src/oidc/device.ts)
+  // the provider's own session settings, read when a code page must store a session (src/oidc/internals.ts)
   const device = createDeviceFlow({ views: deps.views, accounts, session: () => ({ ttl: configuration.ttl!.Session!, cookie: configuration.cookies!.long! }) });
   const clientAdapter = deps.clientAdapter;
   // oidc-provider constructs adapters with `new`; a constructor may return the object to use.
@@ -86,6 +87,8 @@ export function createProvider(deps: ProviderDeps): Provider {
       short: { httpOnly: true, sameSite: 'lax', secure: secureCookies, signed: true },
       names: { session: 'gh_session', interaction: 'gh_interaction', resume: 'gh_resume' },
     },
+    // the library's default paths, stated from the one table the rest of Gatehouse matches against
+    routes: { ...PROVIDER_ROUTES },
     claims: SCOPE_CLAIMS,
     scopes: EXTRA_SCOPES,
     acrValues: ACR_VALUES,

@@ -5,8 +5,9 @@
 //   workspace_choice  scope `workspace`, several workspaces and none active: the picker page.
 // The parameter's syntax is checked earlier, with the request (invalid_request).
 import { errors, interactionPolicy, type KoaContextWithOIDC } from 'oidc-provider';
-import { AppError } from '../errors/app-error.ts';
+import { asProviderError } from './provider-errors.ts';
 import type { WorkspacesPort } from './ports.ts';
+import { requestedScopes } from './internals.ts';
 
 export const WORKSPACE_PROMPT = 'workspace';
 export const WORKSPACE_PARAM = 'workspace';
@@ -37,10 +38,7 @@ function workspaceParamCheck(workspaces: WorkspacesPort) {
         actorId: accountId, clientId: ctx.oidc.client?.clientId ?? null, ip: ctx.ip || null, userAgent: ctx.get('user-agent').slice(0, 512) || null,
       });
     } catch (e) {
-      if (e instanceof AppError && e.status < 500) {
-        throw new errors.AccessDenied(`the user is not a member of the workspace "${ref}"`);
-      }
-      throw e;
+      throw asProviderError(e, 'authorization', `the user is not a member of the workspace "${ref}"`);
     }
     return Check.NO_NEED_TO_PROMPT;
   });
@@ -49,7 +47,7 @@ function workspaceParamCheck(workspaces: WorkspacesPort) {
 function workspaceChoiceCheck(workspaces: WorkspacesPort) {
   return new Check('workspace_choice', 'the user has several workspaces and must choose one', 'interaction_required', async (ctx) => {
     const accountId = ctx.oidc.session?.accountId;
-    if (!accountId || paramOf(ctx) || !ctx.oidc.requestParamScopes.has('workspace')) return Check.NO_NEED_TO_PROMPT;
+    if (!accountId || paramOf(ctx) || !requestedScopes(ctx).has('workspace')) return Check.NO_NEED_TO_PROMPT;
     if ((ctx.oidc.result as { workspace?: unknown } | undefined)?.workspace) return Check.NO_NEED_TO_PROMPT; // chosen just now
     return (await workspaces.needsChoice(accountId)) ? Check.REQUEST_PROMPT : Check.NO_NEED_TO_PROMPT;
   });

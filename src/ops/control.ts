@@ -3,13 +3,12 @@
 import { createServer, request, type Server } from 'node:http';
 import { chmodSync, unlinkSync } from 'node:fs';
 import type { Logger } from 'pino';
-import type { Container } from '../root.ts';
 import { AppError } from '../errors/app-error.ts';
-import { runOperation } from './operations.ts';
+import { runOperation, type OperationDeps } from './operations.ts';
 
 const MAX_BODY_BYTES = 256 * 1024;
 
-export function startControlServer(path: string, c: Container, log: Logger, after?: (op: string) => Promise<void>): Promise<Server> {
+export function startControlServer(path: string, c: OperationDeps, log: Logger, after?: (op: string) => Promise<void>): Promise<Server> {
   try { unlinkSync(path); } catch { /* none left over */ }
   const server = createServer((req, res) => {
     const name = decodeURIComponent((req.url ?? '').replace(/^\/ops\//, ''));

@@ -1,19 +1,30 @@
-// Operator operations: what the CLI does to the database, as named functions of the container.
-// The CLI runs them directly, or — when a server holds the embedded database — asks that server to
-// run them over its control socket (src/ops/control.ts). One list, two transports.
-import type { Container } from '../root.ts';
+// Operator operations: what the CLI does to the database, as named functions of the services the
+// composition root built (src/root.ts; the CLI builds one root per command, the server one for its
+// life). The CLI runs them directly, or — when a server holds the embedded database — asks that
+// server to run them over its control socket (src/ops/control.ts). One list, two transports.
+import type { AccountService } from '../accounts/account.service.ts';
+import type { ClientService } from '../clients/client.service.ts';
+import type { KeyService } from '../keys/key.service.ts';
+import type { WorkspaceService } from '../workspaces/workspace.service.ts';
+import type { AdminService } from '../admin/admin.service.ts';
+import type { Audit } from '../audit/audit.ts';
 import type { ClientInput } from '../clients/client.schema.ts';
 import { badRequest, notFound, unavailable } from '../errors/app-error.ts';
 import { isUuid, type UserRow } from '../accounts/account.repo.ts';
 import { userView } from '../accounts/account.service.ts';
 import { SIGNING_ALGS, type SigningAlg } from '../keys/key.service.ts';
-import { createAdapterFactory } from '../oidc/index.ts';
-import { createAdminService } from '../admin/admin.service.ts';
-import { createAudit } from '../audit/audit.ts';
-import { createMfa } from '../mfa/index.ts';
 
+/** The services the operations use: a slice of the root. */
+export interface OperationDeps {
+  accounts: AccountService;
+  clients: ClientService;
+  keys: KeyService;
+  workspaces: WorkspaceService;
+  admin: AdminService;
+  audit: Audit;
+}
 
-async function findUser(c: Container, ref: string): Promise<UserRow> {
+async function findUser(c: OperationDeps, ref: string): Promise<UserRow> {
   const user = isUuid(ref) ? await c.accounts.findById(ref) : await c.accounts.findByEmail(ref);
   if (!user) throw notFound(`no user "${ref}"`);
   return user;
@@ -22,20 +33,14 @@ async function findUser(c: Container, ref: string): Promise<UserRow> {
 type Args = Record<string, any>;
 
 /** Whether the account reads as disabled now (false too when Postgres cannot say). */
-const stillDisabled = (c: Container, id: string) => c.accounts.findById(id).then((u) => !!u?.disabled_at, () => false);
+const stillDisabled = (c: OperationDeps, id: string) => c.accounts.findById(id).then((u) => !!u?.disabled_at, () => false);
 /** The store's own words, one line: for an operator on the host, never for an HTTP client. */
 const reasonOf = (e: unknown) => (e instanceof Error ? e.message : String(e)).split('\n')[0]!.slice(0, 200);
 
 /** Changes made from the operator CLI carry no actor: they are the operator's, on the host. */
 const OPERATOR_ORIGIN = { actorId: null, clientId: null, ip: null, userAgent: 'gatehouse CLI' };
 
-function adminOf(c: Container) {
-  const adapters = createAdapterFactory(c, c.redis);
-  const mfa = createMfa({ knex: c.knex, box: c.box, adapters, issuer: c.config.issuer, productName: 'Gatehouse' });
-  return createAdminService({ knex: c.knex, audit: createAudit(c.knex), adapters, mfa });
-}
-
-export const operations: Record<string, (c: Container, args: Args) => Promise<unknown>> = {
+export const operations: Record<string, (c: OperationDeps, args: Args) => Promise<unknown>> = {
   'clients.create': (c, a) => c.clients.create(a as ClientInput),
   'clients.list': (c) => c.clients.list(),
   'clients.show': (c, a) => c.clients.show(String(a.client_id)),
@@ -51,7 +56,7 @@ export const operations: Record<string, (c: Container, args: Args) => Promise<un
   'users.disable': async (c, a) => {
     const user = await findUser(c, String(a.user));
     try {
-      return userView(await adminOf(c).disable(user.id, OPERATOR_ORIGIN));
+      return userView(await c.admin.disable(user.id, OPERATOR_ORIGIN));
     } catch (e) {
       // The SQL half commits first, then sessions and grants end in Redis. If the account reads as
       // disabled now, what is left undone is the revocation: say so; running it again finishes it.
@@ -62,13 +67,13 @@ export const operations: Record<string, (c: Container, args: Args) => Promise<un
   'users.enable': async (c, a) => {
     const user = await findUser(c, String(a.user));
     try {
-      return userView(await adminOf(c).enable(user.id, OPERATOR_ORIGIN));
+      return userView(await c.admin.enable(user.id, OPERATOR_ORIGIN));
     } catch (e) {
       if (!await stillDisabled(c, user.id)) throw e;
       throw unavailable(`${user.email} is still disabled: its old sessions and grants must end before it is enabled, and they could not be ended yet: ${reasonOf(e)}. Run the same command again.`);
     }
   },
-  'users.require-mfa': async (c, a) => userView(await adminOf(c).change(
+  'users.require-mfa': async (c, a) => userView(await c.admin.change(
     (await findUser(c, String(a.user))).id, 'user.updated', { mfa_required: a.required !== false }, OPERATOR_ORIGIN, { fields: ['mfa_required'] },
   )),
 
@@ -79,12 +84,12 @@ export const operations: Record<string, (c: Container, args: Args) => Promise<un
     if (!algs.every((x) => (SIGNING_ALGS as readonly string[]).includes(x))) throw badRequest(`alg must be one of ${SIGNING_ALGS.join(', ')}`);
     const activateInSeconds = a.activate_in === undefined || a.activate_in === null ? undefined : Number(a.activate_in);
     const { kids, activatesAt } = await c.keys.rotate(algs, { activateInSeconds });
-    await createAudit(c.knex).record({ type: 'keys.rotated', ...OPERATOR_ORIGIN, data: { kids, activates_at: activatesAt.toISOString() } });
+    await c.audit.record({ type: 'keys.rotated', ...OPERATOR_ORIGIN, data: { kids, activates_at: activatesAt.toISOString() } });
     return { rotated: kids, activatesAt };
   },
   'keys.revoke': async (c, a) => {
     const revoked = await c.keys.revoke(String(a.kid ?? ''));
-    await createAudit(c.knex).record({ type: 'keys.revoked', ...OPERATOR_ORIGIN, data: { kid: revoked.kid, alg: revoked.alg, was: revoked.status } });
+    await c.audit.record({ type: 'keys.revoked', ...OPERATOR_ORIGIN, data: { kid: revoked.kid, alg: revoked.alg, was: revoked.status } });
     return { revoked: revoked.kid, alg: revoked.alg, was: revoked.status };
   },
 
@@ -94,7 +99,7 @@ export const operations: Record<string, (c: Container, args: Args) => Promise<un
   'workspaces.remove-member': (c, a) => c.workspaces.operatorRemoveMember(a.workspace, String(a.email ?? '')),
 };
 
-export async function runOperation(c: Container, name: string, args: Args): Promise<unknown> {
+export async function runOperation(c: OperationDeps, name: string, args: Args): Promise<unknown> {
   const op = operations[name];
   if (!op) throw notFound(`unknown operation ${name}`);
   return op(c, args);

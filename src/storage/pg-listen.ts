@@ -2,6 +2,7 @@
 // reconnecting with backoff. On every (re)connect `onGap` runs: notifications sent while the
 // connection was away are lost, so whatever depends on them must assume anything changed.
 import pg from 'pg';
+import type { Knex } from 'knex';
 import type { Logger } from 'pino';
 
 /** Reconnect backoff: first retry soon, then no more than every few seconds. */
@@ -56,4 +57,9 @@ export function listenChannel(databaseUrl: string, channel: string, handlers: { 
       await client?.end().catch(() => {});
     },
   };
+}
+
+/** Sends `payload` on `channel` to every listener (the sending side of listenChannel). */
+export async function notifyChannel(knex: Knex, channel: string, payload: string): Promise<void> {
+  await knex.raw('select pg_notify(?, ?)', [channel, payload]);
 }

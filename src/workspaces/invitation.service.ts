@@ -3,7 +3,7 @@
 // with the invited address. Locks are always taken workspace first, then invitation, so invite,
 // revoke and accept never deadlock; accepting twice at once succeeds once.
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import type { Knex } from 'knex';
+import type { Queryable, Transactions, Tx } from '../storage/transactions.ts';
 import type { Audit } from '../audit/audit.ts';
 import type { AccountService } from '../accounts/account.service.ts';
 import { isUuid, type AccountRepo, type UserRow } from '../accounts/account.repo.ts';
@@ -58,12 +58,12 @@ function assertOpen(inv: InvitationRow): void {
 const unknownInvitation = () => notFound('This invitation link is not valid. Check that you copied all of it.', 'invitation_not_found');
 
 export function createInvitationService(deps: {
-  knex: Knex; repo: WorkspaceRepo; accounts: AccountService; accountRepo: AccountRepo; workspaces: WorkspaceService; audit: Audit;
+  transactions: Transactions; repo: WorkspaceRepo; accounts: AccountService; accountRepo: AccountRepo; workspaces: WorkspaceService; audit: Audit;
 }) {
-  const { knex, repo, audit, accounts } = deps;
+  const { transactions, repo, audit, accounts } = deps;
   const { load, roleIn, event, cache } = deps.workspaces.internal;
 
-  async function byToken(token: unknown, trx: Knex = knex): Promise<InvitationRow> {
+  async function byToken(token: unknown, trx?: Queryable): Promise<InvitationRow> {
     if (typeof token !== 'string' || !TOKEN_SHAPE.test(token)) throw unknownInvitation();
     const inv = await repo.findInvitationByHash(hashToken(token), trx);
     if (!inv) throw unknownInvitation();
@@ -71,7 +71,7 @@ export function createInvitationService(deps: {
   }
 
   /** Accepts for `user` inside `trx`: workspace lock, then the invitation re-read under its lock. */
-  async function acceptIn(trx: Knex, invitationId: string, workspaceId: string, tokenHash: string, user: UserRow, origin: Origin): Promise<WorkspaceView> {
+  async function acceptIn(trx: Tx, invitationId: string, workspaceId: string, tokenHash: string, user: UserRow, origin: Origin): Promise<WorkspaceView> {
     const ws = await repo.findWorkspace({ id: workspaceId }, trx, { lock: true });
     const inv = await repo.findInvitationByHash(tokenHash, trx, { lock: true });
     if (!ws || !inv || inv.id !== invitationId) throw unknownInvitation();
@@ -96,7 +96,7 @@ export function createInvitationService(deps: {
       const email = accounts.parseEmail(parsed.data.email);
       const emailNormalized = normalizeEmail(email);
       const { role } = parsed.data;
-      return knex.transaction(async (trx) => {
+      return transactions.run(async (trx) => {
         const ws = await load(ref, trx, true);
         const actor = await roleIn(ws, caller.userId, trx);
         const problem = checkCanInvite(actor, role);
@@ -122,15 +122,15 @@ export function createInvitationService(deps: {
     },
 
     async list(ref: unknown, caller: Caller): Promise<InvitationView[]> {
-      const ws = await load(ref, knex);
-      const problem = checkCanManageInvitations(await roleIn(ws, caller.userId, knex));
+      const ws = await load(ref);
+      const problem = checkCanManageInvitations(await roleIn(ws, caller.userId));
       if (problem) throw forbidden(problem, 'insufficient_role');
       return (await repo.listOpenInvitations(ws.id)).map(invitationView);
     },
 
     async revoke(ref: unknown, invitationId: unknown, caller: Caller): Promise<InvitationView> {
       if (typeof invitationId !== 'string' || !isUuid(invitationId)) throw badRequest('The invitation is named by its id (a UUID).', 'invalid_invitation');
-      return knex.transaction(async (trx) => {
+      return transactions.run(async (trx) => {
         const ws = await load(ref, trx, true);
         const actor = await roleIn(ws, caller.userId, trx);
         const inv = await repo.findInvitation(ws.id, invitationId, trx);
@@ -155,7 +155,7 @@ export function createInvitationService(deps: {
     /** Accepts as an existing account, which must have the invited address. */
     async accept(token: unknown, user: UserRow, origin: Origin): Promise<WorkspaceView> {
       const inv = await byToken(token);
-      const workspace = await knex.transaction((trx) => acceptIn(trx, inv.id, inv.workspace_id, inv.token_hash, user, origin));
+      const workspace = await transactions.run((trx) => acceptIn(trx, inv.id, inv.workspace_id, inv.token_hash, user, origin));
       cache.invalidate(user.id); // the new membership, on this node at once
       return workspace;
     },
@@ -164,7 +164,7 @@ export function createInvitationService(deps: {
     async acceptAsNewAccount(token: unknown, input: { name?: string; password: string }): Promise<{ user: UserRow; workspace: WorkspaceView }> {
       const inv = await byToken(token);
       assertOpen(inv);
-      const created = await knex.transaction(async (trx) => {
+      const created = await transactions.run(async (trx) => {
         const user = await accounts.create({ email: inv.email, password: input.password, name: input.name, emailVerified: true }, trx);
         const workspace = await acceptIn(trx, inv.id, inv.workspace_id, inv.token_hash, user, { actorId: user.id });
         await audit.record(event('account.created', { actorId: user.id }, user.id, { via: 'invitation', invitation_id: inv.id }), trx);

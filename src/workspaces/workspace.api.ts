@@ -19,8 +19,8 @@
 //   POST   /api/me/active-workspace                     switch {workspace_id} (an id or a slug)
 import Router from '@koa/router';
 import type { Context, Next } from 'koa';
-import type { ZodType } from 'zod';
 import type { Logger } from 'pino';
+import type { z } from 'zod';
 import type { ProviderFacade } from '../oidc/facade.ts';
 import type { Config } from '../config/index.ts';
 import type { Mailer } from '../mail/mailer.ts';
@@ -33,12 +33,13 @@ import { auth, requireToken } from '../api/bearer-auth.ts';
 import { addPaths } from '../api/openapi.ts';
 import { requestOrigin } from '../audit/audit.ts';
 import { jsonBody } from '../http/body.ts';
-import { AppError, badRequest } from '../errors/app-error.ts';
+import { AppError } from '../errors/app-error.ts';
+import { parseOr400 } from '../http/guard.ts';
 import type { Caller } from './workspace.service.ts';
 import type { InvitationNotice } from './invitation.service.ts';
 import { INVITATION_TTL_SECONDS } from './invitation.service.ts';
 import {
-  acceptInvitationInput, activeWorkspaceInput, changeRoleInput, createWorkspaceInput, firstIssue, inviteInput, renameWorkspaceInput,
+  acceptInvitationInput, activeWorkspaceInput, changeRoleInput, createWorkspaceInput, inviteInput, renameWorkspaceInput,
 } from './workspace.schema.ts';
 import { WORKSPACE_OPENAPI_PATHS } from './workspace.openapi.ts';
 import { INVITE_LIMITS, recordFailure } from '../security/rate-limit.ts';
@@ -54,14 +55,8 @@ function caller(ctx: Context): Caller {
   return c;
 }
 
-/** A JSON object body, validated by `schema` (400 with the first problem). */
-function body<T>(ctx: Context, schema: ZodType<T>, code: string): T {
-  const raw = ctx.request.body as unknown;
-  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw badRequest('Send a JSON object.', code);
-  const parsed = schema.safeParse(raw);
-  if (!parsed.success) throw badRequest(firstIssue(parsed.error), code);
-  return parsed.data;
-}
+/** The JSON body, parsed at the edge; a refusal names the first problem with the route's error code. */
+const body = <T extends z.ZodType>(ctx: Context, schema: T, code: string): z.output<T> => parseOr400(schema, ctx.request.body, 'body', code);
 
 /** The invitation mail: the link carries the token in its query string (never logged). */
 export interface WorkspaceApiDeps {

@@ -24,7 +24,9 @@ import { normalizeEmail } from '../accounts/email.ts';
 import { requestOrigin } from '../audit/audit.ts';
 import { AppError } from '../errors/app-error.ts';
 import { formBody } from '../http/body.ts';
-import { csrfToken, requireCsrf } from '../security/csrf.ts';
+import { requireCsrf } from '../security/csrf.ts';
+import { guard, guarded } from '../http/guard.ts';
+import { createPageRenderer } from '../http/page.ts';
 import { SIGNUP_LIMITS, recordFailure, retryAfter, type LimiterFactory } from '../security/rate-limit.ts';
 import { linkSecret } from '../security/link-secret.ts';
 import type { InvitationView } from './invitation.service.ts';
@@ -51,6 +53,8 @@ const INVITATION_COOKIE_SECONDS = 3600;
 const tokenBody = z.object({ token: z.string().max(200).default('') });
 const signupBody = tokenBody.extend({ name: z.string().trim().max(200).default(''), password: z.string().max(1024).default('') });
 const switchBody = z.object({ workspace_id: z.string().max(100).default('') });
+/** `?switched` after a switch: the notice names the now active workspace (read from the store, never from the URL). */
+const switcherQuery = z.object({ switched: z.unknown().optional().transform((v) => typeof v === 'string') });
 
 export function createWorkspacePagesRouter(deps: WorkspacePagesDeps): Router {
   const { accounts, workspaces, invitations, config } = deps;
@@ -60,12 +64,7 @@ export function createWorkspacePagesRouter(deps: WorkspacePagesDeps): Router {
   const limits = { signup: deps.limiters(SIGNUP_LIMITS.ip) };
   const invitationLink = linkSecret({ cookie: 'gh_invitation', path: '/invitations', page: '/invitations/accept', maxAgeSeconds: INVITATION_COOKIE_SECONDS, secure });
 
-  function render(ctx: Context, template: string, data: Record<string, unknown> & { title: string }, status = 200) {
-    ctx.status = status;
-    ctx.type = 'html';
-    ctx.set('Cache-Control', 'no-store');
-    ctx.body = deps.views.render(template, { ...data, csrf: csrfToken(ctx, secure) });
-  }
+  const render = createPageRenderer({ views: deps.views, secure });
 
   async function signedIn(ctx: Context): Promise<UserRow | undefined> {
     const id = await deps.oidc.signedInAccountId(ctx);
@@ -81,17 +80,17 @@ export function createWorkspacePagesRouter(deps: WorkspacePagesDeps): Router {
     }, status);
   }
 
-  router.get('/account/workspaces', async (ctx) => {
+  router.get('/account/workspaces', guard({ query: switcherQuery }), async (ctx) => {
     const user = await signedIn(ctx);
     if (!user) return deps.signIn(ctx, '/account/workspaces');
-    const switched = typeof ctx.query.switched === 'string' ? (await workspaces.listMine(user.id)).find((w) => w.active) : undefined;
+    const switched = guarded(ctx, { query: switcherQuery }).query.switched ? (await workspaces.listMine(user.id)).find((w) => w.active) : undefined;
     await showSwitcher(ctx, user, { notice: switched ? `${switched.name} is now your active workspace.` : undefined });
   });
 
-  router.post('/account/workspaces/active', ...post, async (ctx) => {
+  router.post('/account/workspaces/active', ...post, guard({ body: switchBody }), async (ctx) => {
     const user = await signedIn(ctx);
     if (!user) return deps.signIn(ctx, '/account/workspaces');
-    const { workspace_id: ref } = switchBody.parse(ctx.request.body ?? {});
+    const { workspace_id: ref } = guarded(ctx, { body: switchBody }).body;
     try {
       await workspaces.setActive(user.id, ref, { actorId: user.id, clientId: null, ...requestOrigin(ctx) });
     } catch (e) {
@@ -134,8 +133,8 @@ export function createWorkspacePagesRouter(deps: WorkspacePagesDeps): Router {
     await nextStep(ctx, invitationLink.read(ctx));
   });
 
-  router.post('/invitations/accept', ...post, async (ctx) => {
-    const { token } = tokenBody.parse(ctx.request.body ?? {});
+  router.post('/invitations/accept', ...post, guard({ body: tokenBody }), async (ctx) => {
+    const { token } = guarded(ctx, { body: tokenBody }).body;
     const user = await signedIn(ctx);
     if (!user) return nextStep(ctx, token, { error: 'Your session has ended. Sign in to accept.' }, 401);
     try {
@@ -153,8 +152,8 @@ export function createWorkspacePagesRouter(deps: WorkspacePagesDeps): Router {
     deps.signIn(ctx, '/invitations/accept'); // the cookie still holds the token when the browser comes back
   });
 
-  router.post('/invitations/signup', ...post, async (ctx) => {
-    const { token, name, password } = signupBody.parse(ctx.request.body ?? {});
+  router.post('/invitations/signup', ...post, guard({ body: signupBody }), async (ctx) => {
+    const { token, name, password } = guarded(ctx, { body: signupBody }).body;
     const ip = ctx.ip || 'unknown';
     const wait = await retryAfter([[limits.signup, ip]]);
     if (wait > 0) {

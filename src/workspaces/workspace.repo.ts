@@ -1,7 +1,9 @@
-// Workspaces, memberships, invitations and the active workspace: the only SQL of the domain. Every
-// function takes the transaction to run in; `lock` reads take a row lock (FOR UPDATE) so that rules
+// Workspaces, memberships and invitations: the only SQL of the domain (the active workspace is a
+// column of users, written through accounts/account.repo.ts; membershipsOf reads it beside the
+// memberships in one query). Every function takes the transaction to run in; `lock` reads take a row lock (FOR UPDATE) so that rules
 // checked on what was read (the last owner, a single-use invitation) still hold at commit.
 import type { Knex } from 'knex';
+import type { Queryable } from '../storage/transactions.ts';
 import type { Role } from './roles.ts';
 
 export interface WorkspaceRow {
@@ -42,26 +44,26 @@ const MEMBERSHIP_ORDER = ['m.created_at', 'w.slug'] as const;
 
 export function createWorkspaceRepo(knex: Knex) {
   return {
-    async insertWorkspace(row: Pick<WorkspaceRow, 'id' | 'slug' | 'name' | 'created_by'>, trx: Knex = knex): Promise<WorkspaceRow> {
+    async insertWorkspace(row: Pick<WorkspaceRow, 'id' | 'slug' | 'name' | 'created_by'>, trx: Queryable = knex): Promise<WorkspaceRow> {
       const [created] = await trx<WorkspaceRow>('workspaces').insert(row).returning('*');
       return created as WorkspaceRow;
     },
 
     /** `lock`: FOR UPDATE (membership changes); `share`: FOR SHARE (pointing a user at it). */
-    async findWorkspace(ref: WorkspaceRef, trx: Knex = knex, opts: { lock?: boolean | 'share' } = {}): Promise<WorkspaceRow | undefined> {
+    async findWorkspace(ref: WorkspaceRef, trx: Queryable = knex, opts: { lock?: boolean | 'share' } = {}): Promise<WorkspaceRow | undefined> {
       const q = trx<WorkspaceRow>('workspaces').where(ref).first();
       if (opts.lock === 'share') return q.forShare();
       return opts.lock ? q.forUpdate() : q;
     },
 
-    async renameWorkspace(id: string, name: string, trx: Knex = knex): Promise<WorkspaceRow> {
+    async renameWorkspace(id: string, name: string, trx: Queryable = knex): Promise<WorkspaceRow> {
       const [row] = await trx<WorkspaceRow>('workspaces').where({ id }).update({ name, updated_at: trx.fn.now() as unknown as Date }).returning('*');
       return row as WorkspaceRow;
     },
 
-    deleteWorkspace: (id: string, trx: Knex = knex) => trx('workspaces').where({ id }).del(),
+    deleteWorkspace: (id: string, trx: Queryable = knex) => trx('workspaces').where({ id }).del(),
 
-    async listWorkspaces(trx: Knex = knex): Promise<Array<WorkspaceRow & { members: number; owners: string[] }>> {
+    async listWorkspaces(trx: Queryable = knex): Promise<Array<WorkspaceRow & { members: number; owners: string[] }>> {
       const rows = await trx('workspaces as w')
         .leftJoin('memberships as m', 'm.workspace_id', 'w.id')
         .leftJoin('users as u', 'u.id', 'm.user_id')
@@ -72,33 +74,33 @@ export function createWorkspaceRepo(knex: Knex) {
       return rows;
     },
 
-    findMembership: (workspaceId: string, userId: string, trx: Knex = knex): Promise<MembershipRow | undefined> =>
+    findMembership: (workspaceId: string, userId: string, trx: Queryable = knex): Promise<MembershipRow | undefined> =>
       trx<MembershipRow>('memberships').where({ workspace_id: workspaceId, user_id: userId }).first(),
 
-    async insertMembership(row: Pick<MembershipRow, 'workspace_id' | 'user_id' | 'role'>, trx: Knex = knex): Promise<MembershipRow> {
+    async insertMembership(row: Pick<MembershipRow, 'workspace_id' | 'user_id' | 'role'>, trx: Queryable = knex): Promise<MembershipRow> {
       const [created] = await trx<MembershipRow>('memberships').insert(row).returning('*');
       return created as MembershipRow;
     },
 
-    async setRole(workspaceId: string, userId: string, role: Role, trx: Knex = knex): Promise<void> {
+    async setRole(workspaceId: string, userId: string, role: Role, trx: Queryable = knex): Promise<void> {
       await trx('memberships').where({ workspace_id: workspaceId, user_id: userId }).update({ role });
     },
 
-    deleteMembership: (workspaceId: string, userId: string, trx: Knex = knex) =>
+    deleteMembership: (workspaceId: string, userId: string, trx: Queryable = knex) =>
       trx('memberships').where({ workspace_id: workspaceId, user_id: userId }).del(),
 
-    async countOwners(workspaceId: string, trx: Knex = knex): Promise<number> {
+    async countOwners(workspaceId: string, trx: Queryable = knex): Promise<number> {
       const [row] = await trx('memberships').where({ workspace_id: workspaceId, role: 'owner' }).count<{ count: string }[]>('* as count');
       return Number(row?.count ?? 0);
     },
 
-    listMembers: (workspaceId: string, trx: Knex = knex): Promise<MemberRow[]> =>
+    listMembers: (workspaceId: string, trx: Queryable = knex): Promise<MemberRow[]> =>
       trx('memberships as m').join('users as u', 'u.id', 'm.user_id').where('m.workspace_id', workspaceId)
         .orderBy([{ column: 'm.created_at' }, { column: 'u.email_normalized' }])
         .select('m.user_id', 'u.email', 'u.name', 'm.role', 'm.created_at as joined_at'),
 
     /** The user's memberships in the deterministic order, and the stored active workspace id. */
-    async membershipsOf(userId: string, trx: Knex = knex): Promise<{ activeId: string | null; memberships: UserMembership[] }> {
+    async membershipsOf(userId: string, trx: Queryable = knex): Promise<{ activeId: string | null; memberships: UserMembership[] }> {
       const rows = await trx('users as u')
         .leftJoin('memberships as m', 'm.user_id', 'u.id')
         .leftJoin('workspaces as w', 'w.id', 'm.workspace_id')
@@ -111,50 +113,40 @@ export function createWorkspaceRepo(knex: Knex) {
       };
     },
 
-    async setActive(userId: string, workspaceId: string | null, trx: Knex = knex): Promise<void> {
-      await trx('users').where({ id: userId }).update({ active_workspace_id: workspaceId });
-    },
-
-    /** Sets the active workspace only if it is still `expected` (a concurrent switch wins). */
-    async replaceActive(userId: string, expected: string | null, next: string | null, trx: Knex = knex): Promise<void> {
-      await trx('users').where({ id: userId }).whereRaw('active_workspace_id is not distinct from ?', [expected])
-        .update({ active_workspace_id: next });
-    },
-
-    async insertInvitation(row: Omit<InvitationRow, 'created_at' | 'accepted_at' | 'accepted_by' | 'revoked_at'>, trx: Knex = knex): Promise<InvitationRow> {
+    async insertInvitation(row: Omit<InvitationRow, 'created_at' | 'accepted_at' | 'accepted_by' | 'revoked_at'>, trx: Queryable = knex): Promise<InvitationRow> {
       const [created] = await trx<InvitationRow>('invitations').insert(row).returning('*');
       return created as InvitationRow;
     },
 
-    async findInvitationByHash(tokenHash: string, trx: Knex = knex, opts: { lock?: boolean } = {}): Promise<InvitationRow | undefined> {
+    async findInvitationByHash(tokenHash: string, trx: Queryable = knex, opts: { lock?: boolean } = {}): Promise<InvitationRow | undefined> {
       const q = trx<InvitationRow>('invitations').where({ token_hash: tokenHash }).first();
       return opts.lock ? q.forUpdate() : q;
     },
 
-    findInvitation: (workspaceId: string, id: string, trx: Knex = knex): Promise<InvitationRow | undefined> =>
+    findInvitation: (workspaceId: string, id: string, trx: Queryable = knex): Promise<InvitationRow | undefined> =>
       trx<InvitationRow>('invitations').where({ workspace_id: workspaceId, id }).first(),
 
     /** Not yet accepted or revoked (expired ones included: the list says so). */
-    listOpenInvitations: (workspaceId: string, trx: Knex = knex): Promise<InvitationRow[]> =>
+    listOpenInvitations: (workspaceId: string, trx: Queryable = knex): Promise<InvitationRow[]> =>
       trx<InvitationRow>('invitations').where({ workspace_id: workspaceId }).whereNull('accepted_at').whereNull('revoked_at').orderBy('created_at'),
 
-    async countPendingInvitations(workspaceId: string, trx: Knex = knex): Promise<number> {
+    async countPendingInvitations(workspaceId: string, trx: Queryable = knex): Promise<number> {
       const [row] = await trx('invitations').where({ workspace_id: workspaceId }).whereNull('accepted_at').whereNull('revoked_at')
         .where('expires_at', '>', trx.fn.now()).count<{ count: string }[]>('* as count');
       return Number(row?.count ?? 0);
     },
 
     /** Revokes the open invitations of one address (a new invitation supersedes them). */
-    revokeOpenInvitationsFor: (workspaceId: string, emailNormalized: string, trx: Knex = knex) =>
+    revokeOpenInvitationsFor: (workspaceId: string, emailNormalized: string, trx: Queryable = knex) =>
       trx('invitations').where({ workspace_id: workspaceId, email_normalized: emailNormalized }).whereNull('accepted_at').whereNull('revoked_at')
         .update({ revoked_at: trx.fn.now() }),
 
     /** Marks an open invitation accepted; 0 if it was accepted, revoked or expired meanwhile. */
-    markAccepted: (id: string, userId: string, trx: Knex = knex): Promise<number> =>
+    markAccepted: (id: string, userId: string, trx: Queryable = knex): Promise<number> =>
       trx('invitations').where({ id }).whereNull('accepted_at').whereNull('revoked_at').where('expires_at', '>', trx.fn.now())
         .update({ accepted_at: trx.fn.now(), accepted_by: userId }),
 
-    revokeInvitation: (id: string, trx: Knex = knex): Promise<number> =>
+    revokeInvitation: (id: string, trx: Queryable = knex): Promise<number> =>
       trx('invitations').where({ id }).whereNull('accepted_at').whereNull('revoked_at').update({ revoked_at: trx.fn.now() }),
   };
 }

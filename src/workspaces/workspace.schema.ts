@@ -31,12 +31,15 @@ export const nameSchema = z.string({ message: 'name is required' }).trim()
 
 export const roleSchema = z.enum(ROLES, { message: `role must be one of ${ROLES.join(', ')}` });
 
-export const createWorkspaceInput = z.object({ slug: slugSchema, name: nameSchema }).strict();
-export const renameWorkspaceInput = z.object({ name: nameSchema }).strict();
-export const changeRoleInput = z.object({ role: roleSchema }).strict();
-export const inviteInput = z.object({ email: z.string({ message: 'email is required' }).max(320), role: roleSchema.default('member') }).strict();
-export const activeWorkspaceInput = z.object({ workspace_id: z.string({ message: 'workspace_id is required (a workspace id or slug)' }).max(100) }).strict();
-export const acceptInvitationInput = z.object({ token: z.string({ message: 'token is required' }).max(200) }).strict();
+/** A request body is one JSON object of these fields and no others. */
+const body = <T extends z.ZodRawShape>(shape: T) => z.object(shape, { error: 'Send a JSON object.' }).strict();
+
+export const createWorkspaceInput = body({ slug: slugSchema, name: nameSchema });
+export const renameWorkspaceInput = body({ name: nameSchema });
+export const changeRoleInput = body({ role: roleSchema });
+export const inviteInput = body({ email: z.string({ message: 'email is required' }).max(320), role: roleSchema.default('member') });
+export const activeWorkspaceInput = body({ workspace_id: z.string({ message: 'workspace_id is required (a workspace id or slug)' }).max(100) });
+export const acceptInvitationInput = body({ token: z.string({ message: 'token is required' }).max(200) });
 
 /** One sentence from the first problem. */
 export function firstIssue(error: z.ZodError): string {

@@ -6,7 +6,7 @@
 // drops the entries it touched, so this node reads its own change at once (the triggers'
 // notification tells every node, this one included, a moment later).
 import { randomUUID } from 'node:crypto';
-import type { Knex } from 'knex';
+import type { Queryable, Transactions, Tx } from '../storage/transactions.ts';
 import type { Audit } from '../audit/audit.ts';
 import { isUuid, type AccountRepo, type UserRow } from '../accounts/account.repo.ts';
 import { normalizeEmail } from '../accounts/email.ts';
@@ -49,10 +49,10 @@ export function parseRef(ref: unknown): WorkspaceRef {
   return parsed;
 }
 
-export function createWorkspaceService(deps: { knex: Knex; repo: WorkspaceRepo; accounts: AccountRepo; audit: Audit; cache: MembershipCache }) {
-  const { knex, repo, audit, cache } = deps;
+export function createWorkspaceService(deps: { transactions: Transactions; repo: WorkspaceRepo; accounts: AccountRepo; audit: Audit; cache: MembershipCache }) {
+  const { transactions, repo, audit, cache } = deps;
 
-  async function load(ref: unknown, trx: Knex, lock: boolean | 'share' = false): Promise<WorkspaceRow> {
+  async function load(ref: unknown, trx?: Queryable, lock: boolean | 'share' = false): Promise<WorkspaceRow> {
     const parsed = parseRef(ref);
     const ws = await repo.findWorkspace(parsed, trx, { lock });
     if (!ws) throw notFound(`No workspace "${'id' in parsed ? parsed.id : parsed.slug}".`, 'workspace_not_found');
@@ -60,20 +60,20 @@ export function createWorkspaceService(deps: { knex: Knex; repo: WorkspaceRepo; 
   }
 
   /** The caller's role in the workspace; anyone else is refused (403) before anything is read or changed. */
-  async function roleIn(ws: WorkspaceRow, userId: string, trx: Knex): Promise<Role> {
+  async function roleIn(ws: WorkspaceRow, userId: string, trx?: Queryable): Promise<Role> {
     const m = await repo.findMembership(ws.id, userId, trx);
     if (!m) throw forbidden(`You are not a member of workspace "${ws.slug}".`, 'not_a_member');
     return m.role;
   }
 
-  async function targetOf(ws: WorkspaceRow, userId: unknown, trx: Knex) {
+  async function targetOf(ws: WorkspaceRow, userId: unknown, trx: Tx) {
     if (typeof userId !== 'string' || !isUuid(userId)) throw badRequest('The member is named by their user id (a UUID).', 'invalid_member');
     const m = await repo.findMembership(ws.id, userId, trx);
     if (!m) throw notFound(`That user is not a member of workspace "${ws.slug}".`, 'member_not_found');
     return m;
   }
 
-  async function refuseLastOwner(ws: WorkspaceRow, targetRole: Role, trx: Knex, what: string): Promise<void> {
+  async function refuseLastOwner(ws: WorkspaceRow, targetRole: Role, trx: Tx, what: string): Promise<void> {
     if (targetRole !== 'owner') return;
     if ((await repo.countOwners(ws.id, trx)) <= 1) {
       throw conflict(`The last owner of "${ws.slug}" cannot ${what}. Make someone else an owner first.`, 'last_owner');
@@ -85,7 +85,7 @@ export function createWorkspaceService(deps: { knex: Knex; repo: WorkspaceRepo; 
   });
 
   /** Changes a role under the workspace lock (rules already checked). */
-  async function applyRole(ws: WorkspaceRow, userId: string, from: Role, to: Role, origin: Origin, trx: Knex) {
+  async function applyRole(ws: WorkspaceRow, userId: string, from: Role, to: Role, origin: Origin, trx: Tx) {
     if (from === to) return;
     if (to !== 'owner') await refuseLastOwner(ws, from, trx, 'be demoted');
     await repo.setRole(ws.id, userId, to, trx);
@@ -93,10 +93,10 @@ export function createWorkspaceService(deps: { knex: Knex; repo: WorkspaceRepo; 
   }
 
   /** Removes a membership under the workspace lock; the user's active workspace is cleared if it was this one. */
-  async function applyRemoval(ws: WorkspaceRow, userId: string, role: Role, origin: Origin, trx: Knex) {
+  async function applyRemoval(ws: WorkspaceRow, userId: string, role: Role, origin: Origin, trx: Tx) {
     await refuseLastOwner(ws, role, trx, 'leave or be removed');
     await repo.deleteMembership(ws.id, userId, trx);
-    await repo.replaceActive(userId, ws.id, null, trx); // the next token names the user's next workspace
+    await deps.accounts.replaceActiveWorkspace(userId, ws.id, null, trx); // the next token names the user's next workspace
     await audit.record(event('workspace.member_removed', origin, userId, { workspace_id: ws.id, role }), trx);
   }
 
@@ -105,7 +105,7 @@ export function createWorkspaceService(deps: { knex: Knex; repo: WorkspaceRepo; 
     if (!parsed.success) throw badRequest(firstIssue(parsed.error), 'invalid_workspace');
     const { slug, name } = parsed.data;
     try {
-      const view = await knex.transaction(async (trx) => {
+      const view = await transactions.run(async (trx) => {
         const ws = await repo.insertWorkspace({ id: randomUUID(), slug, name, created_by: ownerId }, trx);
         await repo.insertMembership({ workspace_id: ws.id, user_id: ownerId, role: 'owner' }, trx);
         await audit.record(event('workspace.created', origin, ownerId, { workspace_id: ws.id, slug }), trx);
@@ -127,7 +127,7 @@ export function createWorkspaceService(deps: { knex: Knex; repo: WorkspaceRepo; 
     if (!active && opts.settle) {
       active = memberships[0];
       if ((active?.id ?? null) !== activeId) {
-        await repo.replaceActive(userId, activeId, active?.id ?? null);
+        await deps.accounts.replaceActiveWorkspace(userId, activeId, active?.id ?? null);
         cache.invalidate(userId); // read back next time: a concurrent switch may have won
       }
     }
@@ -152,14 +152,14 @@ export function createWorkspaceService(deps: { knex: Knex; repo: WorkspaceRepo; 
     },
 
     async get(ref: unknown, caller: Caller): Promise<WorkspaceView> {
-      const ws = await load(ref, knex);
-      return workspaceView(ws, { role: await roleIn(ws, caller.userId, knex) });
+      const ws = await load(ref);
+      return workspaceView(ws, { role: await roleIn(ws, caller.userId) });
     },
 
     async rename(ref: unknown, name: unknown, caller: Caller): Promise<WorkspaceView> {
       const parsed = nameSchema.safeParse(name);
       if (!parsed.success) throw badRequest(firstIssue(parsed.error), 'invalid_workspace');
-      const view = await knex.transaction(async (trx) => {
+      const view = await transactions.run(async (trx) => {
         const ws = await load(ref, trx, true);
         const role = await roleIn(ws, caller.userId, trx);
         allow(checkCanRename(role));
@@ -172,7 +172,7 @@ export function createWorkspaceService(deps: { knex: Knex; repo: WorkspaceRepo; 
     },
 
     async remove(ref: unknown, caller: Caller): Promise<{ deleted: string }> {
-      const deleted = await knex.transaction(async (trx) => {
+      const deleted = await transactions.run(async (trx) => {
         const ws = await load(ref, trx, true);
         allow(checkCanDelete(await roleIn(ws, caller.userId, trx)));
         await repo.deleteWorkspace(ws.id, trx); // memberships and invitations cascade; active workspaces are cleared
@@ -184,15 +184,15 @@ export function createWorkspaceService(deps: { knex: Knex; repo: WorkspaceRepo; 
     },
 
     async members(ref: unknown, caller: Caller): Promise<MemberView[]> {
-      const ws = await load(ref, knex);
-      allow(checkCanViewMembers(await roleIn(ws, caller.userId, knex)));
+      const ws = await load(ref);
+      allow(checkCanViewMembers(await roleIn(ws, caller.userId)));
       return (await repo.listMembers(ws.id)).map(memberView);
     },
 
     async changeRole(ref: unknown, userId: unknown, role: unknown, caller: Caller): Promise<MemberView> {
       const to = roleSchema.safeParse(role);
       if (!to.success) throw badRequest(firstIssue(to.error), 'invalid_role');
-      const member = await knex.transaction(async (trx) => {
+      const member = await transactions.run(async (trx) => {
         const ws = await load(ref, trx, true);
         const actor = await roleIn(ws, caller.userId, trx);
         const target = await targetOf(ws, userId, trx);
@@ -205,7 +205,7 @@ export function createWorkspaceService(deps: { knex: Knex; repo: WorkspaceRepo; 
     },
 
     async removeMember(ref: unknown, userId: unknown, caller: Caller): Promise<{ removed: string }> {
-      const removed = await knex.transaction(async (trx) => {
+      const removed = await transactions.run(async (trx) => {
         const ws = await load(ref, trx, true);
         const actor = await roleIn(ws, caller.userId, trx);
         const target = await targetOf(ws, userId, trx);
@@ -225,10 +225,10 @@ export function createWorkspaceService(deps: { knex: Knex; repo: WorkspaceRepo; 
       const chosen = memberships.find((m) => ('id' in parsed ? m.id === parsed.id : m.slug === parsed.slug));
       if (!chosen) throw forbidden(`You are not a member of workspace "${String(ref)}".`, 'not_a_member');
       if (chosen.id !== activeId) {
-        await knex.transaction(async (trx) => {
+        await transactions.run(async (trx) => {
           // the workspace first (as a deletion locks it), then the user: the two never deadlock
           if (!(await repo.findWorkspace({ id: chosen.id }, trx, { lock: 'share' }))) throw forbidden(`You are not a member of workspace "${String(ref)}".`, 'not_a_member');
-          await repo.setActive(userId, chosen.id, trx);
+          await deps.accounts.setActiveWorkspace(userId, chosen.id, trx);
           await audit.record(event('workspace.switched', origin, userId, { workspace_id: chosen.id, via: 'authorization' }), trx);
         });
         cache.invalidate(userId);
@@ -238,10 +238,10 @@ export function createWorkspaceService(deps: { knex: Knex; repo: WorkspaceRepo; 
 
     /** The stored active workspace; a non-member (or unknown workspace) changes nothing. */
     async setActive(userId: string, ref: unknown, origin: Origin): Promise<WorkspaceView> {
-      const view = await knex.transaction(async (trx) => {
+      const view = await transactions.run(async (trx) => {
         const ws = await load(ref, trx, 'share'); // locked before the user's row, as a deletion does
         const role = await roleIn(ws, userId, trx);
-        await repo.setActive(userId, ws.id, trx);
+        await deps.accounts.setActiveWorkspace(userId, ws.id, trx);
         await audit.record(event('workspace.switched', origin, userId, { workspace_id: ws.id }), trx);
         return workspaceView(ws, { role, active: true });
       });
@@ -265,7 +265,7 @@ export function createWorkspaceService(deps: { knex: Knex; repo: WorkspaceRepo; 
       const to = roleSchema.safeParse(role ?? 'member');
       if (!to.success) throw badRequest(firstIssue(to.error), 'invalid_role');
       const user = await findUser(deps.accounts, email);
-      const member = await knex.transaction(async (trx) => {
+      const member = await transactions.run(async (trx) => {
         const ws = await load(ref, trx, true);
         const existing = await repo.findMembership(ws.id, user.id, trx);
         if (existing) await applyRole(ws, user.id, existing.role, to.data, OPERATOR, trx);
@@ -281,7 +281,7 @@ export function createWorkspaceService(deps: { knex: Knex; repo: WorkspaceRepo; 
 
     async operatorRemoveMember(ref: unknown, email: string): Promise<{ removed: string; workspace: string }> {
       const user = await findUser(deps.accounts, email);
-      const removed = await knex.transaction(async (trx) => {
+      const removed = await transactions.run(async (trx) => {
         const ws = await load(ref, trx, true);
         const m = await repo.findMembership(ws.id, user.id, trx);
         if (!m) throw notFound(`${user.email} is not a member of workspace "${ws.slug}".`, 'member_not_found');

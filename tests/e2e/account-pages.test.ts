@@ -36,7 +36,7 @@ describe('account pages in Chromium', () => {
     await page.getByRole('link', { name: 'Security' }).click();
     await page.getByLabel('Name for a new passkey').fill('Test key');
     await page.getByRole('button', { name: 'Add a passkey' }).click();
-    await page.waitForURL(/notice=Passkey/, { timeout: 10_000 }).catch(async (e) => {
+    await page.waitForURL(/notice=passkey-added/, { timeout: 10_000 }).catch(async (e) => {
       throw new Error(`${(e as Error).message}\npasskey status: ${await page.locator('.passkey [role=status]').textContent()}`);
     });
     await expect(page.getByText('Test key').isVisible()).resolves.toBe(true);
@@ -72,6 +72,28 @@ describe('account pages in Chromium', () => {
 
 
 describe('account flows in Chromium', () => {
+  it('shows only its own notices: words written into the link show nothing, a real notice still shows', async () => {
+    // issue 17: ?notice= used to put any text from the URL into the page's trusted banner
+    await gh.cliJson(['users', 'create', '--email', 'noticed@example.test', '--password', PASSWORD]);
+    const context = await newContext(browser);
+    const page = await context.newPage();
+    await page.goto(`${gh.issuer}/account?notice=call+us+on+0800+123+to+unlock+your+account`);
+    await signInOn(page, 'noticed@example.test');
+    await page.waitForURL(/\/account\?notice=call/);
+    await expect(page.getByRole('heading', { name: 'Your account' }).isVisible()).resolves.toBe(true);
+    expect(await page.content()).not.toContain('call us');
+    expect(await page.locator('.notice').count()).toBe(0);
+    // a key that is a property of every object is not one of ours either
+    await page.goto(`${gh.issuer}/account?notice=constructor`);
+    expect(await page.locator('.notice').count()).toBe(0);
+
+    await page.getByLabel('Full name').fill('Noticed Person');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.waitForURL(`${gh.issuer}/account?notice=profile-saved`);
+    await expect(page.locator('.notice').textContent()).resolves.toBe('Profile saved.');
+    await context.close();
+  });
+
   it('resets a forgotten password from the sign-in page with the mailed link', async () => {
     const { waitForMessages } = await import('../support/outbox.ts');
     await gh.cliJson(['users', 'create', '--email', 'forgetful@example.test', '--password', PASSWORD]);

@@ -52,7 +52,14 @@ describe('admin console', () => {
     await page.getByRole('link', { name: 'Back to the user' }).click();
     await page.getByRole('button', { name: 'Disable' }).click();
     await expect(page.getByText('User disabled').isVisible()).resolves.toBe(true);
+    expect(new URL(page.url()).searchParams.get('notice')).toBe('disabled'); // a key, never the words
     expect((await gh.cliJson(['users', 'show', 'customer@example.test'])).disabled).toBe(true);
+
+    // words someone else put in a link are never shown in the console's trusted banner
+    await page.goto(`${gh.issuer}/admin/users?notice=${encodeURIComponent('Your account is locked. Call +1 555 0100.')}`);
+    await expect(page.getByRole('heading', { name: 'Users' }).isVisible()).resolves.toBe(true);
+    await expect(page.locator('.notice').count()).resolves.toBe(0);
+    await expect(page.getByText('Call +1 555 0100').count()).resolves.toBe(0);
 
     await page.getByRole('link', { name: 'Audit' }).click();
     await expect(page.getByText('impersonation.token_issued').first().isVisible()).resolves.toBe(true);

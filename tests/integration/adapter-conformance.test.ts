@@ -12,7 +12,8 @@ import { backingServiceFailure } from '../../src/storage/failures.ts';
 import { freePort } from '../support/server.ts';
 import { createRedisAdapterFactory } from '../../src/oidc/adapters/redis-adapter.ts';
 import { withRotationOwner } from '../../src/oidc/adapters/rotation.ts';
-import { createSqlAdapterFactory, pruneExpired } from '../../src/oidc/adapters/sql-adapter.ts';
+import { createSqlAdapterFactory } from '../../src/oidc/adapters/sql-adapter.ts';
+import { createOidcRecordRepo, pruneExpired } from '../../src/oidc/adapters/oidc-record.repo.ts';
 import { requireReal } from '../support/env.ts';
 import { connectRedis, migratedEmbedded, migratedPostgres, type OpenStore } from '../support/stores.ts';
 
@@ -443,7 +444,7 @@ describe('a store read that fails is never "not found"', () => {
     const port = await freePort();
     const down = knexFactory({ client: 'pg', connection: `postgres://postgres@127.0.0.1:${port}/postgres`, pool: { min: 0, max: 1 }, acquireConnectionTimeout: 2000,
       log: { warn() {}, error() {}, debug() {}, deprecate() {} } });
-    const a = createSqlAdapterFactory(down);
+    const a = createSqlAdapterFactory(createOidcRecordRepo(down));
     try {
       for (const lookup of lookups(a)) {
         const err = await lookup().then(() => undefined, (e: unknown) => e);
@@ -582,7 +583,7 @@ function sqlBackend(open: () => Promise<OpenStore>): () => Promise<Backend> {
       const [{ n }] = await knex('oidc_records').where({ grant_id: grantId }).count({ n: '*' }) as Array<{ n: string | number }>;
       return Number(n);
     };
-    return { factory: createSqlAdapterFactory(knex), pruneAndCount, grantIndexSize, close: () => store.dispose() };
+    return { factory: createSqlAdapterFactory(createOidcRecordRepo(knex)), pruneAndCount, grantIndexSize, close: () => store.dispose() };
   };
 }
 

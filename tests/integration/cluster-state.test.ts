@@ -8,10 +8,12 @@ import pino from 'pino';
 import { openDatabase, type Database } from '../../src/storage/database.ts';
 import { migrateLatest } from '../../src/storage/migrate.ts';
 import { runHousekeeping } from '../../src/storage/housekeeping.ts';
-import { createContainer } from '../../src/root.ts';
+import { testRoot, type Root } from '../support/root.ts';
 import { ACCOUNT_CLIENT_ID } from '../../src/clients/client.service.ts';
 import { listenForClientChanges, createClientChangeFeed } from '../../src/clients/client-changes.ts';
+import { createClientRepo } from '../../src/clients/client.repo.ts';
 import { createKeyService } from '../../src/keys/key.service.ts';
+import { createTransactions } from '../../src/storage/transactions.ts';
 import { createKeyRepo } from '../../src/keys/key.repo.ts';
 import { createSecretBox } from '../../src/security/secretbox.ts';
 import { createProviderHost } from '../../src/oidc/host.ts';
@@ -102,7 +104,7 @@ describe('the Postgres pool and the direct connection', () => {
   it('listens for client changes on the URL it is given (the server passes DATABASE_DIRECT_URL)', async () => {
     const store = await migratedPostgres();
     const direct = appName('listen');
-    const feed = createClientChangeFeed(store.db.knex, 'postgres');
+    const feed = createClientChangeFeed(createClientRepo(store.db.knex), 'postgres');
     const heard: Array<string | undefined> = [];
     feed.subscribe((id) => heard.push(id));
     const listener = listenForClientChanges(withApp(store.url, direct), feed, silent);
@@ -119,11 +121,11 @@ describe('the Postgres pool and the direct connection', () => {
 
 describe('the built-in account client at boot', () => {
   let store: Awaited<ReturnType<typeof migratedPostgres>>;
-  let c: ReturnType<typeof createContainer>;
+  let c: Root;
   const dir = tempDir();
   beforeAll(async () => {
     store = await migratedPostgres();
-    c = createContainer(testConfig({ databaseUrl: store.url, dataDir: dir.path }), store.db);
+    c = testRoot(testConfig({ databaseUrl: store.url, dataDir: dir.path }), store.db);
   });
   afterAll(async () => { await store.dispose(); dir.remove(); });
 
@@ -220,7 +222,7 @@ describe('signing keys follow the database clock', () => {
   let store: Awaited<ReturnType<typeof migratedPostgres>>;
   const box = createSecretBox(testSecret(), 'gatehouse data encryption');
   const REFRESH_SECONDS = 1;
-  const keysOn = () => createKeyService({ knex: store.db.knex, repo: createKeyRepo(store.db.knex), box, timing: {
+  const keysOn = () => createKeyService({ transactions: createTransactions(store.db.knex), repo: createKeyRepo(store.db.knex), box, timing: {
     maxTokenLifetimeSeconds: () => 60, refreshSeconds: REFRESH_SECONDS, activationDelaySeconds: 2,
   } });
   const signer = async (keys: ReturnType<typeof keysOn>) => (await keys.list()).filter((k) => k.alg === 'RS256' && k.status === 'active').map((k) => k.kid);

@@ -1,10 +1,10 @@
 // The services behind the CLI, the server's boot and the hosted pages, on a real PostgreSQL
-// database, wired exactly as the server wires them (createContainer).
+// database, wired exactly as the server wires them (src/root.ts: createRoot).
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import argon2 from 'argon2';
-import { createContainer, type Container } from '../../src/root.ts';
+import { testRoot, type Root } from '../support/root.ts';
 import { AppError } from '../../src/errors/app-error.ts';
 import { SIGNING_ALGS } from '../../src/keys/key.service.ts';
 import { requireReal } from '../support/env.ts';
@@ -16,12 +16,12 @@ const PASSWORD = 'correct horse battery staple';
 const CONCURRENT = 3;
 
 let store: Awaited<ReturnType<typeof migratedPostgres>>;
-let c: Container;
+let c: Root;
 const dir = tempDir();
 
 beforeAll(async () => {
   store = await migratedPostgres();
-  c = createContainer(testConfig({ databaseUrl: store.url, dataDir: dir.path }), store.db);
+  c = testRoot(testConfig({ databaseUrl: store.url, dataDir: dir.path }), store.db);
 });
 afterAll(async () => {
   await store?.dispose();
@@ -38,7 +38,7 @@ async function appError(promise: Promise<unknown>): Promise<AppError> {
   return err as AppError;
 }
 
-const usersWith = async (normalized: string) => c.knex('users').where({ email_normalized: normalized });
+const usersWith = async (normalized: string) => c.db.knex('users').where({ email_normalized: normalized });
 
 describe('accounts', () => {
   it('create stores an argon2id hash with the OWASP parameters and no plaintext', async () => {
@@ -101,7 +101,7 @@ describe('accounts', () => {
     expect((await c.accounts.authenticate(e.toUpperCase(), PASSWORD))?.id).toBe(user.id);
     expect(await c.accounts.authenticate(e, `${PASSWORD}!`)).toBeUndefined();
     expect(await c.accounts.authenticate(email('nobody'), PASSWORD)).toBeUndefined();
-    await c.knex('users').where({ id: user.id }).update({ disabled_at: c.knex.fn.now() });
+    await c.db.knex('users').where({ id: user.id }).update({ disabled_at: c.db.knex.fn.now() });
     expect(await c.accounts.authenticate(e, PASSWORD)).toBeUndefined();
     expect(await c.accounts.findActive(user.id)).toBeUndefined();
   });
@@ -117,10 +117,10 @@ describe('accounts', () => {
     const e = email('rehash');
     const user = await c.accounts.create({ email: e, password: PASSWORD });
     const weak = await argon2.hash(PASSWORD, { type: argon2.argon2id, memoryCost: 4096, timeCost: 1, parallelism: 1 });
-    await c.knex('users').where({ id: user.id }).update({ password_hash: weak });
+    await c.db.knex('users').where({ id: user.id }).update({ password_hash: weak });
 
     expect((await c.accounts.authenticate(e, PASSWORD))?.id).toBe(user.id);
-    const { password_hash: after } = await c.knex('users').where({ id: user.id }).first();
+    const { password_hash: after } = await c.db.knex('users').where({ id: user.id }).first();
     expect(after).not.toBe(weak);
     expect(argon2Params(after)).toEqual(OWASP_ARGON2);
     expect((await c.accounts.authenticate(e, PASSWORD))?.id).toBe(user.id);
@@ -130,9 +130,9 @@ describe('accounts', () => {
     const e = email('norehash');
     const user = await c.accounts.create({ email: e, password: PASSWORD });
     const weak = await argon2.hash(PASSWORD, { type: argon2.argon2id, memoryCost: 4096, timeCost: 1, parallelism: 1 });
-    await c.knex('users').where({ id: user.id }).update({ password_hash: weak });
+    await c.db.knex('users').where({ id: user.id }).update({ password_hash: weak });
     expect(await c.accounts.authenticate(e, 'wrong password here')).toBeUndefined();
-    expect((await c.knex('users').where({ id: user.id }).first()).password_hash).toBe(weak);
+    expect((await c.db.knex('users').where({ id: user.id }).first()).password_hash).toBe(weak);
   });
 
   describe('ensureAdmin', () => {
@@ -169,7 +169,7 @@ describe('accounts', () => {
       const e = email('bootpromote');
       const user = await c.accounts.create({ email: e, password: PASSWORD });
       await Promise.all(Array.from({ length: CONCURRENT }, () => c.accounts.ensureAdmin(e, PASSWORD)));
-      const row = await c.knex('users').where({ id: user.id }).first();
+      const row = await c.db.knex('users').where({ id: user.id }).first();
       expect(row.roles).toEqual(['admin']);
       expect(await usersWith(e)).toHaveLength(1);
     });
@@ -185,7 +185,7 @@ describe('clients', () => {
     expect(created.client_secret!.length).toBeGreaterThanOrEqual(43); // 256 bits, base64url
     expect(created.token_endpoint_auth_method).toBe('client_secret_basic');
 
-    const row = await c.knex('clients').where({ client_id: created.client_id }).first();
+    const row = await c.db.knex('clients').where({ client_id: created.client_id }).first();
     expect(row.client_secret_encrypted).toMatch(/^v1\./);
     expect(JSON.stringify(row)).not.toContain(created.client_secret!);
     expect(await c.clients.providerMetadata(created.client_id)).toMatchObject({
@@ -198,7 +198,7 @@ describe('clients', () => {
     const created = await c.clients.create({ ...web('SPA'), public: true });
     expect(created).not.toHaveProperty('client_secret');
     expect(created.token_endpoint_auth_method).toBe('none');
-    const row = await c.knex('clients').where({ client_id: created.client_id }).first();
+    const row = await c.db.knex('clients').where({ client_id: created.client_id }).first();
     expect(row.client_secret_encrypted).toBeNull();
     expect(await c.clients.providerMetadata(created.client_id)).not.toHaveProperty('client_secret');
     expect((await appError(c.clients.rotateSecret(created.client_id))).status).toBe(400);
@@ -247,7 +247,7 @@ describe('clients', () => {
     const env = { GH_TEST_CLIENT_SECRET: SECRET };
 
     async function idsInDb(ids: string[]) {
-      return (await c.knex('clients').whereIn('client_id', ids).select('client_id', 'source')).map((r) => r.client_id).sort();
+      return (await c.db.knex('clients').whereIn('client_id', ids).select('client_id', 'source')).map((r) => r.client_id).sort();
     }
 
     it('applies a JSON list twice with the same result, interpolating ${ENV}', async () => {
@@ -263,7 +263,7 @@ describe('clients', () => {
       expect(await idsInDb(ids)).toEqual([...ids].sort());
       const meta = await c.clients.providerMetadata(ids[0]!);
       expect(meta).toMatchObject({ client_secret: SECRET, client_name: 'JSON web', token_endpoint_auth_method: 'client_secret_basic' });
-      const row = await c.knex('clients').where({ client_id: ids[0] }).first();
+      const row = await c.db.knex('clients').where({ client_id: ids[0] }).first();
       expect(row.source).toBe('file');
       expect(JSON.stringify(row)).not.toContain(SECRET);
       expect(await c.clients.providerMetadata(ids[1]!)).toMatchObject({
@@ -343,7 +343,7 @@ describe('signing keys', () => {
     const { keys } = await c.keys.providerJwks();
     expect(keys).toHaveLength(2);
     for (const k of keys as Array<Record<string, unknown>>) expect(k).toMatchObject({ use: 'sig', d: expect.any(String) });
-    const sealed = await c.knex('signing_keys').select('private_jwk_encrypted', 'public_jwk');
+    const sealed = await c.db.knex('signing_keys').select('private_jwk_encrypted', 'public_jwk');
     for (const row of sealed) {
       expect(row.private_jwk_encrypted).toMatch(/^v1\./);
       expect(row.public_jwk).not.toHaveProperty('d');
@@ -443,7 +443,7 @@ describe('signing keys', () => {
   });
 
   it('rotate on a database no server has booted on first creates the keys to rotate from', async () => {
-    await c.knex('signing_keys').delete();
+    await c.db.knex('signing_keys').delete();
     const { kids: [pendingRs] } = await c.keys.rotate(['RS256']);
     const active = await activeByAlg();
     expect([active.RS256.length, active.ES256.length]).toEqual([1, 1]);

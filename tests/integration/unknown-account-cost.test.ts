@@ -4,7 +4,7 @@
 // not a stopwatch: the test counts the verifications and reads their hashes.
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import argon2 from 'argon2';
-import { createContainer, type Container } from '../../src/root.ts';
+import { testRoot, type Root } from '../support/root.ts';
 import { requireReal } from '../support/env.ts';
 import { migratedPostgres, tempDir, testConfig } from '../support/stores.ts';
 
@@ -12,12 +12,12 @@ requireReal();
 
 const PASSWORD = 'correct horse battery staple';
 let store: Awaited<ReturnType<typeof migratedPostgres>>;
-let c: Container;
+let c: Root;
 const dir = tempDir();
 
 beforeAll(async () => {
   store = await migratedPostgres();
-  c = createContainer(testConfig({ databaseUrl: store.url, dataDir: dir.path }), store.db);
+  c = testRoot(testConfig({ databaseUrl: store.url, dataDir: dir.path }), store.db);
 });
 afterAll(async () => {
   jest.restoreAllMocks();

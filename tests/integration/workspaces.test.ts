@@ -2,7 +2,7 @@
 // wired as the server wires them: the role rules, the last owner under concurrency, single-use
 // invitations, the active workspace's fallback, and nothing half-created when a step fails.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { createContainer, type Container } from '../../src/root.ts';
+import { testRoot, type Root } from '../support/root.ts';
 import { AppError } from '../../src/errors/app-error.ts';
 import type { Caller } from '../../src/workspaces/workspace.service.ts';
 import { hashToken, type InvitationNotice } from '../../src/workspaces/invitation.service.ts';
@@ -31,13 +31,13 @@ const backends: Array<[string, () => Promise<OpenStore & { url?: string; dataDir
 
 describe.each(backends)('workspaces on %s', (_name, open) => {
   let store: OpenStore;
-  let c: Container;
+  let c: Root;
   const dir = tempDir();
 
   beforeAll(async () => {
     store = await open();
     const url = (store as { url?: string }).url;
-    c = createContainer(testConfig({ databaseUrl: url, dataDir: dir.path }), store.db);
+    c = testRoot(testConfig({ databaseUrl: url, dataDir: dir.path }), store.db);
   });
   afterAll(async () => {
     await store?.dispose();
@@ -51,7 +51,7 @@ describe.each(backends)('workspaces on %s', (_name, open) => {
   async function workspaceOf(owner: Awaited<ReturnType<typeof user>>, label = 'ws') {
     return c.workspaces.create({ slug: unique(label), name: `Workspace ${label}` }, owner.id, owner.caller);
   }
-  const membersOf = async (wsId: string) => c.knex('memberships').where({ workspace_id: wsId }).orderBy('user_id');
+  const membersOf = async (wsId: string) => c.db.knex('memberships').where({ workspace_id: wsId }).orderBy('user_id');
 
   describe('create', () => {
     it('makes the creator the owner and records an audit event in the same transaction', async () => {
@@ -59,7 +59,7 @@ describe.each(backends)('workspaces on %s', (_name, open) => {
       const ws = await workspaceOf(owner, 'acme');
       expect(ws).toMatchObject({ slug: expect.stringMatching(/^acme-/), role: 'owner' });
       expect(await membersOf(ws.id)).toEqual([expect.objectContaining({ user_id: owner.id, role: 'owner' })]);
-      const events = await c.knex('audit_events').where({ type: 'workspace.created', subject_id: owner.id });
+      const events = await c.db.knex('audit_events').where({ type: 'workspace.created', subject_id: owner.id });
       expect(events).toHaveLength(1);
     });
 
@@ -74,11 +74,11 @@ describe.each(backends)('workspaces on %s', (_name, open) => {
       const slug = unique('dup');
       await c.workspaces.create({ slug, name: 'First' }, owner.id, owner.caller);
       const other = await user();
-      const before = await c.knex('memberships').count<{ count: string }[]>('* as count');
+      const before = await c.db.knex('memberships').count<{ count: string }[]>('* as count');
       expect(await statusAndCode(c.workspaces.create({ slug, name: 'Second' }, other.id, other.caller))).toEqual([409, 'slug_taken']);
-      expect(await c.knex('workspaces').where({ slug })).toHaveLength(1);
-      expect(await c.knex('memberships').count<{ count: string }[]>('* as count')).toEqual(before);
-      expect(await c.knex('memberships').where({ user_id: other.id })).toHaveLength(0);
+      expect(await c.db.knex('workspaces').where({ slug })).toHaveLength(1);
+      expect(await c.db.knex('memberships').count<{ count: string }[]>('* as count')).toEqual(before);
+      expect(await c.db.knex('memberships').where({ user_id: other.id })).toHaveLength(0);
     });
 
     it('parallel creations of one slug: exactly one workspace, one owner', async () => {
@@ -86,7 +86,7 @@ describe.each(backends)('workspaces on %s', (_name, open) => {
       const owners = await Promise.all(Array.from({ length: CONCURRENT }, () => user('racer')));
       const results = await Promise.allSettled(owners.map((o) => c.workspaces.create({ slug, name: 'Race' }, o.id, o.caller)));
       expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
-      const [ws] = await c.knex('workspaces').where({ slug });
+      const [ws] = await c.db.knex('workspaces').where({ slug });
       expect(await membersOf(ws.id)).toHaveLength(1);
     });
   });
@@ -140,7 +140,7 @@ describe.each(backends)('workspaces on %s', (_name, open) => {
       expect(await statusAndCode(c.workspaces.changeRole(ws.id, 'not-a-uuid', 'member', owner.caller))).toEqual([400, 'invalid_member']);
       expect(await statusAndCode(c.workspaces.changeRole(ws.id, stranger.id, 'member', owner.caller))).toEqual([404, 'member_not_found']);
       expect(await statusAndCode(c.workspaces.changeRole(ws.id, owner.id, 'superuser', owner.caller))).toEqual([400, 'invalid_role']);
-      expect((await c.knex('users').where({ id: stranger.id }).first()).active_workspace_id).toBeNull();
+      expect((await c.db.knex('users').where({ id: stranger.id }).first()).active_workspace_id).toBeNull();
     });
   });
 
@@ -194,11 +194,11 @@ describe.each(backends)('workspaces on %s', (_name, open) => {
       expect(await c.workspaces.needsChoice(u.id)).toBeUndefined();
 
       await c.workspaces.removeMember(second.id, u.id, owner.caller);
-      expect((await c.knex('users').where({ id: u.id }).first()).active_workspace_id).toBeNull();
+      expect((await c.db.knex('users').where({ id: u.id }).first()).active_workspace_id).toBeNull();
       const afterRemoval = await c.workspaces.claimsSource(u.id, { settle: true });
       expect(afterRemoval.active?.id).toBe(first.id);
       expect(afterRemoval.memberships.map((m) => m.id)).toEqual([first.id, third.id]);
-      expect((await c.knex('users').where({ id: u.id }).first()).active_workspace_id).toBe(first.id); // stored
+      expect((await c.db.knex('users').where({ id: u.id }).first()).active_workspace_id).toBe(first.id); // stored
 
       await c.workspaces.remove(first.id, owner.caller);
       expect((await c.workspaces.claimsSource(u.id, { settle: true })).active?.id).toBe(third.id);
@@ -219,8 +219,8 @@ describe.each(backends)('workspaces on %s', (_name, open) => {
         ...users.map((u) => c.workspaces.chooseActive(u.id, ws.slug, u.caller)),
       ]);
       for (const r of results) if (r.status === 'rejected') expect([403, 404]).toContain((r.reason as AppError).status);
-      expect(await c.knex('workspaces').where({ id: ws.id })).toHaveLength(0);
-      expect(await c.knex('users').whereIn('id', users.map((u) => u.id)).whereNotNull('active_workspace_id')).toHaveLength(0);
+      expect(await c.db.knex('workspaces').where({ id: ws.id })).toHaveLength(0);
+      expect(await c.db.knex('users').whereIn('id', users.map((u) => u.id)).whereNotNull('active_workspace_id')).toHaveLength(0);
     });
 
     it('a stale stored workspace is never returned, even without settling', async () => {
@@ -229,7 +229,7 @@ describe.each(backends)('workspaces on %s', (_name, open) => {
       const ws = await workspaceOf(owner);
       await c.workspaces.operatorAddMember(ws.id, u.email, 'admin');
       await c.workspaces.setActive(u.id, ws.id, u.caller);
-      await c.knex('memberships').where({ workspace_id: ws.id, user_id: u.id }).del(); // behind the service's back
+      await c.db.knex('memberships').where({ workspace_id: ws.id, user_id: u.id }).del(); // behind the service's back
       expect((await c.workspaces.claimsSource(u.id, { settle: false })).active).toBeUndefined();
       expect((await c.workspaces.claimsSource(u.id, { settle: true })).active).toBeUndefined();
     });
@@ -248,7 +248,7 @@ describe.each(backends)('workspaces on %s', (_name, open) => {
       expect(inv).toMatchObject({ status: 'pending', role: 'admin' });
       const token = tokenFor(invitee.email.toUpperCase());
       expect(token).toMatch(/^[A-Za-z0-9_-]{43}$/);
-      const row = await c.knex('invitations').where({ id: inv.id }).first();
+      const row = await c.db.knex('invitations').where({ id: inv.id }).first();
       expect(row.token_hash).toBe(hashToken(token));
       expect(JSON.stringify(row)).not.toContain(token);
       expect(new Date(row.expires_at).getTime() - Date.now()).toBeGreaterThan(6.9 * 86400_000);
@@ -268,7 +268,7 @@ describe.each(backends)('workspaces on %s', (_name, open) => {
       await c.invitations.invite(ws.id, { email: invitee.email }, owner.caller, notify);
       const token = tokenFor(invitee.email);
       expect(await statusAndCode(c.invitations.accept(token, other, other.caller))).toEqual([403, 'invitation_email_mismatch']);
-      expect(await c.knex('memberships').where({ user_id: other.id })).toHaveLength(0);
+      expect(await c.db.knex('memberships').where({ user_id: other.id })).toHaveLength(0);
       expect((await c.invitations.open(token)).invitation.status).toBe('pending');
       expect((await c.invitations.accept(token, invitee, invitee.caller)).role).toBe('member');
     });
@@ -282,7 +282,7 @@ describe.each(backends)('workspaces on %s', (_name, open) => {
       const results = await Promise.allSettled(Array.from({ length: CONCURRENT }, () => c.invitations.accept(token, invitee, invitee.caller)));
       expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
       for (const r of results) if (r.status === 'rejected') expect([r.reason.status, r.reason.code]).toEqual([410, 'invitation_used']);
-      expect(await c.knex('memberships').where({ workspace_id: ws.id, user_id: invitee.id })).toHaveLength(1);
+      expect(await c.db.knex('memberships').where({ workspace_id: ws.id, user_id: invitee.id })).toHaveLength(1);
     });
 
     it('revoked, expired and superseded invitations are refused with 410', async () => {
@@ -303,9 +303,9 @@ describe.each(backends)('workspaces on %s', (_name, open) => {
       expect(await statusAndCode(c.invitations.accept(old, invitee, invitee.caller))).toEqual([410, 'invitation_revoked']);
 
       const current = tokenFor(invitee.email);
-      await c.knex('invitations').where({ token_hash: hashToken(current) }).update({ expires_at: new Date(Date.now() - 1000) });
+      await c.db.knex('invitations').where({ token_hash: hashToken(current) }).update({ expires_at: new Date(Date.now() - 1000) });
       expect(await statusAndCode(c.invitations.accept(current, invitee, invitee.caller))).toEqual([410, 'invitation_expired']);
-      expect(await c.knex('memberships').where({ user_id: invitee.id })).toHaveLength(0);
+      expect(await c.db.knex('memberships').where({ user_id: invitee.id })).toHaveLength(0);
     });
 
     it('who may invite: owners any role, admins not owners, members no one; members cannot be invited twice', async () => {
@@ -333,8 +333,8 @@ describe.each(backends)('workspaces on %s', (_name, open) => {
       const email = `${unique('nomail')}@example.com`;
       const failing = async () => { throw new AppError(503, 'temporarily_unavailable', 'SMTP is down'); };
       expect(await statusAndCode(c.invitations.invite(ws.id, { email }, owner.caller, failing))).toEqual([503, 'temporarily_unavailable']);
-      expect(await c.knex('invitations').where({ workspace_id: ws.id })).toHaveLength(0);
-      expect(await c.knex('audit_events').where({ type: 'workspace.invitation_created', subject_id: owner.id })).toHaveLength(0);
+      expect(await c.db.knex('invitations').where({ workspace_id: ws.id })).toHaveLength(0);
+      expect(await c.db.knex('audit_events').where({ type: 'workspace.invitation_created', subject_id: owner.id })).toHaveLength(0);
     });
 
     it('signing up on the way creates a verified account and the membership together, or neither', async () => {
@@ -344,7 +344,7 @@ describe.each(backends)('workspaces on %s', (_name, open) => {
       await c.invitations.invite(ws.id, { email, role: 'member' }, owner.caller, notify);
       const token = tokenFor(email);
       expect(await statusAndCode(c.invitations.acceptAsNewAccount(token, { name: 'New', password: 'short' }))).toEqual([400, 'weak_password']);
-      expect(await c.knex('users').where({ email_normalized: email })).toHaveLength(0);
+      expect(await c.db.knex('users').where({ email_normalized: email })).toHaveLength(0);
       const { user: created, workspace } = await c.invitations.acceptAsNewAccount(token, { name: 'New Person', password: PASSWORD });
       expect(created).toMatchObject({ email, email_verified: true, name: 'New Person' });
       expect(workspace).toMatchObject({ id: ws.id, role: 'member' });

@@ -2,16 +2,15 @@
 import { describe, expect, it } from '@jest/globals';
 import { createServer, type Server } from 'node:http';
 import Koa from 'koa';
-import type { Knex } from 'knex';
 import type { Redis } from 'ioredis';
-import { createHealthRouter, type NodeState } from '../../src/health/health.routes.ts';
+import { createHealthRouter, type HealthDeps, type NodeState } from '../../src/health/health.routes.ts';
 
-const up = { raw: async () => ({ rows: [{ '?column?': 1 }] }) } as unknown as Knex;
-const down = { raw: async () => { throw new Error('connect ECONNREFUSED'); } } as unknown as Knex;
+const up = async () => ({ rows: [{ '?column?': 1 }] });
+const down = async () => { throw new Error('connect ECONNREFUSED'); };
 const redisUp = { ping: async () => 'PONG' } as unknown as Redis;
 const redisDown = { ping: async () => { throw new Error('Connection is closed.'); } } as unknown as Redis;
 
-async function serve(deps: { knex: Knex; redis?: Redis; node: NodeState }, fn: (get: (p: string) => Promise<{ status: number; body: any }>) => Promise<void>) {
+async function serve(deps: HealthDeps, fn: (get: (p: string) => Promise<{ status: number; body: any }>) => Promise<void>) {
   const app = new Koa();
   app.use(createHealthRouter(deps).routes());
   const server: Server = createServer(app.callback()).listen(0, '127.0.0.1');
@@ -25,24 +24,24 @@ async function serve(deps: { knex: Knex; redis?: Redis; node: NodeState }, fn: (
 }
 
 describe('health router', () => {
-  it('ready when both stores answer', () => serve({ knex: up, redis: redisUp, node: { shuttingDown: false } }, async (get) => {
+  it('ready when both stores answer', () => serve({ database: up, redis: redisUp, node: { shuttingDown: false } }, async (get) => {
     expect(await get('/readyz')).toEqual({ status: 200, body: { status: 'ready', checks: { database: 'ok', redis: 'ok' } } });
     expect((await get('/healthz/stores')).status).toBe(200);
   }));
 
-  it('a store outage leaves the node ready, degraded, and fails /healthz/stores', () => serve({ knex: down, redis: redisDown, node: { shuttingDown: false } }, async (get) => {
+  it('a store outage leaves the node ready, degraded, and fails /healthz/stores', () => serve({ database: down, redis: redisDown, node: { shuttingDown: false } }, async (get) => {
     expect(await get('/readyz')).toEqual({ status: 200, body: { status: 'degraded', degraded: ['database', 'redis'], checks: { database: 'unavailable', redis: 'unavailable' } } });
     expect(await get('/healthz/stores')).toMatchObject({ status: 503, body: { degraded: ['database', 'redis'] } });
     expect(await get('/healthz')).toEqual({ status: 200, body: { status: 'ok' } });
   }));
 
-  it('the embedded store has no Redis to miss', () => serve({ knex: up, node: { shuttingDown: false } }, async (get) => {
+  it('the embedded store has no Redis to miss', () => serve({ database: up, node: { shuttingDown: false } }, async (get) => {
     expect(await get('/readyz')).toMatchObject({ status: 200, body: { status: 'ready', checks: { redis: 'not configured (embedded store)' } } });
   }));
 
   it('a draining node is not ready, though alive', async () => {
     const node = { shuttingDown: false };
-    await serve({ knex: up, redis: redisUp, node }, async (get) => {
+    await serve({ database: up, redis: redisUp, node }, async (get) => {
       node.shuttingDown = true;
       expect(await get('/readyz')).toEqual({ status: 503, body: { status: 'shutting_down' } });
       expect((await get('/healthz')).status).toBe(200);

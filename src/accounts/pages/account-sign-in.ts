@@ -39,7 +39,7 @@ export function createAccountSession(deps: { oidc: ProviderFacade; accounts: Acc
     ctx.cookies.set(LOGIN_COOKIE, JSON.stringify({ state, verifier, returnTo: safeReturn }), {
       httpOnly: true, sameSite: 'lax', secure, signed: true, path: '/account', maxAge: LOGIN_COOKIE_MAX_AGE_MS,
     });
-    const url = new URL('/auth', deps.issuer);
+    const url = new URL(deps.oidc.routes.authorization, deps.issuer);
     url.search = new URLSearchParams({
       client_id: ACCOUNT_CLIENT_ID, response_type: 'code', redirect_uri: callback, scope: 'openid', state,
       code_challenge: createHash('sha256').update(verifier).digest('base64url'), code_challenge_method: 'S256',

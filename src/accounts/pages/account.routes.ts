@@ -15,15 +15,18 @@
 import Router from '@koa/router';
 import { formBody, jsonBody } from '../../http/body.ts';
 import { requireCsrf } from '../../security/csrf.ts';
-import type { AccountDeps } from './page-deps.ts';
+import { guard } from '../../http/guard.ts';
+import { createAccountPageRenderer, type AccountDeps } from './page-deps.ts';
+import { accountForms as forms } from './account-forms.ts';
 import { createProfileHandlers } from './profile.pages.ts';
 import { createCredentialHandlers } from './credentials.pages.ts';
 import { createRecoveryHandlers } from './password-reset.pages.ts';
 import { createSecurityHandlers } from './security.pages.ts';
 import { createSessionHandlers } from './sessions.pages.ts';
 
-export function createAccountRouter(deps: AccountDeps): Router {
+export function createAccountRouter(accountDeps: AccountDeps): Router {
   const router = new Router({ prefix: '/account' });
+  const deps = { ...accountDeps, page: createAccountPageRenderer(accountDeps) };
   const csrf = requireCsrf(new URL(deps.config.issuer).origin);
   const form = [formBody(), csrf];
   const json = [jsonBody(), csrf];
@@ -38,38 +41,38 @@ export function createAccountRouter(deps: AccountDeps): Router {
   router.get('/callback', (ctx) => deps.session.callback(ctx));
 
   router.get('/', signedIn, (ctx) => profile.show(ctx));
-  router.post('/profile', ...form, signedIn, (ctx) => profile.save(ctx));
+  router.post('/profile', ...form, signedIn, guard(forms.profile), (ctx) => profile.save(ctx));
 
   router.get('/email', recent, (ctx) => creds.emailForm(ctx));
-  router.post('/email', ...form, recent, (ctx) => creds.requestEmailChange(ctx));
-  router.get('/email/confirm', (ctx) => creds.confirmEmailChange(ctx));
-  router.post('/email/confirm', ...form, signedIn, (ctx) => creds.confirmEmailChange(ctx));
-  router.get('/verify-email', (ctx) => creds.verifyEmail(ctx));
-  router.post('/verify-email', ...form, signedIn, (ctx) => creds.verifyEmail(ctx));
+  router.post('/email', ...form, recent, guard(forms.email), (ctx) => creds.requestEmailChange(ctx));
+  router.get('/email/confirm', guard(forms.link), (ctx) => creds.confirmEmailChange(ctx));
+  router.post('/email/confirm', ...form, signedIn, guard(forms.code), (ctx) => creds.confirmEmailChange(ctx));
+  router.get('/verify-email', guard(forms.link), (ctx) => creds.verifyEmail(ctx));
+  router.post('/verify-email', ...form, signedIn, guard(forms.code), (ctx) => creds.verifyEmail(ctx));
   router.post('/verify-email/resend', ...form, signedIn, (ctx) => creds.resendVerification(ctx));
 
   router.get('/password', signedIn, (ctx) => creds.passwordForm(ctx));
-  router.post('/password', ...form, signedIn, (ctx) => creds.changePassword(ctx));
+  router.post('/password', ...form, signedIn, guard(forms.password), (ctx) => creds.changePassword(ctx));
 
   router.get('/security', signedIn, security.show);
   router.post('/security/totp', ...form, signedIn, security.totpBegin);
-  router.post('/security/totp/confirm', ...form, signedIn, security.totpConfirm);
+  router.post('/security/totp/confirm', ...form, signedIn, guard(forms.code), security.totpConfirm);
   router.post('/security/totp/remove', ...form, recent, security.totpRemove);
   router.post('/security/recovery-codes', ...form, recent, security.recoveryRegenerate);
   router.post('/security/passkeys/options', ...json, signedIn, security.passkeyOptions);
-  router.post('/security/passkeys', ...json, signedIn, security.passkeyRegister);
-  router.post('/security/passkeys/:id/remove', ...form, recent, security.passkeyRemove);
+  router.post('/security/passkeys', ...json, signedIn, guard(forms.passkey), security.passkeyRegister);
+  router.post('/security/passkeys/:id/remove', ...form, recent, guard(forms.passkeyId), security.passkeyRemove);
 
   router.get('/sessions', signedIn, sessions.list);
   router.post('/sessions/end-all', ...form, signedIn, sessions.endAll);
-  router.post('/sessions/:uid/end', ...form, signedIn, sessions.end);
+  router.post('/sessions/:uid/end', ...form, signedIn, guard(forms.sessionUid), sessions.end);
   router.get('/apps', signedIn, sessions.apps);
-  router.post('/apps/:grantId/revoke', ...form, signedIn, sessions.revokeApp);
+  router.post('/apps/:grantId/revoke', ...form, signedIn, guard(forms.grantId), sessions.revokeApp);
 
   router.get('/forgot', (ctx) => recovery.forgotForm(ctx));
-  router.post('/forgot', ...form, (ctx) => recovery.forgot(ctx));
+  router.post('/forgot', ...form, guard(forms.forgot), (ctx) => recovery.forgot(ctx));
   router.get('/reset', (ctx) => recovery.landing(ctx));
-  router.post('/reset', ...form, (ctx) => recovery.reset(ctx));
+  router.post('/reset', ...form, guard(forms.reset), (ctx) => recovery.reset(ctx));
   router.get('/reset/:token', (ctx) => recovery.landing(ctx)); // links mailed before the token left the path
   return router;
 }

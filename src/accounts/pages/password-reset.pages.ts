@@ -7,21 +7,21 @@ import { RESET_LIMITS, forgetSignInFailures, recordFailure, retryAfter } from '.
 import { normalizeEmail } from '../email.ts';
 import { RESET_TTL } from '../lifecycle.ts';
 import { linkSecret } from '../../security/link-secret.ts';
-import { accountPage, type AccountDeps } from './page-deps.ts';
+import { guarded } from '../../http/guard.ts';
+import type { AccountPageDeps } from './page-deps.ts';
+import { accountForms } from './account-forms.ts';
 
-const field = (ctx: Context, name: string) => String((ctx.request.body as Record<string, unknown>)?.[name] ?? '');
-
-export function createRecoveryHandlers(deps: AccountDeps) {
+export function createRecoveryHandlers(deps: AccountPageDeps) {
   const limits = { ip: deps.limiters(RESET_LIMITS.ip), email: deps.limiters(RESET_LIMITS.email) };
   const resetLink = linkSecret({ cookie: 'gh_reset', path: '/account/reset', maxAgeSeconds: RESET_TTL, secure: deps.config.issuer.startsWith('https:') });
   const sent = { title: 'Check your email', heading: 'Check your email', message: 'If an account uses that address, we sent it a link to choose a new password. The link works once, for 30 minutes.' };
 
   return {
     forgotForm(ctx: Context, error?: string, status = 200) {
-      accountPage(deps, ctx, 'account/forgot', { title: 'Reset your password', error, email: typeof ctx.query.email === 'string' ? ctx.query.email : '' }, status);
+      deps.page(ctx, 'account/forgot', { title: 'Reset your password', error, email: typeof ctx.query.email === 'string' ? ctx.query.email : '' }, status);
     },
     async forgot(ctx: Context) {
-      const email = field(ctx, 'email').trim();
+      const { email } = guarded(ctx, accountForms.forgot).body;
       const ipCheck: [typeof limits.ip, string] = [limits.ip, ctx.ip];
       const addressCheck: [typeof limits.ip, string] = [limits.email, normalizeEmail(email)];
       const ipWait = await retryAfter([ipCheck]);
@@ -35,7 +35,7 @@ export function createRecoveryHandlers(deps: AccountDeps) {
       }
       await recordFailure(email ? [ipCheck, addressCheck] : [ipCheck]);
       if (email) await deps.lifecycle.requestReset(email, requestOrigin(ctx));
-      accountPage(deps, ctx, 'account/notice', sent);
+      deps.page(ctx, 'account/notice', sent);
     },
     /** The mailed link (GET /account/reset?token=…): the token moves into a cookie, the URL loses it. */
     landing(ctx: Context) {
@@ -46,15 +46,16 @@ export function createRecoveryHandlers(deps: AccountDeps) {
     async resetForm(ctx: Context, error?: string, status = 200) {
       const token = resetLink.read(ctx);
       if (!token || !(await deps.lifecycle.peekReset(token))) {
-        return accountPage(deps, ctx, 'account/notice', { title: 'Link expired', heading: 'This link has expired', message: 'Reset links work once, for 30 minutes. Ask for a new one.', link: '/account/forgot', linkText: 'Reset your password' }, 400);
+        return deps.page(ctx, 'account/notice', { title: 'Link expired', heading: 'This link has expired', message: 'Reset links work once, for 30 minutes. Ask for a new one.', link: '/account/forgot', linkText: 'Reset your password' }, 400);
       }
-      accountPage(deps, ctx, 'account/reset', { title: 'Choose a new password', error, action: '/account/reset' }, status);
+      deps.page(ctx, 'account/reset', { title: 'Choose a new password', error, action: '/account/reset' }, status);
     },
     async reset(ctx: Context) {
       const token = resetLink.read(ctx);
-      if (field(ctx, 'new_password') !== field(ctx, 'confirm_password')) return this.resetForm(ctx, 'The two passwords are not the same.', 400);
+      const form = guarded(ctx, accountForms.reset).body;
+      if (form.new_password !== form.confirm_password) return this.resetForm(ctx, 'The two passwords are not the same.', 400);
       try {
-        const user = await deps.lifecycle.resetPassword(token, field(ctx, 'new_password'), requestOrigin(ctx));
+        const user = await deps.lifecycle.resetPassword(token, form.new_password, requestOrigin(ctx));
         if (!user) return this.resetForm(ctx);
         resetLink.clear(ctx);
         // the owner proved the mailbox: the blocks somebody else's guesses caused end here
@@ -63,7 +64,7 @@ export function createRecoveryHandlers(deps: AccountDeps) {
         if (e instanceof AppError && e.status === 400) return this.resetForm(ctx, e.message, 400);
         throw e;
       }
-      accountPage(deps, ctx, 'account/notice', { title: 'Password changed', heading: 'Your password was changed', message: 'Every session was signed out. Sign in with your new password.' });
+      deps.page(ctx, 'account/notice', { title: 'Password changed', heading: 'Your password was changed', message: 'Every session was signed out. Sign in with your new password.' });
     },
   };
 }

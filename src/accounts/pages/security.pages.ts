@@ -2,19 +2,19 @@
 // recent sign-in (the router enforces it).
 import type { Context } from 'koa';
 import { requestOrigin } from '../../audit/audit.ts';
-import { accountPage, back, noticeOf, type AccountDeps } from './page-deps.ts';
+import { guarded } from '../../http/guard.ts';
+import { back, noticeOf, withNotice, type AccountPageDeps } from './page-deps.ts';
+import { accountForms } from './account-forms.ts';
 import { viewerOf } from './account-sign-in.ts';
 
-const field = (ctx: Context, name: string) => String((ctx.request.body as Record<string, unknown>)?.[name] ?? '');
-
-export function createSecurityHandlers(deps: AccountDeps) {
+export function createSecurityHandlers(deps: AccountPageDeps) {
   const { mfa } = deps;
 
   async function show(ctx: Context, extra: Record<string, unknown> = {}, status = 200) {
     const { user } = viewerOf(ctx);
     const [totp, passkeys, remaining] = await Promise.all([mfa.totp.status(user.id), mfa.webauthn.list(user.id), mfa.recovery.remaining(user.id)]);
     const pending = totp === 'pending' ? await mfa.totp.pendingSecret(user.id) : undefined;
-    accountPage(deps, ctx, 'account/security', {
+    deps.page(ctx, 'account/security', {
       title: 'Security', notice: noticeOf(ctx), totp, pending, passkeys, remaining, mfaRequired: user.mfa_required, ...extra,
     }, status);
   }
@@ -29,31 +29,31 @@ export function createSecurityHandlers(deps: AccountDeps) {
 
     async totpBegin(ctx: Context) {
       const { user } = viewerOf(ctx);
-      if ((await mfa.totp.status(user.id)) === 'active') return back(ctx, '/account/security', 'Your authenticator app is already set up.');
+      if ((await mfa.totp.status(user.id)) === 'active') return back(ctx, '/account/security', 'totp-already-active');
       await mfa.totp.begin(user.id, user.email);
       back(ctx, '/account/security');
     },
     async totpConfirm(ctx: Context) {
       const { user } = viewerOf(ctx);
-      if (!(await mfa.totp.check(user.id, field(ctx, 'code'), { confirming: true }))) {
+      if (!(await mfa.totp.check(user.id, guarded(ctx, accountForms.code).body.code, { confirming: true }))) {
         return show(ctx, { error: 'That code is not right. Enter the current 6-digit code from your app.' }, 400);
       }
       await event(ctx, 'mfa.enrolled', { factor: 'totp' });
       const codes = (await mfa.recovery.remaining(user.id)) === 0 ? await mfa.recovery.regenerate(user.id) : undefined;
-      if (codes) return accountPage(deps, ctx, 'account/recovery-codes', { title: 'Save your recovery codes', codes });
-      back(ctx, '/account/security', 'Two-step verification is on.');
+      if (codes) return deps.page(ctx, 'account/recovery-codes', { title: 'Save your recovery codes', codes });
+      back(ctx, '/account/security', 'totp-on');
     },
     async totpRemove(ctx: Context) {
       const { user } = viewerOf(ctx);
       await mfa.totp.remove(user.id);
       await event(ctx, 'mfa.removed', { factor: 'totp' });
-      back(ctx, '/account/security', 'The authenticator app was removed.');
+      back(ctx, '/account/security', 'totp-removed');
     },
     async recoveryRegenerate(ctx: Context) {
       const { user } = viewerOf(ctx);
       const codes = await mfa.recovery.regenerate(user.id);
       await event(ctx, 'mfa.recovery_codes_regenerated');
-      accountPage(deps, ctx, 'account/recovery-codes', { title: 'Save your recovery codes', codes });
+      deps.page(ctx, 'account/recovery-codes', { title: 'Save your recovery codes', codes });
     },
     async passkeyOptions(ctx: Context) {
       const { user } = viewerOf(ctx);
@@ -61,17 +61,18 @@ export function createSecurityHandlers(deps: AccountDeps) {
     },
     async passkeyRegister(ctx: Context) {
       const { user } = viewerOf(ctx);
-      const body = ctx.request.body as { response?: unknown; name?: unknown };
-      const ok = await mfa.webauthn.register(user.id, body.response as never, typeof body.name === 'string' ? body.name.trim() : 'Passkey');
+      const { body } = guarded(ctx, accountForms.passkey);
+      // the browser's answer is checked by @simplewebauthn (a malformed one is a failed registration)
+      const ok = await mfa.webauthn.register(user.id, body.response as never, body.name ?? 'Passkey');
       if (!ok) { ctx.status = 400; ctx.body = { error: 'passkey_failed', message: 'That passkey could not be registered. Try again.' }; return; }
       await event(ctx, 'mfa.enrolled', { factor: 'passkey' });
       if ((await mfa.recovery.remaining(user.id)) === 0) await mfa.recovery.regenerate(user.id);
-      ctx.body = { redirect: '/account/security?notice=Passkey%20added.' };
+      ctx.body = { redirect: withNotice('/account/security', 'passkey-added') };
     },
     async passkeyRemove(ctx: Context) {
       const { user } = viewerOf(ctx);
-      if (await mfa.webauthn.remove(user.id, String(ctx.params.id))) await event(ctx, 'mfa.removed', { factor: 'passkey' });
-      back(ctx, '/account/security', 'The passkey was removed.');
+      if (await mfa.webauthn.remove(user.id, guarded(ctx, accountForms.passkeyId).params.id)) await event(ctx, 'mfa.removed', { factor: 'passkey' });
+      back(ctx, '/account/security', 'passkey-removed');
     },
   };
 }

@@ -20,15 +20,9 @@
 //   token was saved) releases the consumption: the client's corrected request works at once (not
 //   a 503 for the settle time), and the refresh token it was never sent is removed.
 //
-// Reliance on oidc-provider internals, all of it here (checked against oidc-provider 9.x,
-// lib/actions/grants/refresh_token.js): the grant calls RefreshToken#consume() (our adapter's
-// consume) on the presented token, records it as ctx.oidc.entities.RotatedRefreshToken, then sets
-// the new token as ctx.oidc.entities.RefreshToken before saving it and the access token as
-// ctx.oidc.entities.AccessToken before saving it, and answers 200 only after both are saved; the
-// handler runs inside this middleware's async context (AsyncLocalStorage reaches the adapter).
-// If a version changes that order or those entities' names, tests/integration/
-// adapter-conformance.test.ts (the rotation cases), tests/e2e/faults.test.ts (a refresh whose new
-// token could not be stored) and tests/e2e/refresh-rotation.test.ts fail.
+// It relies on the order in which oidc-provider's refresh_token grant consumes, sets and saves the
+// tokens: that reliance, and the tests that catch an upgrade breaking it, are in src/oidc/internals.ts
+// (rotatedRefreshToken, tokensSetBy).
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomBytes } from 'node:crypto';
 import type { Middleware } from 'koa';
@@ -36,9 +30,7 @@ import type { KoaContextWithOIDC } from 'oidc-provider';
 import { backingServiceFailure } from '../../storage/failures.ts';
 import type { AdapterFactory } from '../../storage/short-lived-store.ts';
 import { RotationPendingError } from './redemption.ts';
-
-/** oidc-provider's default token route, which src/oidc/provider.ts keeps. */
-const TOKEN_PATH = '/token';
+import { PROVIDER_ROUTES, rotatedRefreshToken, tokensSetBy, type IssuedToken } from '../internals.ts';
 /** Bytes of an owner nonce: unguessable, so no other request can settle or release our mark. */
 const OWNER_BYTES = 16;
 
@@ -68,19 +60,17 @@ export class RotationOvertakenError extends RotationPendingError {
   }
 }
 
-interface Token { jti?: string; destroy(): Promise<void> }
-
 /** The refresh and access token this request saved, when the grant got that far. */
-function issuedHere(ctx: KoaContextWithOIDC, rotated: Token): Token[] {
-  const { RefreshToken: fresh, AccessToken: access } = (ctx.oidc.entities ?? {}) as { RefreshToken?: Token; AccessToken?: Token };
-  return [fresh?.jti !== rotated.jti ? fresh : undefined, access].filter((t): t is Token => !!t?.jti);
+function issuedHere(ctx: KoaContextWithOIDC, rotated: IssuedToken): IssuedToken[] {
+  const { refreshToken: fresh, accessToken: access } = tokensSetBy(ctx);
+  return [fresh?.jti !== rotated.jti ? fresh : undefined, access].filter((t): t is IssuedToken => !!t?.jti);
 }
 
 export function settleRotations(adapters: AdapterFactory): Middleware {
   async function settle(ctx: KoaContextWithOIDC, next: () => Promise<unknown>): Promise<void> {
     const owner = randomBytes(OWNER_BYTES).toString('base64url');
     await owners.run(owner, next);
-    const rotated = ctx.oidc?.entities?.RotatedRefreshToken as Token | undefined;
+    const rotated = rotatedRefreshToken(ctx);
     if (!rotated?.jti) return;
     if (ctx.status === 200) {
       if (await adapters.settleRotation(rotated.jti, owner)) return;
@@ -98,5 +88,5 @@ export function settleRotations(adapters: AdapterFactory): Middleware {
     }
     // a 5xx (a store failure): the new tokens may not be stored; the mark lapses after the settle time
   }
-  return (ctx, next) => (ctx.path === TOKEN_PATH && ctx.method === 'POST' ? settle(ctx as KoaContextWithOIDC, next) : next());
+  return (ctx, next) => (ctx.path === PROVIDER_ROUTES.token && ctx.method === 'POST' ? settle(ctx as KoaContextWithOIDC, next) : next());
 }

@@ -8,7 +8,7 @@
 // leaves how the target is named to the server). The admin's policy and the audit record are the
 // impersonation service's (src/admin/impersonation.ts), reached through a port.
 import Provider, { errors, type KoaContextWithOIDC } from 'oidc-provider';
-import { AppError } from '../../errors/app-error.ts';
+import { asProviderError } from '../provider-errors.ts';
 import type { AccountsPort, ImpersonationPort } from '../ports.ts';
 
 export const TOKEN_EXCHANGE_GRANT = 'urn:ietf:params:oauth:grant-type:token-exchange';
@@ -40,8 +40,7 @@ export function registerTokenExchange(provider: Provider, deps: { accounts: Pick
       });
       ctx.body = { ...minted, issued_token_type: ACCESS_TOKEN_TYPE };
     } catch (e) {
-      if (e instanceof AppError) throw e.status === 400 ? new errors.InvalidRequest(e.message) : new errors.InvalidGrant(e.message);
-      throw e;
+      throw asProviderError(e, 'token'); // the admin's policy refused: invalid_request or invalid_grant
     }
   }, PARAMS);
   return provider;
