@@ -15,6 +15,8 @@ const exec = promisify(execFile);
 const READY_TIMEOUT_MS = 30_000;
 /** SIGTERM first (a graceful stop is part of what is tested); SIGKILL if it takes longer than this. */
 const STOP_GRACE_MS = 10_000;
+/** Log lines leave the server in batches at least every 200 ms; a loaded machine may take longer. */
+const LOG_SETTLE_MS = 2_000;
 
 export async function freePort(): Promise<number> {
   return new Promise((res, rej) => {
@@ -30,6 +32,12 @@ export interface TestServer {
   env: NodeJS.ProcessEnv;
   dataDir: string;
   log(): string;
+  /**
+   * The log once the server's batched log lines are out (src/observability/logger.ts flushes them
+   * within LOG_FLUSH_MS): resolves as soon as `pattern` appears, or after that window with whatever
+   * is there — so an absence is checked only once nothing more can arrive.
+   */
+  settledLog(pattern?: RegExp): Promise<string>;
   /** what the server wrote to stderr alone (its log lines go to stdout) */
   stderr(): string;
   /** `env` overrides the server's environment for this command only (e.g. an unreachable Redis) */
@@ -138,6 +146,14 @@ export async function startServer(opts: ServerOptions = {}): Promise<TestServer>
   const server: TestServer = {
     issuer, port, env, dataDir,
     log: () => proc.output.join(''),
+    async settledLog(pattern) {
+      const until = Date.now() + LOG_SETTLE_MS;
+      for (;;) {
+        const text = proc.output.join('');
+        if ((pattern && pattern.test(text)) || Date.now() >= until) return text;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    },
     stderr: () => proc.errors.join(''),
     async cli(args, o = {}) {
       try {
