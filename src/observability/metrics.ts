@@ -83,17 +83,16 @@ export function countRedisErrors(redis: { on(event: 'error', fn: (err: Error) =>
   redis?.on('error', () => storeErrors.inc({ backend: 'redis' }));
 }
 
-// oidc-provider's default routes (src/oidc/provider.ts keeps them), by their fixed paths.
-const PROVIDER_ROUTES = new Set([
-  '/.well-known/openid-configuration', '/.well-known/oauth-authorization-server', '/auth', '/token', '/me', '/jwks',
-  '/token/introspection', '/token/revocation', '/session/end', '/session/end/confirm', '/session/end/success',
-  '/device/auth', '/device', '/request', '/reg', '/favicon.ico',
-]);
-const PROVIDER_PATTERNS: Array<[RegExp, string]> = [
-  [/^\/auth\/[^/]+$/, '/auth/:uid'],
-  [/^\/device\/[^/]+$/, '/device/:uid'],
-  [/^\/assets\//, '/assets/*'],
-];
+// Paths no router of ours matches, labelled as they are: the provider's routes (handed over by
+// src/oidc/events.ts from its route table, src/oidc/internals.ts) and a few fixed ones.
+const FIXED_PATHS = new Set(['/favicon.ico']);
+const PATH_PATTERNS = new Map<string, RegExp>([['/assets/*', /^\/assets\//]]);
+
+/** The provider's fixed paths, and patterns (by label) for its paths that carry an id. */
+export function labelProviderPaths(paths: Iterable<string>, patterns: Iterable<[label: string, pattern: RegExp]>): void {
+  for (const path of paths) FIXED_PATHS.add(path);
+  for (const [label, pattern] of patterns) PATH_PATTERNS.set(label, pattern);
+}
 
 /**
  * A route label that never contains a raw id, code or token: the pattern of our routers' matched
@@ -102,8 +101,8 @@ const PROVIDER_PATTERNS: Array<[RegExp, string]> = [
 export function routeLabel(ctx: Context): string {
   const matched = (ctx as Context & { _matchedRoute?: unknown })._matchedRoute;
   if (typeof matched === 'string') return matched;
-  if (PROVIDER_ROUTES.has(ctx.path)) return ctx.path;
-  for (const [pattern, label] of PROVIDER_PATTERNS) if (pattern.test(ctx.path)) return label;
+  if (FIXED_PATHS.has(ctx.path)) return ctx.path;
+  for (const [label, pattern] of PATH_PATTERNS) if (pattern.test(ctx.path)) return label;
   return 'other';
 }
 

@@ -5,10 +5,10 @@ import type Provider from 'oidc-provider';
 import type { KoaContextWithOIDC } from 'oidc-provider';
 import type { Logger } from 'pino';
 import type { Views } from '../render/views.ts';
-import { countTokenIssued, countUnavailable } from '../observability/metrics.ts';
+import { countTokenIssued, countUnavailable, labelProviderPaths } from '../observability/metrics.ts';
 import { backingServiceFailure, RETRY_AFTER_SECONDS, rotationPending, UNAVAILABLE_MESSAGE } from '../storage/failures.ts';
 import { directMiddleware } from './fast-path.ts';
-import { rewriteServerErrors, useOutermost } from './internals.ts';
+import { PROVIDER_PATH_LABELS, rewriteServerErrors, useOutermost } from './internals.ts';
 
 /** Rewrites the provider's 500 for a store failure (src/oidc/internals.ts, rewriteServerErrors). */
 function answerUnavailable(views: Views, ctx: KoaContextWithOIDC): void {
@@ -27,6 +27,7 @@ export function observeProvider(provider: Provider, deps: { views: Views; log: L
   // into (a 503 for a store failure after the handler, e.g. a refresh rotation's settling write),
   // not the one the handler had set before.
   useOutermost(provider, directMiddleware(deps.log));
+  labelProviderPaths(PROVIDER_PATH_LABELS.paths, PROVIDER_PATH_LABELS.patterns);
   provider.on('grant.success', (ctx: KoaContextWithOIDC) => {
     const grantType = ctx.oidc.params?.grant_type;
     if (typeof grantType === 'string') countTokenIssued(grantType);

@@ -47,6 +47,22 @@ export const PROVIDER_ROUTES = {
  */
 export const DISCOVERY_PATH = '/.well-known/openid-configuration';
 
+/**
+ * The provider's paths as request-log and metrics labels: its routes, both discovery documents,
+ * the end-session confirm and success pages it serves below end_session, and (as patterns) the
+ * authorization and device-flow resumes it serves below their routes with the interaction's uid
+ * (lib/helpers/initialize_app.js). Caught by: tests/e2e/metrics.test.ts (the /token label).
+ */
+export const PROVIDER_PATH_LABELS: { paths: readonly string[]; patterns: ReadonlyArray<[label: string, pattern: RegExp]> } = {
+  paths: [
+    ...Object.values(PROVIDER_ROUTES), DISCOVERY_PATH, '/.well-known/oauth-authorization-server',
+    `${PROVIDER_ROUTES.end_session}/confirm`, `${PROVIDER_ROUTES.end_session}/success`,
+  ],
+  patterns: [PROVIDER_ROUTES.authorization, PROVIDER_ROUTES.code_verification].map((route) => (
+    [`${route}/:uid`, new RegExp(`^${route.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/[^/]+$`)] as [string, RegExp]
+  )),
+};
+
 // ─── Request bodies ──────────────────────────────────────────────────────────────────────────────
 
 /**
