@@ -15,12 +15,25 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void;
 
+/**
+ * A request that declares a body (a length above 0, or chunked) whose end has not been read yet.
+ * Not `!req.complete` alone: a GET without a body is marked complete only after its handler has
+ * started, so an answer written at once (the kept discovery and JWKS responses) would close every
+ * kept-alive connection.
+ */
+function bodyStillDue(req: IncomingMessage): boolean {
+  if (req.complete) return false;
+  const length = req.headers['content-length'];
+  if (length !== undefined) return Number(length) > 0;
+  return req.headers['transfer-encoding'] !== undefined;
+}
+
 export function closeWhenBodyUnread(handler: Handler): Handler {
   return (req, res) => {
     const writeHead = res.writeHead;
     // every answer passes here (Node's implicit headers call it too), before its head is written
     res.writeHead = function (this: ServerResponse, ...args: Parameters<ServerResponse['writeHead']>) {
-      if (!req.complete) this.shouldKeepAlive = false; // sends Connection: close, closes once sent
+      if (bodyStillDue(req)) this.shouldKeepAlive = false; // sends Connection: close, closes once sent
       return writeHead.apply(this, args);
     } as ServerResponse['writeHead'];
     handler(req, res);

@@ -4,6 +4,7 @@
 // must show in the JWKS as it did before the responses were kept.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { request } from 'node:http';
+import { connect } from 'node:net';
 import { startServer, type TestServer } from '../support/server.ts';
 
 const METRICS_TOKEN = 'fast-path-metrics-token-0123456789';
@@ -92,6 +93,25 @@ describe.each(['/.well-known/openid-configuration', '/jwks'])('GET %s', (path) =
     expect(await requestsCounted(path)).toBe(before + 4);
     await new Promise((r) => setTimeout(r, 400)); // log lines leave in batches
     for (const { res } of again) expect(gh.log()).toContain(res.headers.get('x-request-id')!);
+  });
+
+  it('keeps the connection open: many kept answers over one socket (a load balancer or RP reuses it)', async () => {
+    await fetch(`${gh.issuer}${path}`); // make sure the response is kept
+    const { port } = new URL(gh.issuer);
+    const answers = await new Promise<string>((resolve, reject) => {
+      const socket = connect(Number(port), '127.0.0.1', () => {
+        // three requests written at once on one connection (pipelined), as a kept-alive client may
+        socket.write(`GET ${path} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n\r\n`.repeat(3));
+      });
+      let data = '';
+      socket.setEncoding('utf8');
+      socket.on('data', (chunk) => { data += chunk; if ((data.match(/HTTP\/1\.1 200/g) ?? []).length === 3) { socket.end(); resolve(data); } });
+      socket.on('close', () => resolve(data));
+      socket.on('error', reject);
+      socket.setTimeout(5000, () => { socket.destroy(); resolve(data); });
+    });
+    expect((answers.match(/HTTP\/1\.1 200/g) ?? []).length).toBe(3);
+    expect(answers).not.toMatch(/^connection: close/im);
   });
 
   it('still echoes a browser origin in CORS headers and answers HEAD and other methods as the provider does', async () => {
