@@ -58,6 +58,13 @@ local last = redis.call('SET', KEYS[2], now, 'EX', ARGV[1], 'GET')
 return { now, state, last }`;
 
 function redisPollStore(redis: Redis, prefix: string): PollStore {
+  // sent as EVALSHA once loaded (ioredis falls back to EVAL when a server does not know the script)
+  redis.defineCommand('ghDevicePoll', { numberOfKeys: 2, lua: POLL_SCRIPT });
+  redis.defineCommand('ghStoreTime', { numberOfKeys: 1, lua: "return redis.call('TIME')" });
+  const scripts = redis as unknown as {
+    ghDevicePoll(state: string, last: string, ttl: string): Promise<unknown>;
+    ghStoreTime(key: string): Promise<unknown>;
+  };
   const stateKey = (key: string) => `${prefix}devicePoll:${key}`;
   const lastKey = (key: string) => `${prefix}devicePollAt:${key}`;
   // a reply that is not the one due (seen from ioredis in a Cluster failover) is a store failure,
@@ -78,7 +85,7 @@ function redisPollStore(redis: Redis, prefix: string): PollStore {
     // one round trip: the clock, the state and the swap of the last poll's time, in one script on
     // the server that holds the code's keys (also on a Cluster: both keys share the prefix's slot)
     async poll(key, ttl) {
-      const reply: unknown = await redis.eval(POLL_SCRIPT, 2, stateKey(key), lastKey(key), String(ttl));
+      const reply: unknown = await scripts.ghDevicePoll(stateKey(key), lastKey(key), String(ttl));
       if (!Array.isArray(reply) || reply.length !== 3 || !/^\d+$/.test(String(reply[0]))) throw new StoreReplyError('device poll');
       const state = reply[1] === null || reply[1] === false ? null : stringOrNull(reply[1]);
       const last = reply[2] === null || reply[2] === false ? null : stringOrNull(reply[2]);
@@ -89,7 +96,7 @@ function redisPollStore(redis: Redis, prefix: string): PollStore {
     // TIME of the server that holds the code's keys (a script with the key is routed to it, also on
     // a Cluster): one clock for every node's polls of this code
     async now(key) {
-      const reply: unknown = await redis.eval("return redis.call('TIME')", 1, stateKey(key));
+      const reply: unknown = await scripts.ghStoreTime(stateKey(key));
       if (!Array.isArray(reply) || reply.length !== 2 || !reply.every((v) => /^\d+$/.test(String(v)))) throw new StoreReplyError('TIME');
       return Number(reply[0]) * 1000 + Math.floor(Number(reply[1]) / 1000);
     },

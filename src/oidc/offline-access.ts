@@ -17,7 +17,7 @@
 // with the request's parameters across the sign-in interaction), set here only: a client that sends
 // it at /auth has it removed before the library reads the request, and the extraParams check drops
 // it wherever else it could come from (a pushed or signed request object, another endpoint).
-// Runs before the provider's handler (provider.use), on the authorization endpoint only.
+// Runs before the provider's handler (provider.use), on the authorization and PAR endpoints only.
 import { parse as parseQuery, stringify as stringifyQuery, type ParsedUrlQuery } from 'node:querystring';
 import type { Context, Middleware } from 'koa';
 import type Provider from 'oidc-provider';
@@ -69,8 +69,24 @@ async function rewrite(ctx: Context, provider: Provider, params: ParsedUrlQuery)
   return { ...rest, prompt, [IMPLIED_CONSENT_PARAM]: MARK };
 }
 
+/**
+ * A pushed authorization request (RFC 9126) is the same request sent ahead: offline_access there
+ * gets prompt=consent too, but no mark (the mark is trusted only on the /auth request this
+ * middleware saw), so such a request always shows the consent page — asked more often than needed,
+ * never dropped silently.
+ */
+async function pushedRequest(ctx: Context, provider: Provider): Promise<void> {
+  if (ctx.method !== 'POST' || !ctx.is('application/x-www-form-urlencoded') || !ctx.req.readable) return;
+  const raw = await readForm(ctx.req as never);
+  if (raw === undefined) ctx.throw(413, 'request entity too large');
+  const { [IMPLIED_CONSENT_PARAM]: _sent, ...params } = parseQuery(raw!);
+  const prompt = promptWithConsent(params);
+  handOnParsedForm(ctx, prompt && await mayRefresh(provider, params.client_id) ? { ...params, prompt } : params);
+}
+
 export function offlineAccessConsent(provider: Provider): Middleware {
   return async (ctx, next) => {
+    if (ctx.path === PROVIDER_ROUTES.pushed_authorization_request) { await pushedRequest(ctx, provider); return next(); }
     if (ctx.path !== PROVIDER_ROUTES.authorization) return next();
     if (ctx.method === 'GET') {
       const query = parseQuery(ctx.querystring);

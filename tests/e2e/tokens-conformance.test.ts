@@ -84,6 +84,25 @@ describe("the README's example", () => {
     expect(t2.refresh_token).toBeUndefined();
   });
 
+  it('offline_access sent through a pushed authorization request (PAR) asks the user and yields a refresh token', async () => {
+    const app = await gh.cliJson(['clients', 'create', '--name', 'Pushed App', '--redirect-uri', REDIRECT]);
+    const config = await discover({ issuer: gh.issuer, clientId: app.client_id, clientSecret: app.client_secret, redirectUri: REDIRECT });
+    const agent = new Agent();
+    const verifier = oidc.randomPKCECodeVerifier();
+    const url = await oidc.buildAuthorizationUrlWithPAR(config, {
+      redirect_uri: REDIRECT, scope: 'openid offline_access', state: 'p1',
+      code_challenge: await oidc.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256',
+    });
+    expect(url.searchParams.get('request_uri')).toMatch(/^urn:ietf:params:oauth:request_uri:/); // the request went ahead
+    let page = await agent.go(url.toString(), {}, REDIRECT);
+    page = await agent.submit(page, formAction(page.html, '/login'), { email: EMAIL, password: PASSWORD }, REDIRECT);
+    expect(page.html).toContain('Stay signed in while you are away'); // asked, not dropped silently
+    page = await agent.submit(page, formAction(page.html, '/confirm'), {}, REDIRECT);
+    const tokens = await oidc.authorizationCodeGrant(config, new URL(page.url), { pkceCodeVerifier: verifier, expectedState: 'p1' });
+    expect(tokens.scope?.split(' ')).toContain('offline_access');
+    expect(tokens.refresh_token).toEqual(expect.any(String));
+  });
+
   it('offline_access asks once per grant: not again at the next sign-in, again after the grant is revoked', async () => {
     const app = await gh.cliJson(['clients', 'create', '--name', 'Once App', '--redirect-uri', REDIRECT]);
     const config = await discover({ issuer: gh.issuer, clientId: app.client_id, clientSecret: app.client_secret, redirectUri: REDIRECT });

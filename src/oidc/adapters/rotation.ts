@@ -34,19 +34,25 @@ import { PROVIDER_ROUTES, rotatedRefreshToken, tokensSetBy, type IssuedToken } f
 /** Bytes of an owner nonce: unguessable, so no other request can settle or release our mark. */
 const OWNER_BYTES = 16;
 
-const owners = new AsyncLocalStorage<string>();
+/** A token request's owner, drawn when it first consumes (most token requests never do). */
+interface OwnerSlot { owner?: string }
+const owners = new AsyncLocalStorage<OwnerSlot>();
+const newOwner = () => randomBytes(OWNER_BYTES).toString('base64url');
 
 /**
  * The owner a refresh token consumed now is pending under: the current token request's, or a
  * fresh one (a consume outside a token request is never settled: it lapses after the settle time).
  */
 export function rotationOwner(): string {
-  return owners.getStore() ?? randomBytes(OWNER_BYTES).toString('base64url');
+  const slot = owners.getStore();
+  if (!slot) return newOwner();
+  slot.owner ??= newOwner();
+  return slot.owner;
 }
 
 /** Runs fn with its consumes pending under `owner` (the token endpoint's per-request scope; tests). */
 export function withRotationOwner<T>(owner: string, fn: () => T): T {
-  return owners.run(owner, fn);
+  return owners.run({ owner }, fn);
 }
 
 /**
@@ -68,10 +74,11 @@ function issuedHere(ctx: KoaContextWithOIDC, rotated: IssuedToken): IssuedToken[
 
 export function settleRotations(adapters: AdapterFactory): Middleware {
   async function settle(ctx: KoaContextWithOIDC, next: () => Promise<unknown>): Promise<void> {
-    const owner = randomBytes(OWNER_BYTES).toString('base64url');
-    await owners.run(owner, next);
+    const slot: OwnerSlot = {};
+    await owners.run(slot, next);
     const rotated = rotatedRefreshToken(ctx);
-    if (!rotated?.jti) return;
+    const owner = slot.owner;
+    if (!rotated?.jti || !owner) return;
     if (ctx.status === 200) {
       if (await adapters.settleRotation(rotated.jti, owner)) return;
       // overtaken (or revoked meanwhile): what we saved reaches no one; best effort, the 503 stands
