@@ -67,6 +67,16 @@ export const RESET_LIMITS = {
   email: { name: 'reset_email', points: 3, duration: 15 * 60, blockDuration: 15 * 60 },
 } satisfies Record<string, LimitSpec>;
 
+/**
+ * Wrong current passwords on the signed-in "change password" form, per account. Whoever holds a
+ * session (a stolen cookie, a shared computer) must not be able to guess the password there
+ * without limit. The block only stops changing the password this way for a while: the owner can
+ * still sign in, and reset the password by mail (never throttled by this).
+ */
+export const PASSWORD_CHANGE_LIMITS = {
+  account: { name: 'password_change', points: 5, duration: 15 * 60, blockDuration: 15 * 60 },
+} satisfies Record<string, LimitSpec>;
+
 /** Verification mail resends per account. */
 export const VERIFY_LIMITS = {
   resend: { name: 'verify_resend', points: 3, duration: 60 * 60, blockDuration: 60 * 60 },

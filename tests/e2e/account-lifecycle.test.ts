@@ -178,6 +178,23 @@ describe('account pages', () => {
     expect(after.url).toContain('/interaction/'); // the session ended too
   });
 
+  it('limits guesses of the current password on the change form (a held session cannot guess it without limit)', async () => {
+    await user('guess@example.test');
+    const { agent, page } = await openAccount(gh.issuer, '/account/password', { email: 'guess@example.test', password: PASSWORD });
+    let last = page;
+    for (let i = 0; i < 5; i++) {
+      last = await agent.submit(last, '/account/password', { current_password: `wrong guess ${i}`, new_password: 'another good phrase', confirm_password: 'another good phrase' });
+      expect(last.status).toBe(400);
+    }
+    // the sixth try is refused even with the right password, with a way forward
+    const blocked = await agent.submit(last, '/account/password', { current_password: PASSWORD, new_password: 'another good phrase', confirm_password: 'another good phrase' });
+    expect(blocked.status).toBe(429);
+    expect(blocked.html).toMatch(/Too many wrong current passwords/);
+    expect(blocked.html).toMatch(/reset your password by email/);
+    // and the password did not change: the old one still signs in
+    await expect(signIn(config, { ...rp(), email: 'guess@example.test', password: PASSWORD })).resolves.toBeTruthy();
+  });
+
   it('changes the email only after the new address confirms, telling the old one', async () => {
     await user('old@example.test');
     const { agent, page } = await openAccount(gh.issuer, '/account/email', { email: 'old@example.test', password: PASSWORD });

@@ -4,7 +4,7 @@ import type { Context } from 'koa';
 import { AppError } from '../../errors/app-error.ts';
 import { guarded } from '../../http/guard.ts';
 import { requestOrigin } from '../../audit/audit.ts';
-import { VERIFY_LIMITS, recordFailure, retryAfter } from '../../security/rate-limit.ts';
+import { PASSWORD_CHANGE_LIMITS, VERIFY_LIMITS, recordFailure, retryAfter } from '../../security/rate-limit.ts';
 import { back, noticeOf, type AccountPageDeps } from './page-deps.ts';
 import { accountForms } from './account-forms.ts';
 import { viewerOf } from './account-sign-in.ts';
@@ -18,6 +18,7 @@ function mailedSecret(ctx: Context): { token: string } | { userId: string; code:
 
 export function createCredentialHandlers(deps: AccountPageDeps) {
   const resendLimit = deps.limiters(VERIFY_LIMITS.resend);
+  const changeLimit = deps.limiters(PASSWORD_CHANGE_LIMITS.account);
 
   return {
     passwordForm(ctx: Context, error?: string, status = 200) {
@@ -27,12 +28,19 @@ export function createCredentialHandlers(deps: AccountPageDeps) {
       const { user } = viewerOf(ctx);
       const form = guarded(ctx, accountForms.password).body;
       if (form.new_password !== form.confirm_password) return this.passwordForm(ctx, 'The two new passwords are not the same.', 400);
+      const wait = await retryAfter([[changeLimit, user.id]]);
+      if (wait > 0) {
+        ctx.set('Retry-After', String(wait));
+        return this.passwordForm(ctx, `Too many wrong current passwords. Try again in ${Math.ceil(wait / 60)} minute(s), or reset your password by email.`, 429);
+      }
       try {
         await deps.lifecycle.changePassword(user, form.current_password, form.new_password, requestOrigin(ctx));
       } catch (e) {
+        if (e instanceof AppError && e.code === 'wrong_password') await recordFailure([[changeLimit, user.id]]);
         if (e instanceof AppError && e.status === 400) return this.passwordForm(ctx, e.message, 400);
         throw e;
       }
+      await changeLimit.delete(user.id);
       // every session ended with the change, this one too
       deps.page(ctx, 'account/notice', { title: 'Password changed', heading: 'Password changed', message: 'Your password was changed and every session was signed out. Sign in again with the new password.', link: '/account', linkText: 'Sign in' });
     },
