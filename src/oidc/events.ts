@@ -6,20 +6,10 @@ import type { KoaContextWithOIDC } from 'oidc-provider';
 import type { Logger } from 'pino';
 import type { Views } from '../render/views.ts';
 import { countTokenIssued, countUnavailable, labelProviderPaths } from '../observability/metrics.ts';
-import { backingServiceFailure, RETRY_AFTER_SECONDS, rotationPending, UNAVAILABLE_MESSAGE } from '../storage/failures.ts';
+import { backingServiceFailure, rotationPending } from '../storage/failures.ts';
+import { answerUnavailable } from './provider-pages.ts';
 import { directMiddleware } from './fast-path.ts';
 import { PROVIDER_PATH_LABELS, rewriteServerErrors, useOutermost } from './internals.ts';
-
-/** Rewrites the provider's 500 for a store failure (src/oidc/internals.ts, rewriteServerErrors). */
-function answerUnavailable(views: Views, ctx: KoaContextWithOIDC): void {
-  ctx.status = 503;
-  ctx.set('Retry-After', String(RETRY_AFTER_SECONDS));
-  if (ctx.response.is('html')) {
-    ctx.body = views.render('error', { title: 'Temporarily unavailable', heading: 'Temporarily unavailable', message: UNAVAILABLE_MESSAGE });
-  } else {
-    ctx.body = { error: 'temporarily_unavailable', error_description: UNAVAILABLE_MESSAGE };
-  }
-}
 
 export function observeProvider(provider: Provider, deps: { views: Views; log: Logger }): Provider {
   // Outermost of all the provider's middleware, before answerStoreFailures and catchEscapedErrors
@@ -41,7 +31,8 @@ export function observeProvider(provider: Provider, deps: { views: Views; log: L
     countUnavailable(err);
     if (rotationPending(err)) deps.log.info({ path: ctx.path }, 'refresh token rotation in flight elsewhere: answered 503');
     else deps.log.warn({ backend, err: err.message, path: ctx.path }, 'backing service unavailable');
-    answerUnavailable(deps.views, ctx);
+    // rewrites the provider's 500 for a store failure (src/oidc/internals.ts, rewriteServerErrors)
+    answerUnavailable(deps.views, ctx, !!ctx.response.is('html'));
   });
   return provider;
 }

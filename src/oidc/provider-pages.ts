@@ -1,7 +1,7 @@
 // Pages the provider renders itself (errors, logout), drawn with our views so every page looks alike.
 import type { KoaContextWithOIDC } from 'oidc-provider';
 import type { Views } from '../render/views.ts';
-import type { Middleware } from 'koa';
+import type { Context, Middleware } from 'koa';
 import { backingServiceFailure, RETRY_AFTER_SECONDS, UNAVAILABLE_MESSAGE } from '../storage/failures.ts';
 import { countUnavailable } from '../observability/metrics.ts';
 
@@ -13,15 +13,25 @@ const FRIENDLY: Record<string, string> = {
   access_denied: 'Access was denied.',
 };
 
+/**
+ * The one answer to a store failure in the provider's part of the server: a 503 with Retry-After,
+ * the error page for a browser (`html`), else the spec-shaped JSON error.
+ */
+export function answerUnavailable(views: Views, ctx: Context, html: boolean): void {
+  ctx.status = 503;
+  ctx.set('Retry-After', String(RETRY_AFTER_SECONDS));
+  if (html) {
+    ctx.type = 'html';
+    ctx.body = views.render('error', { title: 'Temporarily unavailable', heading: 'Temporarily unavailable', message: UNAVAILABLE_MESSAGE });
+  } else {
+    ctx.body = { error: 'temporarily_unavailable', error_description: UNAVAILABLE_MESSAGE };
+  }
+}
+
 export function renderProviderError(views: Views, ctx: KoaContextWithOIDC, out: Record<string, unknown>, error: unknown): void {
   const code = String(out.error ?? 'server_error');
+  if (backingServiceFailure(error)) return answerUnavailable(views, ctx, true); // see src/oidc/events.ts: a 503, not the provider's 500
   ctx.type = 'html';
-  if (backingServiceFailure(error)) { // see src/oidc/events.ts: a 503, not the provider's 500
-    ctx.status = 503;
-    ctx.set('Retry-After', String(RETRY_AFTER_SECONDS));
-    ctx.body = views.render('error', { title: 'Temporarily unavailable', heading: 'Temporarily unavailable', message: UNAVAILABLE_MESSAGE });
-    return;
-  }
   ctx.body = views.render('error', {
     title: 'Something went wrong',
     heading: 'We could not complete this request',
@@ -59,14 +69,7 @@ export function answerStoreFailures(views: Views): Middleware {
     } catch (err) {
       if (!backingServiceFailure(err)) throw err;
       countUnavailable(err);
-      ctx.status = 503;
-      ctx.set('Retry-After', String(RETRY_AFTER_SECONDS));
-      if (ctx.method === 'GET' && ctx.accepts('json', 'html') === 'html') {
-        ctx.type = 'html';
-        ctx.body = views.render('error', { title: 'Temporarily unavailable', heading: 'Temporarily unavailable', message: UNAVAILABLE_MESSAGE });
-      } else {
-        ctx.body = { error: 'temporarily_unavailable', error_description: UNAVAILABLE_MESSAGE };
-      }
+      answerUnavailable(views, ctx, ctx.method === 'GET' && ctx.accepts('json', 'html') === 'html');
     }
   };
 }

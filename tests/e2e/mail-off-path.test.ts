@@ -3,11 +3,9 @@
 // seconds to accept each message, the forgot-password and sign-up answers do not wait for it —
 // for existing and unknown addresses alike — and the mail still arrives.
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
-import { once } from 'node:events';
-import type { AddressInfo } from 'node:net';
 import * as oidc from 'openid-client';
-import { SMTPServer } from 'smtp-server';
 import { startServer, type TestServer } from '../support/server.ts';
+import { startSmtpSink, type SmtpSink } from '../support/smtp-sink.ts';
 import { Agent, discover, formAction } from '../../harness/http-agent.ts';
 
 /** How long the sink sits on each message before accepting it. */
@@ -17,30 +15,20 @@ const ANSWER_BOUND_MS = SMTP_STALL_MS / 2;
 const REDIRECT = 'http://127.0.0.1:7999/cb';
 const PASSWORD = 'quiet mail pass phrase 7';
 
-const received: Array<{ to: string[]; data: string }> = [];
-let sink: SMTPServer;
+let sink: SmtpSink;
 let gh: TestServer;
 let config: oidc.Configuration;
 
 beforeAll(async () => {
-  sink = new SMTPServer({
-    authOptional: true, disabledCommands: ['STARTTLS'], logger: false,
-    onData(stream, session, done) {
-      let data = '';
-      stream.on('data', (c: Buffer) => { data += c.toString('utf8'); });
-      stream.on('end', () => setTimeout(() => { received.push({ to: session.envelope.rcptTo.map((r) => r.address), data }); done(); }, SMTP_STALL_MS));
-    },
-  });
-  sink.listen(0, '127.0.0.1');
-  await once(sink.server, 'listening');
-  gh = await startServer({ env: { SMTP_URL: `smtp://127.0.0.1:${(sink.server.address() as AddressInfo).port}` } });
+  sink = await startSmtpSink({ stallMs: SMTP_STALL_MS });
+  gh = await startServer({ env: { SMTP_URL: sink.url } });
   await gh.cliJson(['users', 'create', '--email', 'slow-mail@example.test', '--password', PASSWORD]);
   const c = await gh.cliJson(['clients', 'create', '--name', 'Mail', '--redirect-uri', REDIRECT]);
   config = await discover({ issuer: gh.issuer, clientId: c.client_id, clientSecret: c.client_secret, redirectUri: REDIRECT });
 });
 afterAll(async () => {
   await gh?.destroy();
-  await new Promise<void>((r) => sink.close(() => r()));
+  await sink?.stop();
 });
 
 async function timed<T>(fn: () => Promise<T>): Promise<{ ms: number; value: T }> {
@@ -51,7 +39,7 @@ async function timed<T>(fn: () => Promise<T>): Promise<{ ms: number; value: T }>
 
 async function arrived(to: string): Promise<boolean> {
   for (let i = 0; i < (SMTP_STALL_MS * 3) / 100; i++) {
-    if (received.some((m) => m.to.includes(to))) return true;
+    if (sink.received.some((m) => m.to.includes(to))) return true;
     await new Promise((r) => setTimeout(r, 100));
   }
   return false;
@@ -67,7 +55,7 @@ it('answers a password-reset request without waiting for the mail, for known and
   expect(known.ms).toBeLessThan(ANSWER_BOUND_MS);
   expect(unknown.ms).toBeLessThan(ANSWER_BOUND_MS);
   expect(await arrived('slow-mail@example.test')).toBe(true);
-  expect(received.filter((m) => m.to.includes('nobody-slow@example.test'))).toHaveLength(0);
+  expect(sink.received.filter((m) => m.to.includes('nobody-slow@example.test'))).toHaveLength(0);
 });
 
 it('answers a sign-up without waiting for the code or the notice', async () => {
@@ -78,11 +66,11 @@ it('answers a sign-up without waiting for the code or the notice', async () => {
     const login = await agent.go(url.toString(), {}, REDIRECT);
     const href = /href="([^"]*\/signup)"/.exec(login.html)![1]!.replaceAll('&#x2F;', '/');
     const form = await agent.go(new URL(href, login.url).toString());
-    const before = received.filter((m) => m.to.includes(address)).length;
+    const before = sink.received.filter((m) => m.to.includes(address)).length;
     const res = await timed(() => agent.submit(form, formAction(form.html, '/signup'), { name: 'S', email: address, password: PASSWORD }));
     expect(res.value.url).toMatch(/\/verify$/);
     expect(res.ms).toBeLessThan(ANSWER_BOUND_MS);
-    for (let i = 0; i < 180 && received.filter((m) => m.to.includes(address)).length === before; i++) await new Promise((r) => setTimeout(r, 100));
-    expect(received.filter((m) => m.to.includes(address)).length).toBe(before + 1);
+    for (let i = 0; i < 180 && sink.received.filter((m) => m.to.includes(address)).length === before; i++) await new Promise((r) => setTimeout(r, 100));
+    expect(sink.received.filter((m) => m.to.includes(address)).length).toBe(before + 1);
   }
 });

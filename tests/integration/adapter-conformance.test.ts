@@ -233,12 +233,18 @@ function adapterConformance(name: string, open: () => Promise<Backend>): void {
       },
     );
 
-    it('RefreshToken: of 10 parallel consumes exactly one wins; the others are told to retry, the grant stays', async () => {
+    /** A refresh token and an access token of one new grant, stored. */
+    async function refreshTokenWithAccess(): Promise<{ grantId: string; rt: string; at: string }> {
       const grantId = id('grant');
       const rt = id('rt');
       const at = id('at');
       await adapter('RefreshToken').upsert(rt, { jti: rt, kind: 'RefreshToken', grantId }, TTL);
       await adapter('AccessToken').upsert(at, { jti: at, kind: 'AccessToken', grantId }, TTL);
+      return { grantId, rt, at };
+    }
+
+    it('RefreshToken: of 10 parallel consumes exactly one wins; the others are told to retry, the grant stays', async () => {
+      const { grantId, rt, at } = await refreshTokenWithAccess();
       const results = await Promise.allSettled(Array.from({ length: PARALLEL }, () => adapter('RefreshToken').consume(rt)));
       expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
       const lost = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
@@ -250,11 +256,7 @@ function adapterConformance(name: string, open: () => Promise<Backend>): void {
     });
 
     it('a settled refresh-token rotation is final: the old token presented again is a replay that revokes the grant', async () => {
-      const grantId = id('grant');
-      const rt = id('rt');
-      const at = id('at');
-      await adapter('RefreshToken').upsert(rt, { jti: rt, kind: 'RefreshToken', grantId }, TTL);
-      await adapter('AccessToken').upsert(at, { jti: at, kind: 'AccessToken', grantId }, TTL);
+      const { grantId, rt, at } = await refreshTokenWithAccess();
       await withRotationOwner('request-a', () => adapter('RefreshToken').consume(rt));
       expect((await adapter('RefreshToken').find(rt))?.consumed).toBeUndefined(); // pending: not a use yet
       expect(await adapter('RefreshToken').find(rt)).toEqual({ jti: rt, kind: 'RefreshToken', grantId }); // the mark is never shown
@@ -268,11 +270,7 @@ function adapterConformance(name: string, open: () => Promise<Backend>): void {
     });
 
     it('an unsettled refresh-token rotation (its answer failed) is undone after the settle time: the token rotates again', async () => {
-      const grantId = id('grant');
-      const rt = id('rt');
-      const at = id('at');
-      await adapter('RefreshToken').upsert(rt, { jti: rt, kind: 'RefreshToken', grantId }, TTL);
-      await adapter('AccessToken').upsert(at, { jti: at, kind: 'AccessToken', grantId }, TTL);
+      const { grantId, rt, at } = await refreshTokenWithAccess();
       // request A consumes ... and its new refresh token's save failed, or it is still at work: never settled
       await withRotationOwner('request-a', () => adapter('RefreshToken').consume(rt));
       await expect(withRotationOwner('request-b', () => adapter('RefreshToken').consume(rt))).rejects.toBeInstanceOf(RotationPendingError);
@@ -289,11 +287,7 @@ function adapterConformance(name: string, open: () => Promise<Backend>): void {
     }, 20_000);
 
     it('a refused rotation released by its owner leaves the token unused at once; another request cannot release it', async () => {
-      const grantId = id('grant');
-      const rt = id('rt');
-      const at = id('at');
-      await adapter('RefreshToken').upsert(rt, { jti: rt, kind: 'RefreshToken', grantId }, TTL);
-      await adapter('AccessToken').upsert(at, { jti: at, kind: 'AccessToken', grantId }, TTL);
+      const { grantId, rt, at } = await refreshTokenWithAccess();
       await withRotationOwner('request-a', () => adapter('RefreshToken').consume(rt));
       await adapter.releaseRotation(rt, 'request-b');
       await expect(withRotationOwner('request-c', () => adapter('RefreshToken').consume(rt))).rejects.toBeInstanceOf(RotationPendingError);

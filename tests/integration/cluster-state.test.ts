@@ -8,7 +8,7 @@ import pino from 'pino';
 import { openDatabase, type Database } from '../../src/storage/database.ts';
 import { migrateLatest } from '../../src/storage/migrate.ts';
 import { runHousekeeping } from '../../src/storage/housekeeping.ts';
-import { testRoot, type Root } from '../support/root.ts';
+import { postgresRoot, type Root } from '../support/root.ts';
 import { ACCOUNT_CLIENT_ID } from '../../src/clients/client.service.ts';
 import { listenForClientChanges, createClientChangeFeed } from '../../src/clients/client-changes.ts';
 import { createClientRepo } from '../../src/clients/client.repo.ts';
@@ -18,7 +18,7 @@ import { createKeyRepo } from '../../src/keys/key.repo.ts';
 import { createSecretBox } from '../../src/security/secretbox.ts';
 import { createProviderHost } from '../../src/oidc/host.ts';
 import { freshDatabase } from '../support/env.ts';
-import { migratedPostgres, tempDir, testConfig, testSecret } from '../support/stores.ts';
+import { migratedPostgres, tempDir, testSecret } from '../support/stores.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const silent = pino({ level: 'silent' });
@@ -120,14 +120,13 @@ describe('the Postgres pool and the direct connection', () => {
 });
 
 describe('the built-in account client at boot', () => {
-  let store: Awaited<ReturnType<typeof migratedPostgres>>;
+  let store: Awaited<ReturnType<typeof postgresRoot>>;
   let c: Root;
-  const dir = tempDir();
   beforeAll(async () => {
-    store = await migratedPostgres();
-    c = testRoot(testConfig({ databaseUrl: store.url, dataDir: dir.path }), store.db);
+    store = await postgresRoot();
+    c = store.root;
   });
-  afterAll(async () => { await store.dispose(); dir.remove(); });
+  afterAll(async () => { await store?.dispose(); });
 
   it('is written, and every node told, only when something differs', async () => {
     const notices: string[] = [];

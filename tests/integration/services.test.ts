@@ -4,28 +4,26 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import argon2 from 'argon2';
-import { testRoot, type Root } from '../support/root.ts';
+import { postgresRoot, type Root } from '../support/root.ts';
 import { AppError } from '../../src/errors/app-error.ts';
 import { SIGNING_ALGS } from '../../src/keys/key.service.ts';
 import { requireReal } from '../support/env.ts';
-import { argon2Params, migratedPostgres, OWASP_ARGON2, tempDir, testConfig } from '../support/stores.ts';
+import { argon2Params, OWASP_ARGON2, tempDir } from '../support/stores.ts';
 
 requireReal();
 
 const PASSWORD = 'correct horse battery staple';
 const CONCURRENT = 3;
 
-let store: Awaited<ReturnType<typeof migratedPostgres>>;
+let store: Awaited<ReturnType<typeof postgresRoot>>;
 let c: Root;
-const dir = tempDir();
 
 beforeAll(async () => {
-  store = await migratedPostgres();
-  c = testRoot(testConfig({ databaseUrl: store.url, dataDir: dir.path }), store.db);
+  store = await postgresRoot();
+  c = store.root;
 });
 afterAll(async () => {
   await store?.dispose();
-  dir.remove();
 });
 
 let seq = 0;

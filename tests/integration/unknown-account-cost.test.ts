@@ -4,25 +4,22 @@
 // not a stopwatch: the test counts the verifications and reads their hashes.
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import argon2 from 'argon2';
-import { testRoot, type Root } from '../support/root.ts';
+import { postgresRoot, type Root } from '../support/root.ts';
 import { requireReal } from '../support/env.ts';
-import { migratedPostgres, tempDir, testConfig } from '../support/stores.ts';
 
 requireReal();
 
 const PASSWORD = 'correct horse battery staple';
-let store: Awaited<ReturnType<typeof migratedPostgres>>;
+let store: Awaited<ReturnType<typeof postgresRoot>>;
 let c: Root;
-const dir = tempDir();
 
 beforeAll(async () => {
-  store = await migratedPostgres();
-  c = testRoot(testConfig({ databaseUrl: store.url, dataDir: dir.path }), store.db);
+  store = await postgresRoot();
+  c = store.root;
 });
 afterAll(async () => {
   jest.restoreAllMocks();
   await store?.dispose();
-  dir.remove();
 });
 
 /** The parameters part of an encoded argon2 hash ($argon2id$v=19$m=…,t=…,p=…$). */
