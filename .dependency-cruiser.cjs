@@ -9,7 +9,12 @@ const LAYERS = {
   // entry points and composition
   'cli': 12, 'main.ts': 11, 'server.ts': 10, 'app.ts': 9, 'ops': 9, 'root.ts': 8,
   // what people and apps reach over HTTP, driving the domains below
+  // signing in through an upstream provider: its routes and pages, linking, provisioning and
+  // organisation sync; it uses the second factor of the hosted sign-in below it
+  'federation': 7.5,
   'interactions': 7, 'admin': 7, 'health': 7,
+  // moving users in and out (import/export): over accounts, workspaces and upstream identities
+  'transfer': 6.5,
   // domains, each with its pages/API → service → repository
   'workspaces': 6, 'accounts': 5,
   // what the JSON APIs share (bearer auth, CORS, OpenAPI): only the provider below it
@@ -18,7 +23,11 @@ const LAYERS = {
   // oidc/ports.ts, wired in root.ts
   'oidc': 3,
   // domains the provider may use directly
-  'clients': 2, 'keys': 2, 'audit': 2, 'mfa': 2,
+  'clients': 2, 'keys': 2, 'audit': 2, 'mfa': 2, 'resources': 2,
+  // the registry of upstream identity providers and the identities linked to accounts
+  'upstream': 2,
+  // the webhook outbox and its delivery: the audit trail writes into it in the same transaction
+  'webhooks': 1.9,
   // the ground floor
   'http': 1.4, 'mail': 1.3, 'observability': 1.2, 'security': 1.1, 'storage': 1.1,
   'config': 1, 'errors': 1, 'render': 1,

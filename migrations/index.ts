@@ -7,6 +7,7 @@ import * as workspaces from './20261124020000_workspaces.ts';
 import * as accountChangeNotify from './20261124030000_account_change_notify.ts';
 import * as workspaceChangeNotify from './20261124040000_workspace_change_notify.ts';
 import * as housekeepingRuns from './20261201000000_housekeeping_runs.ts';
+import * as upstreamProviders from './20261205000000_upstream_providers.ts';
 
 /**
  * Names a migration was once recorded under in knex_migrations, and the name it has now. The
@@ -30,6 +31,7 @@ const migrations: Array<[string, Migration]> = [
   ['20261124030000_account_change_notify', accountChangeNotify],
   ['20261124040000_workspace_change_notify', workspaceChangeNotify],
   ['20261201000000_housekeeping_runs', housekeepingRuns],
+  ['20261205000000_upstream_providers', upstreamProviders],
 ];
 
 export const migrationSource: Knex.MigrationSource<[string, Migration]> = {

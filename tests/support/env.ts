@@ -12,6 +12,15 @@ export const REDIS_URL = process.env.REDIS_URL || DEFAULT_REDIS_URL;
 /** The system browser (Debian's chromium package); the hosted-page tests never download one. */
 export const CHROMIUM_EXECUTABLE = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 
+/**
+ * Another ecosystem's real code for the interop tests (hashes made by passlib, bcrypt and
+ * argon2-cffi; the FastAPI resource-server example): Debian's packages, for Debian's own Python
+ * (a python3 earlier on PATH, e.g. pyenv's, does not see them). .ci/run installs them.
+ */
+export const PYTHON = process.env.GATEHOUSE_TEST_PYTHON || '/usr/bin/python3';
+export const PYTHON_MODULES = ['fastapi', 'jwt', 'jose', 'httpx', 'passlib', 'bcrypt', 'argon2', 'uvicorn'];
+export const PYTHON_PACKAGES = ['python3-fastapi', 'python3-jwt', 'python3-jose', 'python3-httpx', 'python3-passlib', 'python3-bcrypt', 'python3-argon2', 'python3-uvicorn'];
+
 export function requireReal(): { databaseUrl: string; redisUrl: string } {
   return { databaseUrl: DATABASE_URL, redisUrl: REDIS_URL };
 }

@@ -2,8 +2,9 @@
 // Chromium. When one is missing the run stops here with one sentence that says what to start,
 // instead of a hundred failures (README.md, "Tests").
 import { existsSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { createConnection } from 'node:net';
-import { CHROMIUM_EXECUTABLE, DATABASE_URL, REDIS_URL } from './env.ts';
+import { CHROMIUM_EXECUTABLE, DATABASE_URL, PYTHON, PYTHON_MODULES, PYTHON_PACKAGES, REDIS_URL } from './env.ts';
 
 /** Long enough for a loaded machine to accept a local connection, short enough to fail at once. */
 const PROBE_TIMEOUT_MS = 3000;
@@ -31,6 +32,10 @@ export default async function globalSetup(): Promise<void> {
   }
   if (!existsSync(CHROMIUM_EXECUTABLE)) {
     missing.push(`Chromium is not at ${CHROMIUM_EXECUTABLE} (install it: apt-get install chromium, or set CHROMIUM_PATH)`);
+  }
+  const python = spawnSync(PYTHON, ['-c', `import ${PYTHON_MODULES.join(', ')}`], { stdio: 'ignore' });
+  if (python.status !== 0) {
+    missing.push(`Debian's Python packages for the interop tests are missing (install them: apt-get install ${PYTHON_PACKAGES.join(' ')})`);
   }
   if (missing.length) {
     process.stderr.write(`\nThe tests need services that are not running: ${missing.join('; ')}. See README.md, "Tests".\n\n`);
