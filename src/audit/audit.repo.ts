@@ -15,12 +15,19 @@ export interface AuditRow {
   data: Record<string, unknown>;
 }
 
+/** Rows per INSERT: 7 columns each, well under Postgres's bind-parameter limit. */
+const INSERT_BATCH = 1000;
+
 export interface AuditFilter { actor?: string; subject?: string; type?: string; since?: Date; until?: Date }
 
 export function createAuditRepo(knex: Knex) {
   return {
     async insert(row: Omit<AuditRow, 'id' | 'at' | 'data'> & { data: string }, db: Queryable = knex): Promise<void> {
       await db('audit_events').insert(row);
+    },
+    /** Rows in batches (one statement per batch, under Postgres's 65,535 bind parameters). */
+    async insertMany(rows: Array<Omit<AuditRow, 'id' | 'at' | 'data'> & { data: string }>, db: Queryable = knex): Promise<void> {
+      for (let i = 0; i < rows.length; i += INSERT_BATCH) await db('audit_events').insert(rows.slice(i, i + INSERT_BATCH));
     },
     /** Events, newest first, filtered and a page at a time. */
     async search(f: AuditFilter & { limit: number; offset: number }): Promise<{ total: number; events: AuditRow[] }> {
