@@ -8,6 +8,9 @@ import * as accountChangeNotify from './20261124030000_account_change_notify.ts'
 import * as workspaceChangeNotify from './20261124040000_workspace_change_notify.ts';
 import * as housekeepingRuns from './20261201000000_housekeeping_runs.ts';
 import * as upstreamProviders from './20261205000000_upstream_providers.ts';
+import * as resources from './20261205010000_resources.ts';
+import * as legacyPasswords from './20261205020000_legacy_passwords.ts';
+import * as webhooks from './20261205030000_webhooks.ts';
 
 /**
  * Names a migration was once recorded under in knex_migrations, and the name it has now. The
@@ -32,6 +35,9 @@ const migrations: Array<[string, Migration]> = [
   ['20261124040000_workspace_change_notify', workspaceChangeNotify],
   ['20261201000000_housekeeping_runs', housekeepingRuns],
   ['20261205000000_upstream_providers', upstreamProviders],
+  ['20261205010000_resources', resources],
+  ['20261205020000_legacy_passwords', legacyPasswords],
+  ['20261205030000_webhooks', webhooks],
 ];
 
 export const migrationSource: Knex.MigrationSource<[string, Migration]> = {

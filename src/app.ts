@@ -12,12 +12,18 @@ import { MACHINE_PATHS } from './oidc/fast-path.ts';
 import { deviceCodeGuard } from './oidc/device-guard.ts';
 import { createHealthRouter, type NodeState } from './health/health.routes.ts';
 import { createInteractionRouter } from './interactions/interaction.routes.ts';
+import { createFederationRouter } from './federation/federation.routes.ts';
+import { createIdentitiesRouter } from './federation/identities.pages.ts';
 import { createWorkspacePagesRouter } from './workspaces/workspace.pages.ts';
 import { createWorkspaceApiRouter } from './workspaces/workspace.api.ts';
 import { createAccountRouter } from './accounts/pages/account.routes.ts';
 import { createMeRouter } from './accounts/me.api.ts';
 import { createAdminConsole } from './admin/console.pages.ts';
 import { createAdminApiRouter } from './admin/admin.api.ts';
+import { createWebhookAdminRouter } from './admin/webhooks.api.ts';
+import { createTransferApiRouter } from './admin/transfer.api.ts';
+import { createResourceApiRouter } from './admin/resources.api.ts';
+import { createProviderApiRouter } from './admin/providers.api.ts';
 import { createApiRouter, apiCorsFor } from './api/api-router.ts';
 import { metricsEndpoint, requestMetrics } from './observability/metrics.ts';
 
@@ -51,16 +57,22 @@ export function createApp(root: Root, { host, node }: AppRuntime): Koa {
   const interactions = createInteractionRouter({
     oidc, workspaces: root.workspaces, accounts: root.accounts, views, mailer: root.mailer,
     adapters: root.adapters, limiters: root.limiters, config, log, mfa: root.mfa, lifecycle: root.lifecycle, audit: root.audit,
-    devices: root.deviceCookies,
+    devices: root.deviceCookies, upstream: root.federation.port,
   });
   app.use(interactions.routes());
   app.use(interactions.allowedMethods());
+  app.use(createFederationRouter({
+    oidc, workspaces: root.workspaces, accounts: root.accounts, views, mailer: root.mailer,
+    adapters: root.adapters, limiters: root.limiters, config, log, mfa: root.mfa, lifecycle: root.lifecycle, audit: root.audit,
+    devices: root.deviceCookies, upstream: root.federation.port, session: root.accountSession, ...root.federation,
+  }).routes());
   app.use(createWorkspacePagesRouter({
     oidc, config, accounts: root.accounts, workspaces: root.workspaces, invitations: root.invitations,
     views, limiters: root.limiters, log,
     signIn: (ctx, returnTo) => root.accountSession.signIn(ctx, returnTo),
   }).routes());
 
+  app.use(createIdentitiesRouter({ identities: root.identities, session: root.accountSession, views, config }).routes());
   const accountRouter = createAccountRouter({
     oidc, accounts: root.accounts, lifecycle: root.lifecycle, profile: root.profile, sessions: root.accountSessionRepo,
     mfa: root.mfa, audit: root.audit, adapters: root.adapters, limiters: root.limiters, views, config, log,
@@ -72,6 +84,9 @@ export function createApp(root: Root, { host, node }: AppRuntime): Koa {
   const adminConsole = createAdminConsole({
     session: root.accountSession, admin: root.admin, impersonation: root.impersonation, clients: root.clients, mfa: root.mfa,
     audit: root.audit, workspaces: root.workspaces, sessions: root.accountSessionRepo, views, config,
+    webhooks: root.webhookAdmin,
+    resources: root.resources,
+    providers: root.providers,
   });
   app.use(adminConsole.routes());
   app.use(adminConsole.allowedMethods());
@@ -82,11 +97,15 @@ export function createApp(root: Root, { host, node }: AppRuntime): Koa {
       oidc, config, accounts: root.accounts, accountCache: root.accountCache, workspaces: root.workspaces, invitations: root.invitations,
       mailer: root.mailer, limiters: root.limiters, log,
     }),
+    createTransferApiRouter({ oidc, accounts: root.accountCache, userImport: root.userImport, userExport: root.userExport }),
     createAdminApiRouter({
       oidc, transactions: root.transactions, accounts: root.accounts, sessions: root.accountSessionRepo, accountCache: root.accountCache, clients: root.clients, keys: root.keys,
       adapters: root.adapters, audit: root.audit, log, mfa: root.mfa, impersonation: root.impersonation, admin: root.admin,
       keysChanged: host.refresh,
     }),
+    createResourceApiRouter({ oidc, accounts: root.accountCache, resources: root.resources }),
+    createProviderApiRouter({ oidc, accounts: root.accountCache, providers: root.providers }),
+    createWebhookAdminRouter({ oidc, accounts: root.accountCache, webhooks: root.webhookAdmin }),
   ]);
   app.use(apiCorsFor(root.clientOrigins));
   app.use(api.routes());

@@ -17,6 +17,7 @@ import { createViews } from './render/views.ts';
 import { createMailer } from './mail/mailer.ts';
 import { createAuditRepo } from './audit/audit.repo.ts';
 import { createAudit } from './audit/audit.ts';
+import { createOutbox, createWebhookRepo, createWebhooks } from './webhooks/index.ts';
 import { createAccountRepo } from './accounts/account.repo.ts';
 import { createAccountService } from './accounts/account.service.ts';
 import { createAccountCache, noAccountCache } from './accounts/account-cache.ts';
@@ -34,13 +35,26 @@ import { createClientChangeFeed } from './clients/client-changes.ts';
 import { createClientOrigins } from './clients/client-origins.ts';
 import { createKeyRepo } from './keys/key.repo.ts';
 import { createKeyService } from './keys/key.service.ts';
+import { createProviderRepo } from './upstream/provider.repo.ts';
+import { createIdentityRepo } from './upstream/identity.repo.ts';
+import { createProviderService } from './upstream/provider.service.ts';
+import { createResourceRepo } from './resources/resource.repo.ts';
+import { createResourceRegistry } from './resources/resource-registry.ts';
+import { createResourceService } from './resources/resource.service.ts';
 import { createWorkspaceRepo } from './workspaces/workspace.repo.ts';
 import { createWorkspaces } from './workspaces/index.ts';
 import { workspacesForOidc } from './workspaces/workspace.oidc-port.ts';
+import { createOrgSync } from './federation/org-sync.ts';
+import { createIdentities } from './federation/identities.service.ts';
+import { createFederation } from './federation/index.ts';
 import { createAdminService } from './admin/admin.service.ts';
+import { createWebhookAdmin } from './admin/webhooks.manage.ts';
 import { createImpersonation, impersonationPolicy } from './admin/impersonation.ts';
 import { createAdapterFactory, createOidc } from './oidc/index.ts';
 import { createOidcRecordRepo } from './oidc/adapters/oidc-record.repo.ts';
+import { createTransferRepo } from './transfer/transfer.repo.ts';
+import { createImportService } from './transfer/import.service.ts';
+import { createExportService } from './transfer/export.service.ts';
 
 /** What the root is built from: the stores the caller opened (and closes), the config, the log. */
 export interface RootInputs {
@@ -61,14 +75,19 @@ export function createRoot({ config, db, redis, log }: RootInputs) {
 
   // repositories: the only SQL
   const auditRepo = createAuditRepo(knex);
+  const webhookRepo = createWebhookRepo(knex);
   const accountRepo = createAccountRepo(knex);
   const accountSessionRepo = createAccountSessionRepo(knex);
   const mailTokenRepo = createMailTokenRepo(knex);
   const clientRepo = createClientRepo(knex);
   const keyRepo = createKeyRepo(knex);
+  const providerRepo = createProviderRepo(knex);
+  const identityRepo = createIdentityRepo(knex);
+  const resourceRepo = createResourceRepo(knex);
   const workspaceRepo = createWorkspaceRepo(knex);
   const mfaRepos = createMfaRepos(knex);
   const oidcRecordRepo = createOidcRecordRepo(knex);
+  const transferRepo = createTransferRepo(knex);
 
   // short-lived records (the provider's, passkey challenges, lifecycle throttles) and counters:
   // Redis when configured, else the database. One adapter factory, so its Redis scripts are
@@ -79,7 +98,12 @@ export function createRoot({ config, db, redis, log }: RootInputs) {
   const views = createViews({ cache: config.env === 'production' });
   const mailer = createMailer({ smtpUrl: config.smtpUrl, from: config.mailFrom, dataDir: config.dataDir, views, log });
 
-  const audit = createAudit(auditRepo);
+  // the webhook outbox writes in the transaction of every audited change (src/webhooks/outbox.ts)
+  const outbox = createOutbox(webhookRepo);
+  const audit = createAudit(auditRepo, [outbox.sink]);
+  const { webhooks, webhookDelivery } = createWebhooks({ repo: webhookRepo, outbox, transactions, box, audit, log }, {
+    ...config.webhooks, strict: config.env === 'production',
+  });
   const accounts = createAccountService({ repo: accountRepo, transactions });
   // the token hot path reads accounts and workspace memberships from memory when Postgres can tell
   // us of changes (the server LISTENs; see src/server.ts)
@@ -93,16 +117,32 @@ export function createRoot({ config, db, redis, log }: RootInputs) {
   const keys = createKeyService({ transactions, repo: keyRepo, box, timing: {
     maxTokenLifetimeSeconds, refreshSeconds: config.keyRefreshSeconds, activationDelaySeconds: config.keyActivationDelaySeconds,
   } });
+  // resources (APIs): the provider reads them from this node's memory (a resource's token lifetime
+  // never exceeds GATEHOUSE_ACCESS_TOKEN_TTL, so the key lifetime above stays the bound)
+  const resourceSettings = { envAudiences: config.resources, accessTokenTtl: config.ttl.accessToken };
+  const resourceRegistry = createResourceRegistry(resourceRepo, resourceSettings);
+  const resources = createResourceService({ transactions, repo: resourceRepo, audit, registry: resourceRegistry, env: config.env, ...resourceSettings });
+  // upstream identity providers: the registry the federation flow reads (src/upstream/)
+  const providers = createProviderService({ repo: providerRepo, identities: identityRepo, transactions, box, audit, issuer: config.issuer, env: config.env });
   const { workspaces, invitations, membershipCache } = createWorkspaces({ transactions, repo: workspaceRepo, accounts, accountRepo, audit }, { cacheMs });
+  // organisation sync: federation's sign-in transaction calls it (src/federation/org-sync.ts)
+  const orgSync = createOrgSync({ repo: workspaceRepo, workspaces, cache: membershipCache, log });
+  // the identities linked to an account, as /account/identities shows and unlinks them
+  const identities = createIdentities({ transactions, identities: identityRepo, providers, users: accountRepo, audit });
   const mfa = createMfa({ repos: mfaRepos, transactions, box, adapters, issuer: config.issuer, productName: PRODUCT_NAME });
   const mailTokens = createMailTokens({ repo: mailTokenRepo, transactions });
   const lifecycle = createLifecycle({
     transactions, accounts, users: accountRepo, sessions: accountSessionRepo, tokens: mailTokens, mailer, audit, adapters, issuer: config.issuer, log,
   });
   const profile = createProfileService({ accounts: accountRepo, audit, transactions });
+  // what the CLI, admin API and console do with webhook endpoints (workspaces by slug, the log's shape)
+  const webhookAdmin = createWebhookAdmin({ webhooks, workspaces: workspaceRepo });
   const admin = createAdminService({
     transactions, accounts: accountRepo, auditEvents: auditRepo, sessions: accountSessionRepo, audit, adapters, mfa,
   });
+  // the migration kit (src/transfer/): users in and out, with their ids, hashes, workspaces and identities
+  const userImport = createImportService({ repo: transferRepo, identities: identityRepo, transactions, audit, box });
+  const userExport = createExportService({ repo: transferRepo, audit, box });
 
   // The provider side. Its facade reads the live provider, which startProvider() builds once the
   // signing keys exist (src/server.ts: after keys.ensureKeys); the services over the facade are
@@ -112,21 +152,30 @@ export function createRoot({ config, db, redis, log }: RootInputs) {
     // the ports of src/oidc/ports.ts
     accounts: accountsForOidc(accounts, accountCache),
     workspaces: workspacesForOidc(workspaces),
+    resources: resourceRegistry,
     sessionLog: sessionLogFor(accountSessionRepo),
   });
   const oidc = provider.facade;
   const impersonation = createImpersonation({ oidc, auditEvents: auditRepo, accounts, audit, policy: impersonationPolicy(config) });
   const accountSession = createAccountSession({ oidc, accounts, issuer: config.issuer });
+  // signing in through upstream providers (src/federation/): its routes, and the port the hosted sign-in uses
+  const federation = createFederation({
+    issuer: config.issuer, providers, identities: identityRepo, users: accountRepo, transactions, audit, orgSync, adapters, oidc,
+  });
 
   return {
     config, db, redis, log, transactions, box,
     /** the health checks' question to the database */
     probeDatabase: databaseProbe(knex),
     auditRepo, accountRepo, accountSessionRepo, mailTokenRepo, clientRepo, keyRepo, workspaceRepo, mfaRepos, oidcRecordRepo,
+    providerRepo, identityRepo, providers,
     adapters, limiters, deviceCookies, views, mailer,
-    audit, accounts, accountCache, clients, clientChanges, clientOrigins, keys,
-    workspaces, invitations, membershipCache, mfa, mailTokens, lifecycle, profile, admin,
-    oidc, cookieKeys: provider.cookieKeys, impersonation, accountSession,
+    audit, accounts, accountCache, clients, clientChanges, clientOrigins, keys, resourceRepo, resourceRegistry, resources,
+    workspaces, invitations, membershipCache, orgSync, identities, mfa, mailTokens, lifecycle, profile, admin,
+    oidc, cookieKeys: provider.cookieKeys, impersonation, accountSession, federation,
+    /** webhooks: the operator's endpoints (CLI, admin API, console); the server starts the delivery loop */
+    webhookRepo, outbox, webhooks, webhookDelivery, webhookAdmin,
+    transferRepo, userImport, userExport,
     /** Builds the provider (the signing keys must exist) and keeps it current; once per root. */
     startProvider: () => provider.start({ impersonation }),
   };

@@ -24,8 +24,10 @@ import { startControlServer } from './ops/control.ts';
 import { breachedListSize } from './accounts/breached.ts';
 import { ACCOUNT_CACHE_CHANNEL } from './accounts/account-cache.ts';
 import { pruneAudit } from './audit/retention.ts';
+import { startWebhookNode } from './webhooks/node.ts';
 import type { NodeState } from './health/health.routes.ts';
 import { listenForClientChanges } from './clients/client-changes.ts';
+import { listenForResourceChanges } from './resources/resource-registry.ts';
 import { closeWhenBodyUnread } from './http/unread-body.ts';
 import { countRedisErrors, databaseCounters } from './observability/metrics.ts';
 
@@ -33,6 +35,7 @@ import { countRedisErrors, databaseCounters } from './observability/metrics.ts';
 const EMBEDDED_LOCK_WAIT_MS = 15_000;
 const PRUNE_EVERY_MS = 5 * 60_000;
 const AUDIT_PRUNE_EVERY_MS = 6 * 3600_000;
+const WEBHOOK_PRUNE_EVERY_MS = 3600_000;
 const SHUTDOWN_GRACE_MS = 10_000;
 const SHUTDOWN_IDLE_POLL_MS = 50;
 /**
@@ -136,6 +139,10 @@ async function ensureBaseline(root: Root): Promise<void> {
     const ids = await root.clients.applyFile(config.clientsFile);
     log.info({ clients: ids }, 'clients file applied');
   }
+  if (config.providersFile) {
+    const applied = await root.providers.applyFile(config.providersFile);
+    log.info(applied, 'providers file applied');
+  }
 }
 
 /** Other nodes' changes to clients, accounts and memberships, so this node's caches forget them. */
@@ -145,6 +152,8 @@ function listenForStoreChanges(root: Root, cleanups: Cleanups): void {
   if (!config.databaseDirectUrl) return;
   const listener = listenForClientChanges(config.databaseDirectUrl, root.clientChanges, log);
   cleanups.push(() => listener.stop());
+  const resourceListener = listenForResourceChanges(config.databaseDirectUrl, root.resourceRegistry, log);
+  cleanups.push(() => resourceListener.stop());
   // a user's row, memberships or workspaces changed (the triggers send the user id): both caches
   const forgetUser = (id?: string) => { root.accountCache.invalidate(id); root.membershipCache.invalidate(id); };
   const accountListener = listenChannel(config.databaseDirectUrl, ACCOUNT_CACHE_CHANNEL, {
@@ -194,4 +203,9 @@ async function startBackgroundJobs(root: Root, host: ProviderHost, cleanups: Cle
   };
   schedule('auditRetention', AUDIT_PRUNE_EVERY_MS, (trx) => pruneAudit(root.auditRepo, config.administration.auditRetentionDays, trx), 'old audit events pruned');
   if (!root.redis) schedule('expiredRecords', PRUNE_EVERY_MS, (trx) => pruneExpired(trx), 'expired records pruned');
+  schedule('webhookRetention', WEBHOOK_PRUNE_EVERY_MS, (trx) => root.webhookRepo.prune(config.webhooks.retentionDays, trx), 'old webhook messages pruned');
+  // every node delivers webhooks (src/webhooks/delivery.ts); stopped before the stores close
+  const webhooks = await startWebhookNode({ outbox: root.outbox, delivery: root.webhookDelivery, repo: root.webhookRepo,
+    onError: (err) => log.warn({ err: err.message }, 'webhook endpoints not reloaded') });
+  cleanups.push(() => webhooks.stop());
 }

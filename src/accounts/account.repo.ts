@@ -18,6 +18,8 @@ export interface UserRow {
   disabled_at: Date | null;
   mfa_required: boolean;
   password_changed_at: Date | null;
+  /** imported with an unsalted fast hash: a new password is due right after the next sign-in */
+  password_change_required: boolean;
   created_at: Date;
   updated_at: Date;
 }
@@ -46,9 +48,9 @@ export function createAccountRepo(knex: Knex) {
     },
     /** Changes the given columns (updated_at too); undefined when no such user. */
     update,
-    /** A new password hash, stamped as changed now. */
+    /** A new password hash, stamped as changed now (a new password was due: no longer). */
     setPassword: (id: string, passwordHash: string, db: Queryable = knex) =>
-      update(id, { password_hash: passwordHash, password_changed_at: db.fn.now() as unknown as Date }, db),
+      update(id, { password_hash: passwordHash, password_changed_at: db.fn.now() as unknown as Date, password_change_required: false }, db),
     async delete(id: string, db: Queryable = knex): Promise<boolean> {
       return (await db('users').where({ id }).delete()) > 0;
     },

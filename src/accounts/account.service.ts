@@ -1,6 +1,6 @@
 // Accounts: creation, password sign-in and the claims released to relying parties.
 import { randomUUID } from 'node:crypto';
-import type { Queryable, Transactions } from '../storage/transactions.ts';
+import type { Queryable, Transactions, Tx } from '../storage/transactions.ts';
 import type { AccountRepo, UserRow } from './account.repo.ts';
 import { normalizeEmail, emailSchema } from './email.ts';
 import {
@@ -86,11 +86,16 @@ export function createAccountService(deps: { repo: AccountRepo; transactions: Tr
     create,
 
     /** Sign-up after the emailed code: the email was verified by the code. Undefined if taken meanwhile. */
-    async createWithHash(input: { email: string; name: string; passwordHash: string }): Promise<UserRow | undefined> {
+    /** `recorded`: the audit event of the creation, in its transaction (webhooks hear of it only if it commits). */
+    async createWithHash(input: { email: string; name: string; passwordHash: string }, recorded?: (user: UserRow, trx: Queryable) => Promise<void>): Promise<UserRow | undefined> {
       try {
-        return await repo.insert({
-          id: randomUUID(), email: input.email, email_normalized: normalizeEmail(input.email), email_verified: true,
-          password_hash: input.passwordHash, name: input.name.trim() || null, roles: [],
+        return await transactions.run(async (trx) => {
+          const user = await repo.insert({
+            id: randomUUID(), email: input.email, email_normalized: normalizeEmail(input.email), email_verified: true,
+            password_hash: input.passwordHash, name: input.name.trim() || null, roles: [],
+          }, trx);
+          await recorded?.(user, trx);
+          return user;
         });
       } catch (e) {
         if ((e as { code?: string }).code === '23505') return undefined;
@@ -115,6 +120,23 @@ export function createAccountService(deps: { repo: AccountRepo; transactions: Tr
         await repo.update(user.id, { password_hash: await hashPassword(password) });
       }
       return user;
+    },
+
+    /**
+     * The new password due after a sign-in with an imported unsalted hash (src/interactions/new-password.ts):
+     * never the old one, which was stored so weakly it must count as known. `record` audits in the same transaction.
+     */
+    async replaceRequiredPassword(user: UserRow, password: string, record: (trx: Tx) => Promise<void>): Promise<void> {
+      checkPassword(password, user.email);
+      const current = await repo.findById(user.id);
+      if (current?.password_hash && await verifyPassword(current.password_hash, password)) {
+        throw badRequest('Choose a password different from your old one: the old one was not stored safely.', 'same_password');
+      }
+      const hash = await hashPassword(password);
+      await transactions.run(async (trx) => {
+        await repo.setPassword(user.id, hash, trx);
+        await record(trx);
+      });
     },
 
     /** GATEHOUSE_ADMIN_EMAIL at boot: created with the admin role, or promoted; never duplicated. */

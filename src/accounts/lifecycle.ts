@@ -119,6 +119,22 @@ export function createLifecycle(deps: {
       await mailer.send({ to: user.email, template: 'password-changed', subject: 'Your password was changed', data: { issuer } });
     },
 
+    /**
+     * A first password for an account that has none (made by an upstream sign-in): nothing to
+     * confirm, so the page asks for a recent sign-in instead. Sessions stay: no credential was
+     * replaced. Refused if a password appeared meanwhile (then it is a change, with the current one).
+     */
+    async setFirstPassword(user: UserRow, next: string, origin: Origin): Promise<void> {
+      accounts.checkPassword(next, user.email);
+      const hash = await hashPassword(next);
+      await transactions.run(async (trx) => {
+        if ((await users.findById(user.id, trx))?.password_hash) throw conflict('Your account has a password now. Reload the page to change it.', 'password_exists');
+        await users.setPassword(user.id, hash, trx);
+        await audit.record({ type: 'password.changed', actorId: user.id, subjectId: user.id, ...origin, data: { first: true } }, trx);
+      });
+      await mailer.send({ to: user.email, template: 'password-set', subject: 'A password was set for your account', data: { issuer } });
+    },
+
     async requestEmailChange(user: UserRow, newEmail: string, origin: Origin): Promise<void> {
       const email = accounts.parseEmail(newEmail);
       if (normalizeEmail(email) === user.email_normalized) throw badRequest('That is already your email address.', 'same_email');

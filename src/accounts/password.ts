@@ -2,6 +2,7 @@
 // made with other parameters is re-hashed at the next successful sign-in.
 import argon2 from 'argon2';
 import { isBreachedPassword } from './breached.ts';
+import { verifyLegacyHash } from './legacy-hash.ts';
 
 export const ARGON2_OPTIONS = {
   type: argon2.argon2id,
@@ -18,16 +19,25 @@ export function hashPassword(password: string): Promise<string> {
   return argon2.hash(password, ARGON2_OPTIONS);
 }
 
+/** Gatehouse's own hashes are argon2 PHC strings; anything else was imported (src/accounts/legacy-hash.ts). */
+const isArgon2Phc = (hash: string): boolean => hash.startsWith('$argon2');
+
+/**
+ * One path for every stored form — our argon2id and imported hashes alike — so that a hash's
+ * parameters are bounded before anything is spent on it (src/accounts/legacy-hash.ts).
+ */
 export async function verifyPassword(hash: string, password: string): Promise<boolean> {
-  try {
-    return await argon2.verify(hash, password);
-  } catch {
-    return false; // a malformed stored hash never authenticates
-  }
+  return verifyLegacyHash(hash, password); // never throws: a malformed stored hash never authenticates
 }
 
+/** True for argon2 with other parameters and for every imported legacy hash (re-hashed at the next sign-in). */
 export function needsRehash(hash: string): boolean {
-  return argon2.needsRehash(hash, ARGON2_OPTIONS);
+  if (!isArgon2Phc(hash)) return true;
+  try {
+    return argon2.needsRehash(hash, ARGON2_OPTIONS);
+  } catch {
+    return true;
+  }
 }
 
 /** Spend the same time for an unknown account as for a known one (no timing enumeration). */

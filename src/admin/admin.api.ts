@@ -98,7 +98,7 @@ export function createAdminApiRouter(deps: AdminDeps): Router {
     const b = guarded(ctx, { body: newUser }).body;
     const created = await transactions.run(async (tx) => {
       const u = await accounts.create({ email: b.email, password: b.password, name: b.name, roles: b.admin ? ['admin'] : [], emailVerified: b.email_verified }, tx);
-      await audit.record({ type: 'user.created', subjectId: u.id, ...origin(ctx), data: { admin: b.admin } }, tx);
+      await audit.record({ type: 'user.created', subjectId: u.id, ...origin(ctx), data: { admin: b.admin, source: 'admin' } }, tx);
       return u;
     });
     ctx.status = 201;

@@ -23,6 +23,12 @@ import { requestOrigin } from '../audit/audit.ts';
 import { userView } from '../accounts/account.service.ts';
 import type { AdminService } from './admin.service.ts';
 import type { Impersonation } from './impersonation.ts';
+import { addWebhookConsole } from './webhooks.console.ts';
+import type { WebhookAdmin } from './webhooks.manage.ts';
+import { addResourceConsole } from './resources.console.ts';
+import type { ResourceService } from '../resources/resource.service.ts';
+import { addProviderConsole } from './providers.console.ts';
+import type { ProviderService } from '../upstream/provider.service.ts';
 
 const PAGE_SIZE = 25;
 /** Past any real page; a larger number is someone typing, not paging. */
@@ -33,6 +39,12 @@ export interface ConsoleDeps {
   session: AccountSession; admin: AdminService; impersonation: Impersonation; clients: ClientService; mfa: Mfa; audit: Audit;
   workspaces: WorkspaceService; views: Views; config: Config;
   sessions: Pick<AccountSessionRepo, 'open'>;
+  /** the webhook pages (src/admin/webhooks.console.ts) */
+  webhooks: WebhookAdmin;
+  /** the resource (API) pages (src/admin/resources.console.ts) */
+  resources: ResourceService;
+  /** the upstream-provider pages (src/admin/providers.console.ts) */
+  providers: ProviderService;
 }
 
 /**
@@ -127,6 +139,10 @@ export function createAdminConsole(deps: ConsoleDeps): Router {
     await deps.audit.record({ type: 'client.deleted', ...origin(ctx), clientId: ctx.params.id! });
     back(ctx, '/admin/clients', 'client-deleted');
   });
+
+  addWebhookConsole(router, { webhooks: deps.webhooks, render, form, origin, retentionDays: deps.config.webhooks.retentionDays });
+  addResourceConsole(router, { resources: deps.resources, render, form, origin });
+  addProviderConsole(router, { providers: deps.providers, render, form, origin });
 
   router.get('/workspaces', async (ctx) => { render(ctx, 'workspaces', { title: 'Workspaces', workspaces: await deps.workspaces.operatorList() }); });
 

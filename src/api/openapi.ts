@@ -19,6 +19,10 @@ const PATHS: Record<string, unknown> = {
 
 export function addPaths(paths: Record<string, unknown>): void { Object.assign(PATHS, paths); }
 
+/** The OpenAPI 3.1 top-level `webhooks`: what Gatehouse POSTs to registered endpoints, by event type. */
+const WEBHOOKS: Record<string, unknown> = {};
+export function addWebhooks(webhooks: Record<string, unknown>): void { Object.assign(WEBHOOKS, webhooks); }
+
 export function openApiDocument(issuer: string) {
   return {
     openapi: '3.1.0',
@@ -40,5 +44,6 @@ export function openApiDocument(issuer: string) {
       },
     },
     paths: PATHS,
+    webhooks: WEBHOOKS,
   };
 }

@@ -3,6 +3,10 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { loadConfig } from '../config/index.ts';
 import { runOp, CliError } from './operator-stores.ts';
+import { addResourceCommands } from './resources.ts';
+import { addWebhookCommands } from './webhooks.ts';
+import { addUserTransferCommands } from './users-transfer.ts';
+import { addProviderCommands } from './providers.ts';
 
 const seconds = (v: string) => {
   if (!/^\d+$/.test(v)) throw new InvalidArgumentError('a whole number of seconds');
@@ -55,11 +59,13 @@ export function addOperatorCommands(program: Command): void {
     .addOption(new Option('--id-token-alg <alg>', 'ID token signing algorithm').choices(['RS256', 'ES256']))
     .option('--require-mfa', 'users must pass a second factor to sign in to this client')
     .option('--require-email-verification', 'users must have a verified email to sign in to this client')
+    .option('--no-password-sign-in', 'the sign-in page offers no password: only the upstream providers this client offers')
     .option('--resource-server-for <uri>', 'this client is the resource server for this resource indicator and may introspect tokens meant for it (repeatable)', list, [])
     .option('--json', 'print JSON')
     .action(async (o) => {
       const result = await op('clients.create', {
         require_mfa: !!o.requireMfa, require_email_verification: !!o.requireEmailVerification, resource_server_for: o.resourceServerFor,
+        password_sign_in: o.passwordSignIn !== false,
         name: o.name, redirect_uris: o.redirectUri, post_logout_redirect_uris: o.postLogoutRedirectUri,
         grant_types: o.grantTypes, scope: o.scopes, public: !!o.public, client_id: o.clientId, id_token_signed_response_alg: o.idTokenAlg,
       });
@@ -161,6 +167,11 @@ export function addOperatorCommands(program: Command): void {
     .action(async (o) => {
       print(o.json, await op('workspaces.remove-member', { workspace: o.workspace, email: o.email }), () => `Removed ${o.email} from ${o.workspace}.`);
     });
+
+  addResourceCommands(program);
+  addWebhookCommands(program, op);
+  addUserTransferCommands(program, op);
+  addProviderCommands(program);
 
   program.command('migrate').description('apply database migrations').action(async () => {
     const config = loadConfig();

@@ -62,6 +62,11 @@ export const clientInputSchema = z.object({
   /** Sign-in to this client needs a verified email (a code is mailed on the way). */
   require_email_verification: z.boolean().default(false),
   /**
+   * This client's sign-in page offers a password (and sign-up with one). false: only the upstream
+   * providers it offers (src/upstream/) — e.g. an app whose users all come from the company's IdP.
+   */
+  password_sign_in: z.boolean().default(true),
+  /**
    * This client is the resource server for these resource indicators (RFC 8707 audiences): it may
    * introspect tokens issued for them (src/oidc/token-access.ts). Absolute https (or loopback http) URIs.
    */

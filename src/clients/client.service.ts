@@ -25,6 +25,8 @@ export interface ClientView {
   id_token_signed_response_alg: string;
   require_mfa: boolean;
   require_email_verification: boolean;
+  /** the sign-in page offers a password (false: upstream providers only) */
+  password_sign_in: boolean;
   resource_server_for: string[];
   created_at: string;
 }
@@ -44,6 +46,7 @@ function toMetadata(clientId: string, c: ValidClientInput): Record<string, unkno
     application_type: c.redirect_uris.some((u) => !/^https?:/.test(u)) ? 'native' : 'web',
     require_mfa: c.require_mfa,
     require_email_verification: c.require_email_verification,
+    password_sign_in: c.password_sign_in,
     resource_server_for: c.resource_server_for,
   };
 }
@@ -61,6 +64,7 @@ function view(row: ClientRow): ClientView {
     id_token_signed_response_alg: m.id_token_signed_response_alg ?? 'RS256',
     require_mfa: m.require_mfa === true,
     require_email_verification: m.require_email_verification === true,
+    password_sign_in: m.password_sign_in !== false,
     resource_server_for: Array.isArray(m.resource_server_for) ? m.resource_server_for : [],
     created_at: new Date(row.created_at).toISOString(),
   };
@@ -135,7 +139,7 @@ export function createClientService(deps: { transactions: Transactions; repo: Cl
         client_id: clientId, name: current.client_name, redirect_uris: current.redirect_uris,
         post_logout_redirect_uris: current.post_logout_redirect_uris, grant_types: current.grant_types, scope: current.scope,
         public: current.token_endpoint_auth_method === 'none', id_token_signed_response_alg: current.id_token_signed_response_alg as 'RS256',
-        require_mfa: current.require_mfa, require_email_verification: current.require_email_verification,
+        require_mfa: current.require_mfa, require_email_verification: current.require_email_verification, password_sign_in: current.password_sign_in,
         resource_server_for: current.resource_server_for, ...patch,
       });
       await repo.updateRegistration(clientId, { name: c.name, metadata: toMetadata(clientId, c) });

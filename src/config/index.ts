@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
+import ipaddr from 'ipaddr.js';
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -21,6 +22,8 @@ export const DEFAULT_HEADERS_TIMEOUT_SECONDS = 10;
 export const DEFAULT_REQUEST_TIMEOUT_SECONDS = 30;
 
 const optionalString = z.preprocess((v) => (v === '' ? undefined : v), z.string().optional());
+const splitList = (v: string) => v.split(',').map((s) => s.trim()).filter(Boolean);
+const isCidr = (v: string) => { try { ipaddr.parseCIDR(v); return true; } catch { return false; } };
 
 const schema = z.object({
   /** NODE_ENV: `production` turns on the production checks below. */
@@ -55,6 +58,11 @@ const schema = z.object({
   GATEHOUSE_ADMIN_PASSWORD: optionalString,
   /** GATEHOUSE_CLIENTS_FILE: JSON or YAML list of clients applied idempotently at start-up. */
   GATEHOUSE_CLIENTS_FILE: optionalString,
+  /**
+   * GATEHOUSE_PROVIDERS_FILE: JSON or YAML list of upstream identity providers applied at start-up
+   * (created or updated by name; secrets by environment variable: client_secret_env). docs/providers.md
+   */
+  GATEHOUSE_PROVIDERS_FILE: optionalString,
   /** SMTP_URL: e.g. smtp://user:pass@host:587. Unset: mail is written to `<data dir>/outbox/`. */
   SMTP_URL: optionalString,
   /** MAIL_FROM: the From header of every message. */
@@ -100,7 +108,7 @@ const schema = z.object({
    * it); the default day also covers relying parties that re-read the JWKS only once a day.
    */
   GATEHOUSE_KEY_ACTIVATION_DELAY_SECONDS: z.coerce.number().int().min(1).max(MAX_KEY_ACTIVATION_DELAY_SECONDS).default(DEFAULT_KEY_ACTIVATION_DELAY_SECONDS),
-  /** GATEHOUSE_RESOURCES: comma-separated API resource indicators that get JWT access tokens (RFC 9068). */
+  /** GATEHOUSE_RESOURCES: comma-separated API resource indicators that get JWT access tokens (RFC 9068); a shortcut beside the stored resources, and wins over them (docs/resources.md). */
   GATEHOUSE_RESOURCES: z.string().default(''),
   /** GATEHOUSE_ACCOUNT_CACHE_SECONDS: how long a node may serve an account and its workspace memberships from memory (0: never). */
   GATEHOUSE_ACCOUNT_CACHE_SECONDS: z.coerce.number().int().min(0).max(300).default(30),
@@ -125,6 +133,26 @@ const schema = z.object({
    * loopback one for local development and conformance runs; refused at boot otherwise.
    */
   GATEHOUSE_AUTHORIZE_POST: z.enum(['true', 'false']).default('false'),
+  /**
+   * GATEHOUSE_WEBHOOK_ALLOW_CIDRS: comma-separated CIDRs a webhook may reach although they are not
+   * public (e.g. `10.20.0.0/16` for a receiver on the internal network). In production every other
+   * loopback, private, link-local, CGNAT, unique-local or metadata address is refused.
+   */
+  GATEHOUSE_WEBHOOK_ALLOW_CIDRS: z.string().default('').refine((v) => splitList(v).every(isCidr), 'expected comma-separated CIDRs such as 10.0.0.0/8 or fd12::/16'),
+  /**
+   * GATEHOUSE_WEBHOOK_RETRY_SCHEDULE: seconds to wait before each retry of a failed webhook (each
+   * ±20 % jitter); when used up the message has failed. Default about a day: 5 s … 10 h.
+   */
+  GATEHOUSE_WEBHOOK_RETRY_SCHEDULE: z.string().default('5,300,1800,7200,18000,36000,36000')
+    .refine((v) => splitList(v).length > 0 && splitList(v).every((n) => /^\d+(\.\d+)?$/.test(n)), 'expected comma-separated seconds such as 5,300,1800'),
+  /** GATEHOUSE_WEBHOOK_DISABLE_AFTER_SECONDS: an endpoint whose deliveries all failed for this long is disabled. */
+  GATEHOUSE_WEBHOOK_DISABLE_AFTER_SECONDS: z.coerce.number().min(1).default(86400),
+  /** GATEHOUSE_WEBHOOK_TIMEOUT_SECONDS: how long one webhook request may take, connection to last byte. */
+  GATEHOUSE_WEBHOOK_TIMEOUT_SECONDS: z.coerce.number().min(0.1).max(60).default(10),
+  /** GATEHOUSE_WEBHOOK_POLL_MS: how often an idle node looks for due webhook messages. */
+  GATEHOUSE_WEBHOOK_POLL_MS: z.coerce.number().int().min(10).max(60_000).default(1000),
+  /** GATEHOUSE_WEBHOOK_RETENTION_DAYS: delivered and failed messages and the delivery log are kept this long. */
+  GATEHOUSE_WEBHOOK_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(14),
 });
 
 export interface Config {
@@ -141,6 +169,8 @@ export interface Config {
   secret: string;
   admin?: { email: string; password: string };
   clientsFile?: string;
+  /** GATEHOUSE_PROVIDERS_FILE (src/upstream/provider.service.ts: applyFile) */
+  providersFile?: string;
   smtpUrl?: string;
   mailFrom: string;
   logLevel: string;
@@ -166,6 +196,8 @@ export interface Config {
   accountCacheSeconds: number;
   administration: { impersonationTtl: number; impersonateAdmins: boolean; consoleMfa: boolean; auditRetentionDays: number };
   redisTopology: { sentinels?: Array<{ host: string; port: number }>; cluster?: boolean };
+  /** GATEHOUSE_WEBHOOK_*: delivery of webhooks (src/webhooks/) */
+  webhooks: { allowCidrs: string[]; retrySchedule: number[]; disableAfterSeconds: number; timeoutSeconds: number; pollMs: number; retentionDays: number };
 }
 
 const MIN_SECRET_LENGTH = 32; // 256 bits of base64 text, enough for HKDF input keying material
@@ -279,6 +311,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     secret: checkSecret(e.NODE_ENV, e.GATEHOUSE_SECRET, dataDir),
     admin: e.GATEHOUSE_ADMIN_EMAIL ? { email: e.GATEHOUSE_ADMIN_EMAIL, password: e.GATEHOUSE_ADMIN_PASSWORD! } : undefined,
     clientsFile: e.GATEHOUSE_CLIENTS_FILE,
+    providersFile: e.GATEHOUSE_PROVIDERS_FILE,
     smtpUrl: e.SMTP_URL,
     mailFrom: e.MAIL_FROM,
     logLevel: e.LOG_LEVEL,
@@ -302,6 +335,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     administration: {
       impersonationTtl: e.GATEHOUSE_IMPERSONATION_TTL, impersonateAdmins: e.GATEHOUSE_IMPERSONATE_ADMINS === 'true',
       consoleMfa: e.GATEHOUSE_ADMIN_CONSOLE_MFA === 'true', auditRetentionDays: e.GATEHOUSE_AUDIT_RETENTION_DAYS,
+    },
+    webhooks: {
+      allowCidrs: splitList(e.GATEHOUSE_WEBHOOK_ALLOW_CIDRS), retrySchedule: splitList(e.GATEHOUSE_WEBHOOK_RETRY_SCHEDULE).map(Number),
+      disableAfterSeconds: e.GATEHOUSE_WEBHOOK_DISABLE_AFTER_SECONDS, timeoutSeconds: e.GATEHOUSE_WEBHOOK_TIMEOUT_SECONDS,
+      pollMs: e.GATEHOUSE_WEBHOOK_POLL_MS, retentionDays: e.GATEHOUSE_WEBHOOK_RETENTION_DAYS,
     },
     redisTopology: {
       sentinels: e.GATEHOUSE_REDIS_SENTINELS ? e.GATEHOUSE_REDIS_SENTINELS.split(',').map((hp) => {

@@ -34,6 +34,24 @@ export interface InteractionDeps {
   workspaces: WorkspaceService;
   /** the browsers known for an address (sign-in and second factor share them) */
   devices: DeviceCookies;
+  /** signing in through upstream providers (src/federation/ implements it); absent: passwords only */
+  upstream?: UpstreamSignIn;
+}
+
+/** A "Continue with …" button on the sign-in page. */
+export interface UpstreamButton { name: string; displayName: string; icon?: string; url: string }
+
+/**
+ * What the hosted sign-in asks of upstream sign-in (src/federation/upstream-port.ts): the port keeps
+ * interactions/ below federation/, which builds on the second-factor step here.
+ */
+export interface UpstreamSignIn {
+  /** the buttons for this request's app, whether it offers passwords, and an upstream identity waiting to be linked */
+  loginView(details: Details): Promise<{ buttons: UpstreamButton[]; passwordSignIn: boolean; linking?: { provider: string; email: string } }>;
+  /** idp=<name> (or an email at a provider's home-realm domain): where to send the browser instead */
+  redirectFor(details: Details, email?: string): Promise<string | undefined>;
+  /** a sign-in of `accountId` completes this interaction: link the upstream identity it proved */
+  signedIn(ctx: Context, details: Details, accountId: string): Promise<void>;
 }
 
 /** What the handlers get: the deps, and the interaction pages' renderer (built once, by the router). */

@@ -4,6 +4,7 @@
 //   POST /interaction/:uid/login      password sign-in
 //   GET  /interaction/:uid/signup     sign-up form         POST → mails a code
 //   GET  /interaction/:uid/verify     enter the code       POST → creates the account, signs in
+//   GET  /interaction/:uid/new-password  imported with an unsalted hash: choose a new password
 //   GET  /interaction/:uid/verify-email  the client requires a verified email: enter the mailed code
 //   GET  /interaction/:uid/mfa        second factor: TOTP, recovery code or passkey
 //   GET  /interaction/:uid/mfa-setup  MFA is required but none is enrolled: enrol TOTP now
@@ -20,13 +21,15 @@ import { loadInteraction, PROMPTS, withInteractionPage, type InteractionDeps } f
 import { requireCsrf } from '../security/csrf.ts';
 import { formBody, jsonBody } from '../http/body.ts';
 import { createSecondFactor } from './second-factor.ts';
+import { createNewPasswordStep } from './new-password.ts';
 import { MFA_REQUIRED_REASON } from '../oidc/policy.ts';
 
 export function createInteractionRouter(interactionDeps: InteractionDeps): Router {
   const deps = withInteractionPage(interactionDeps);
   const router = new Router({ prefix: '/interaction/:uid' });
   const secondFactor = createSecondFactor(deps);
-  const login = createLoginHandlers(deps, secondFactor);
+  const newPassword = createNewPasswordStep(deps, secondFactor);
+  const login = createLoginHandlers(deps, secondFactor, newPassword);
   const signup = createSignupHandlers(deps, secondFactor);
   const consent = createConsentHandlers(deps);
   const workspace = createWorkspacePicker(deps);
@@ -45,6 +48,9 @@ export function createInteractionRouter(interactionDeps: InteractionDeps): Route
       if (details.session?.accountId && details.prompt.reasons.includes(MFA_REQUIRED_REASON)) {
         return secondFactor.stepUp(ctx, details, details.session.accountId);
       }
+      // idp=<name>: straight to that upstream provider (src/federation/); ?choose: "try another way" from there
+      const upstream = ctx.query.choose === undefined ? await deps.upstream?.redirectFor(details) : undefined;
+      if (upstream) { ctx.status = 303; return ctx.redirect(upstream); }
       return login.show(ctx, details);
     }
     if (details.prompt.name === PROMPTS.workspace) return workspace.show(ctx, details);
@@ -56,6 +62,8 @@ export function createInteractionRouter(interactionDeps: InteractionDeps): Route
   router.post('/signup', ...post, signup.submit);
   router.get('/verify', signup.verifyForm);
   router.post('/verify', ...post, signup.verify);
+  router.get('/new-password', newPassword.form);
+  router.post('/new-password', ...post, newPassword.submit);
   router.get('/verify-email', secondFactor.verifyEmailForm);
   router.post('/verify-email', ...post, secondFactor.verifyEmailSubmit);
   router.get('/mfa', secondFactor.mfaForm);

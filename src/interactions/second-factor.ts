@@ -14,7 +14,11 @@ import { requestNeedsMfa } from '../oidc/acr.ts';
 
 const PENDING_TTL_SECONDS = 10 * 60;
 
-export interface PendingLogin { accountId: string; amr: string[]; step: 'verify' | 'mfa' | 'enrol' | 'enrolled' }
+export interface PendingLogin {
+  accountId: string; amr: string[]; step: 'verify' | 'mfa' | 'enrol' | 'enrolled';
+  /** signed in through an upstream provider (src/federation/): `mfa` when its second factor counts here (trust_mfa) */
+  upstream?: { provider: string; mfa: boolean };
+}
 
 const codeBody = z.object({ method: z.enum(['totp', 'recovery']).default('totp'), code: z.string().max(64).default('') });
 /** A mailed or authenticator code on its own (email verification, TOTP enrolment). */
@@ -42,13 +46,16 @@ export function createSecondFactor(deps: InteractionHandlerDeps) {
   async function complete(ctx: Context, details: Details, pending: PendingLogin, extraAmr: string[]) {
     await store.destroy(details.uid);
     const amr = [...new Set([...pending.amr, ...extraAmr])];
-    const mfa = extraAmr.length > 0;
-    if (mfa) amr.push('mfa');
+    const mfa = extraAmr.length > 0 || pending.upstream?.mfa === true;
+    if (mfa && !amr.includes('mfa')) amr.push('mfa');
+    // a sign-in that proved an account for an upstream identity links it now (src/federation/)
+    await deps.upstream?.signedIn(ctx, details, pending.accountId);
     // a complete sign-in: this browser is now known for the account (src/security/device-cookie.ts)
     const user = await deps.accounts.findById(pending.accountId);
     if (user) devices.remember(ctx, user.email_normalized);
-    await deps.audit.record({ type: 'signin.succeeded', actorId: pending.accountId, subjectId: pending.accountId, clientId: String(details.params.client_id ?? ''), ...requestOrigin(ctx), data: { amr } });
-    await finish(deps, ctx, { login: { accountId: pending.accountId, amr, acr: mfa ? 'mfa' : 'pwd', remember: true } }, false);
+    await deps.audit.record({ type: 'signin.succeeded', actorId: pending.accountId, subjectId: pending.accountId, clientId: String(details.params.client_id ?? ''), ...requestOrigin(ctx), data: { amr, ...(pending.upstream ? { method: 'upstream', provider: pending.upstream.provider } : {}) } });
+    const acr = mfa ? 'mfa' : pending.upstream ? 'fed' : 'pwd';
+    await finish(deps, ctx, { login: { accountId: pending.accountId, amr, acr, remember: true } }, false);
   }
 
   /** Decides the next step for a signed-in account, or finishes. */
@@ -63,6 +70,8 @@ export function createSecondFactor(deps: InteractionHandlerDeps) {
     }
     const factors = await deps.mfa.factors(user.id);
     const required = user.mfa_required || client.require_mfa === true || requestNeedsMfa(details.params); // acr_values is a preference list (src/oidc/acr.ts)
+    // an upstream second factor the provider is trusted for counts as this one (trust_mfa)
+    if (pending.upstream?.mfa) return complete(ctx, details, pending, []);
     if (factors.any) {
       await store.upsert(details.uid, { ...pending, step: 'mfa' }, PENDING_TTL_SECONDS);
       return go(ctx, `/interaction/${details.uid}/mfa`);
@@ -92,7 +101,8 @@ export function createSecondFactor(deps: InteractionHandlerDeps) {
 
   return {
     /** Called by every primary sign-in path (password, sign-up code) once the account is known. */
-    afterPrimary: (ctx: Context, details: Details, user: UserRow, amr: string[]) => next(ctx, details, { accountId: user.id, amr, step: 'mfa' }),
+    afterPrimary: (ctx: Context, details: Details, user: UserRow, amr: string[], upstream?: PendingLogin['upstream']) =>
+      next(ctx, details, { accountId: user.id, amr, step: 'mfa', ...(upstream ? { upstream } : {}) }),
 
     /** Step-up: signed in already, but this request wants MFA (acr_values=mfa or client policy). */
     stepUp: (ctx: Context, details: Details, accountId: string) => next(ctx, details, { accountId, amr: ['pwd'], step: 'mfa' }),

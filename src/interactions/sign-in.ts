@@ -10,11 +10,12 @@ import { LOGIN_LIMITS, countOn, failureDelayMs, recordFailure, retryAfter } from
 import { countLockout, countSignInFailure } from '../observability/metrics.ts';
 import { requestOrigin } from '../audit/audit.ts';
 import type { SecondFactor } from './second-factor.ts';
+import type { NewPasswordStep } from './new-password.ts';
 import { clientIp, clientName, loadInteraction, PROMPTS, type Details, type InteractionHandlerDeps } from './interaction-deps.ts';
 
 const loginBody = z.object({ email: z.string().max(320).default(''), password: z.string().max(1024).default('') });
 
-export function createLoginHandlers(deps: InteractionHandlerDeps, secondFactor: SecondFactor) {
+export function createLoginHandlers(deps: InteractionHandlerDeps, secondFactor: SecondFactor, newPassword?: NewPasswordStep) {
   const limits = {
     ipAccount: deps.limiters(LOGIN_LIMITS.ipAccount),
     account: deps.limiters(LOGIN_LIMITS.account),
@@ -24,7 +25,11 @@ export function createLoginHandlers(deps: InteractionHandlerDeps, secondFactor: 
   const { devices } = deps;
 
   async function show(ctx: Context, details: Details, extra: { email?: string; error?: string } = {}, status = 200) {
+    const upstream = await deps.upstream?.loginView(details);
     deps.page(ctx, 'login', {
+      providers: upstream?.buttons ?? [],
+      passwordSignIn: upstream?.passwordSignIn ?? true,
+      linking: upstream?.linking,
       title: 'Sign in',
       uid: details.uid,
       clientName: await clientName(deps, details.params.client_id),
@@ -42,6 +47,14 @@ export function createLoginHandlers(deps: InteractionHandlerDeps, secondFactor: 
     async submit(ctx: Context) {
       const details = await loadInteraction(deps, ctx, PROMPTS.login);
       const { email, password } = parseOr400(loginBody, ctx.request.body ?? {});
+      // home-realm discovery: an address at a provider's domain signs in there (src/federation/)
+      const elsewhere = await deps.upstream?.redirectFor(details, email);
+      if (elsewhere) { ctx.status = 303; return ctx.redirect(elsewhere); }
+      const view = await deps.upstream?.loginView(details);
+      // proving an existing account for a pending link is a password sign-in, even where the app has none
+      if (view && !view.passwordSignIn && !view.linking) {
+        return show(ctx, details, { email, error: 'This app does not accept passwords. Continue with one of the options above.' }, 403);
+      }
       const ip = clientIp(ctx);
       const account = normalizeEmail(email);
       const device = devices.idFor(ctx, account);
@@ -70,6 +83,8 @@ export function createLoginHandlers(deps: InteractionHandlerDeps, secondFactor: 
       }
       await (device ? limits.device.delete(device) : limits.ipAccount.delete(`${ip}|${account}`));
       deps.log.info({ event: 'login_succeeded', sub: user.id }, 'signed in');
+      // imported with an unsalted hash (issue 15): the right old password, and now a new one
+      if (user.password_change_required && newPassword) return newPassword.begin(ctx, details, user);
       await secondFactor.afterPrimary(ctx, details, user, ['pwd']);
     },
   };

@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { parseOr400 } from '../http/guard.ts';
 import { hashPassword } from '../accounts/password.ts';
 import { AppError } from '../errors/app-error.ts';
+import { requestOrigin } from '../audit/audit.ts';
 import { normalizeEmail } from '../accounts/email.ts';
 import { SIGNUP_LIMITS, recordFailure, retryAfter } from '../security/rate-limit.ts';
 import type { SecondFactor } from './second-factor.ts';
@@ -64,13 +65,21 @@ export function createSignupHandlers(deps: InteractionHandlerDeps, secondFactor:
     }, status);
   }
 
+  const passwordsOffered = async (details: Details) => !deps.upstream || (await deps.upstream.loginView(details)).passwordSignIn;
+
   return {
     async form(ctx: Context) {
-      await showForm(ctx, await loadInteraction(deps, ctx, PROMPTS.login));
+      const details = await loadInteraction(deps, ctx, PROMPTS.login);
+      // an app without passwords (password_sign_in: false) has no sign-up with one either
+      if (!(await passwordsOffered(details))) { ctx.status = 303; return ctx.redirect(`/interaction/${details.uid}`); }
+      await showForm(ctx, details);
     },
 
     async submit(ctx: Context) {
       const details = await loadInteraction(deps, ctx, PROMPTS.login);
+      if (!(await passwordsOffered(details))) {
+        return showForm(ctx, details, { error: 'This app does not accept passwords. Go back and continue with one of its sign-in options.' }, 403);
+      }
       const input = parseOr400(signupBody, ctx.request.body ?? {});
       const ip = clientIp(ctx);
       const wait = await retryAfter([[ipLimit, ip]]);
@@ -140,7 +149,8 @@ export function createSignupHandlers(deps: InteractionHandlerDeps, secondFactor:
         return showVerify(ctx, details, pending, 'That code is not right or has expired.', 400);
       }
       await store.destroy(details.uid);
-      const user = await deps.accounts.createWithHash({ email: pending.email, name: pending.name, passwordHash: pending.passwordHash! });
+      const user = await deps.accounts.createWithHash({ email: pending.email, name: pending.name, passwordHash: pending.passwordHash! },
+        (u, trx) => deps.audit.record({ type: 'user.created', actorId: u.id, subjectId: u.id, ...requestOrigin(ctx), data: { source: 'signup' } }, trx));
       if (!user) {
         // the address was registered meanwhile: same answer as a wrong code
         return showVerify(ctx, details, pending, 'That code is not right or has expired.', 400);

@@ -14,6 +14,8 @@ import { backingServiceFailure, rotationPending } from '../storage/failures.ts';
 const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
 
 const registry = new client.Registry();
+/** The process's registry, for a domain that keeps its metrics in its own file (src/webhooks/webhook.metrics.ts). */
+export const metricsRegistry = registry;
 client.collectDefaultMetrics({ register: registry, prefix: 'gatehouse_' });
 
 const requests = new client.Counter({
@@ -50,6 +52,17 @@ const storeErrors = new client.Counter({
 const dbQueries = new client.Counter({
   name: 'gatehouse_db_queries_total', help: 'SQL queries sent to the durable store (Postgres or PGlite).', registers: [registry],
 });
+
+const upstreamCalls = new client.Histogram({
+  name: 'gatehouse_upstream_call_duration_seconds',
+  help: 'Calls to upstream identity providers (discovery, token, userinfo, GitHub user/emails) by provider, step and outcome (ok, http_<status>, unreachable: refused or timed out).',
+  labelNames: ['provider', 'step', 'outcome'] as const, buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10], registers: [registry],
+});
+
+/** One call to an upstream provider (src/federation/upstream-client.ts). */
+export function observeUpstreamCall(provider: string, step: string, outcome: string, seconds: number): void {
+  upstreamCalls.labels(provider, step, outcome).observe(seconds);
+}
 
 export function countSignInFailure(): void { signInFailures.inc(); }
 export function countLockout(): void { lockouts.inc(); }

@@ -22,5 +22,5 @@ export const WRITE_SCOPES = ['profile:write', 'workspace:manage', 'admin'] as co
 /** Scopes with no claims of their own. */
 export const EXTRA_SCOPES = ['openid', 'offline_access', ...WRITE_SCOPES];
 
-/** acr values: how the user authenticated. */
-export const ACR_VALUES = ['pwd', 'mfa'];
+/** acr values: how the user authenticated (`fed`: through an upstream provider, one factor as far as we know). */
+export const ACR_VALUES = ['pwd', 'mfa', 'fed'];

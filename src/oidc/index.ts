@@ -8,6 +8,7 @@ import type { Views } from '../render/views.ts';
 import type { ClientService } from '../clients/client.service.ts';
 import type { ClientChangeFeed } from '../clients/client-changes.ts';
 import type { KeyService } from '../keys/key.service.ts';
+import type { ResourceRegistry } from '../resources/resource-registry.ts';
 import type { AdapterFactory } from '../storage/short-lived-store.ts';
 import { createRedisAdapterFactory } from './adapters/redis-adapter.ts';
 import { createSqlAdapterFactory } from './adapters/sql-adapter.ts';
@@ -42,6 +43,8 @@ export interface OidcDeps {
   keys: KeyService;
   accounts: AccountsPort;
   workspaces: WorkspacesPort;
+  /** the resources (APIs) the provider serves, from the node's memory */
+  resources: ResourceRegistry;
   /** where the session-tracking listener records sessions, for the sessions page */
   sessionLog: SessionLog;
   views: Views;
@@ -79,7 +82,7 @@ export function createOidc(deps: OidcDeps): Oidc {
         refreshSeconds: config.keyRefreshSeconds,
         log,
         build: (jwks) => registerTokenExchange(trackSessions(guardProviderInput(observeProvider(createProvider({
-          config, adapters, redis: deps.redis, clientAdapter, accounts: deps.accounts, workspaces: deps.workspaces, views, jwks, cookieKeys,
+          config, adapters, redis: deps.redis, clientAdapter, accounts: deps.accounts, workspaces: deps.workspaces, resources: deps.resources, views, jwks, cookieKeys,
         }), { views, log }), views), deps.sessionLog, log), { accounts: deps.accounts, impersonation }),
       });
       return host;

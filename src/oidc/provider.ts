@@ -1,6 +1,6 @@
 // Builds the oidc-provider instance from its dependencies. Each hook delegates to a small sibling;
 // the secure defaults (RFC 9700) are set here in one place.
-import Provider, { errors, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
+import Provider, { type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import type { JsonWebKey } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Config } from '../config/index.ts';
@@ -16,6 +16,9 @@ import { catchEscapedErrors } from './provider-input-guard.ts';
 import { createPolicy } from './policy.ts';
 import { checkWorkspaceParam, withWorkspacePrompt, WORKSPACE_PARAM } from './workspace-prompt.ts';
 import { workspaceTokenClaims } from './workspace-token-claims.ts';
+import { withResourceClaims } from './resource-token-claims.ts';
+import { resourceServerInfo, resourceTokenTtl } from './resource-servers.ts';
+import type { ResourceRegistry } from '../resources/resource-registry.ts';
 import { firstPartyGrant } from './first-party.ts';
 import { introspectionAllowed, revocationAllowed, RESOURCE_SERVER_PROPERTY } from './token-access.ts';
 import { checkImpliedConsentParam, IMPLIED_CONSENT_PARAM, offlineAccessConsent } from './offline-access.ts';
@@ -31,14 +34,12 @@ export interface ProviderDeps {
   /** accounts (the token hot path reads them from the node's account cache) */
   accounts: AccountsPort;
   workspaces: WorkspacesPort;
+  /** the resources (APIs) in this node's memory: GATEHOUSE_RESOURCES and the stored ones */
+  resources: ResourceRegistry;
   views: Views;
   jwks: { keys: JsonWebKey[] };
   cookieKeys: string[];
 }
-
-/** Resource servers (RFC 8707) get JWT access tokens (RFC 9068); userinfo tokens stay opaque.
- * `workspace` puts the active workspace's flat claims in the JWT (docs/workspaces.md). */
-const RESOURCE_SERVER_SCOPES = 'read write workspace';
 
 function isOriginOfRedirectUri(origin: string, redirectUris: readonly string[] = []): boolean {
   return redirectUris.some((u) => {
@@ -107,8 +108,9 @@ export function createProvider(deps: ProviderDeps): Provider {
     rotateRefreshToken: true,
     ttl: {
       AuthorizationCode: config.ttl.authorizationCode,
-      AccessToken: config.ttl.accessToken,
-      ClientCredentials: config.ttl.accessToken,
+      // a resource's own lifetime (src/oidc/resource-servers.ts), else GATEHOUSE_ACCESS_TOKEN_TTL
+      AccessToken: resourceTokenTtl(config.ttl.accessToken),
+      ClientCredentials: resourceTokenTtl(config.ttl.accessToken),
       IdToken: config.ttl.idToken,
       RefreshToken: config.ttl.refreshToken,
       Session: config.ttl.session,
@@ -118,10 +120,12 @@ export function createProvider(deps: ProviderDeps): Provider {
     },
     interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}`, policy: withWorkspacePrompt(createPolicy(), deps.workspaces) },
     // workspace=<id or slug> chooses the active workspace; access tokens carry it (docs/workspaces.md)
-    extraParams: { [WORKSPACE_PARAM]: checkWorkspaceParam(deps.workspaces), [IMPLIED_CONSENT_PARAM]: checkImpliedConsentParam },
-    extraTokenClaims: withActor(workspaceTokenClaims(deps.workspaces)),
+    // idp=<name>: go straight to that upstream provider (src/federation/; an unknown one shows the sign-in page)
+    extraParams: { [WORKSPACE_PARAM]: checkWorkspaceParam(deps.workspaces), [IMPLIED_CONSENT_PARAM]: checkImpliedConsentParam, idp: null },
+    // the active workspace's flat claims, and the user claims a resource asks for (docs/resources.md)
+    extraTokenClaims: withActor(withResourceClaims(deps, workspaceTokenClaims(deps.workspaces))),
     // Gatehouse's per-client policies (set from the CLI, the clients file or the admin API)
-    extraClientMetadata: { properties: ['require_mfa', 'require_email_verification', RESOURCE_SERVER_PROPERTY] },
+    extraClientMetadata: { properties: ['require_mfa', 'require_email_verification', 'password_sign_in', RESOURCE_SERVER_PROPERTY] },
     features: {
       devInteractions: { enabled: false },
       clientCredentials: { enabled: true },
@@ -140,16 +144,8 @@ export function createProvider(deps: ProviderDeps): Provider {
         enabled: true,
         defaultResource: async () => undefined as unknown as string,
         useGrantedResource: async () => true,
-        getResourceServerInfo: async (_ctx, resourceIndicator) => {
-          if (!config.resources.includes(resourceIndicator)) throw new errors.InvalidTarget('unknown resource indicator');
-          return {
-            scope: RESOURCE_SERVER_SCOPES,
-            audience: resourceIndicator,
-            accessTokenTTL: config.ttl.accessToken,
-            accessTokenFormat: 'jwt',
-            jwt: { sign: { alg: 'RS256' } },
-          };
-        },
+        // resource servers (RFC 8707) get JWT access tokens (RFC 9068); userinfo tokens stay opaque
+        getResourceServerInfo: resourceServerInfo(deps.resources),
       },
     },
     // the account pages' first-party grant, else the device flow's (which confirms on its own page)
@@ -162,6 +158,7 @@ export function createProvider(deps: ProviderDeps): Provider {
       const workspace = deps.workspaces.forAccount(user.id);
       return {
         accountId: user.id,
+        user, // read again by extraTokenClaims for a resource's claims (src/oidc/resource-token-claims.ts)
         workspace, // read again by extraTokenClaims for the same token response
         async claims(_use: string, scope: string) {
           // an impersonation token says who is acting (RFC 8693 §4.1), at userinfo too

@@ -13,6 +13,14 @@ import { badRequest, notFound, unavailable } from '../errors/app-error.ts';
 import { isUuid, type UserRow } from '../accounts/account.repo.ts';
 import { userView } from '../accounts/account.service.ts';
 import { SIGNING_ALGS, type SigningAlg } from '../keys/key.service.ts';
+import type { Transactions } from '../storage/transactions.ts';
+import type { ResourceService } from '../resources/resource.service.ts';
+import { resourceOperations } from './resources.ops.ts';
+import type { WebhookAdmin } from '../admin/webhooks.manage.ts';
+import { webhookOperations } from './webhooks.ops.ts';
+import { transferOperations, type TransferOperationDeps } from './transfer.ops.ts';
+import type { ProviderService } from '../upstream/provider.service.ts';
+import { providerOperations } from './providers.ops.ts';
 
 /** The services the operations use: a slice of the root. */
 export interface OperationDeps {
@@ -22,6 +30,12 @@ export interface OperationDeps {
   workspaces: WorkspaceService;
   admin: AdminService;
   audit: Audit;
+  transactions: Transactions;
+  resources: ResourceService;
+  webhookAdmin: WebhookAdmin;
+  userImport: TransferOperationDeps['userImport'];
+  userExport: TransferOperationDeps['userExport'];
+  providers: ProviderService;
 }
 
 async function findUser(c: OperationDeps, ref: string): Promise<UserRow> {
@@ -47,8 +61,12 @@ export const operations: Record<string, (c: OperationDeps, args: Args) => Promis
   'clients.delete': async (c, a) => { await c.clients.delete(String(a.client_id)); return { deleted: a.client_id }; },
   'clients.rotate-secret': (c, a) => c.clients.rotateSecret(String(a.client_id)),
 
-  'users.create': async (c, a) => userView(await c.accounts.create({
-    email: String(a.email ?? ''), password: a.password, name: a.name, roles: a.admin ? ['admin'] : [], emailVerified: !!a.verified,
+  'users.create': async (c, a) => userView(await c.transactions.run(async (tx) => {
+    const user = await c.accounts.create({
+      email: String(a.email ?? ''), password: a.password, name: a.name, roles: a.admin ? ['admin'] : [], emailVerified: !!a.verified,
+    }, tx);
+    await c.audit.record({ type: 'user.created', subjectId: user.id, ...OPERATOR_ORIGIN, data: { source: 'cli' } }, tx);
+    return user;
   })),
   'users.list': async (c, a) => (await c.accounts.list({ limit: Number(a.limit ?? 100), offset: Number(a.offset ?? 0) })).map(userView),
   'users.show': async (c, a) => userView(await findUser(c, String(a.user))),
@@ -97,6 +115,10 @@ export const operations: Record<string, (c: OperationDeps, args: Args) => Promis
   'workspaces.list': (c) => c.workspaces.operatorList(),
   'workspaces.add-member': (c, a) => c.workspaces.operatorAddMember(a.workspace, String(a.email ?? ''), a.role ?? 'member'),
   'workspaces.remove-member': (c, a) => c.workspaces.operatorRemoveMember(a.workspace, String(a.email ?? '')),
+  ...resourceOperations,
+  ...webhookOperations,
+  ...transferOperations,
+  ...providerOperations,
 };
 
 export async function runOperation(c: OperationDeps, name: string, args: Args): Promise<unknown> {

@@ -14,7 +14,7 @@ const HOUSEKEEPING_LOCK_CLASS = 0x6768_686b;
 const SCHEDULE_SLACK_MS = 10_000;
 
 /** Each job's lock number; a new job takes the next. */
-export const HOUSEKEEPING_JOBS = { auditRetention: 1, expiredRecords: 2 } as const;
+export const HOUSEKEEPING_JOBS = { auditRetention: 1, expiredRecords: 2, webhookRetention: 3 } as const;
 export type HousekeepingJob = keyof typeof HOUSEKEEPING_JOBS;
 
 export type HousekeepingOutcome<T> = { ran: true; result: T } | { ran: false; reason: 'another node is running it' | 'ran recently' };

@@ -15,7 +15,11 @@ export interface WorkspaceRow {
   updated_at: Date;
 }
 
-export interface MembershipRow { workspace_id: string; user_id: string; role: Role; created_at: Date }
+/** `managed_by`: the upstream provider whose organisation sync made it; null when made by hand. */
+export interface MembershipRow { workspace_id: string; user_id: string; role: Role; created_at: Date; managed_by: string | null }
+
+/** One of a user's memberships as organisation sync reads it: which workspace, what role, made by whom. */
+export interface SyncedMembership { workspace_id: string; slug: string; role: Role; managed_by: string | null }
 
 /** A membership as the user sees it: the workspace and their role in it. */
 export interface UserMembership { id: string; slug: string; name: string; role: Role; joined_at: Date }
@@ -77,7 +81,7 @@ export function createWorkspaceRepo(knex: Knex) {
     findMembership: (workspaceId: string, userId: string, trx: Queryable = knex): Promise<MembershipRow | undefined> =>
       trx<MembershipRow>('memberships').where({ workspace_id: workspaceId, user_id: userId }).first(),
 
-    async insertMembership(row: Pick<MembershipRow, 'workspace_id' | 'user_id' | 'role'>, trx: Queryable = knex): Promise<MembershipRow> {
+    async insertMembership(row: Pick<MembershipRow, 'workspace_id' | 'user_id' | 'role'> & { managed_by?: string | null }, trx: Queryable = knex): Promise<MembershipRow> {
       const [created] = await trx<MembershipRow>('memberships').insert(row).returning('*');
       return created as MembershipRow;
     },
@@ -88,6 +92,24 @@ export function createWorkspaceRepo(knex: Knex) {
 
     deleteMembership: (workspaceId: string, userId: string, trx: Queryable = knex) =>
       trx('memberships').where({ workspace_id: workspaceId, user_id: userId }).del(),
+
+    /** Organisation sync: every membership of the user, with its workspace's slug and who manages it. */
+    membershipsForSync: (userId: string, trx: Queryable = knex): Promise<SyncedMembership[]> =>
+      trx('memberships as m').join('workspaces as w', 'w.id', 'm.workspace_id').where('m.user_id', userId)
+        .orderBy('w.slug').select('m.workspace_id', 'w.slug', 'm.role', 'm.managed_by'),
+
+    /** Organisation sync: the workspaces of these slugs, locked FOR UPDATE in slug order (one order
+     * for every sync, so two syncs touching the same workspaces never deadlock each other). */
+    lockWorkspacesBySlug: (slugs: readonly string[], trx: Queryable = knex): Promise<WorkspaceRow[]> =>
+      slugs.length === 0 ? Promise.resolve([])
+        : trx<WorkspaceRow>('workspaces').whereIn('slug', [...slugs]).orderBy('slug').forUpdate(),
+
+    /** Organisation sync: creates the workspace unless its slug exists (a concurrent sign-in may
+     * have just made it); either way the caller then locks it by slug. */
+    async insertWorkspaceIfAbsent(row: Pick<WorkspaceRow, 'id' | 'slug' | 'name' | 'created_by'>, trx: Queryable = knex): Promise<WorkspaceRow | undefined> {
+      const [created] = await trx<WorkspaceRow>('workspaces').insert(row).onConflict('slug').ignore().returning('*');
+      return created as WorkspaceRow | undefined;
+    },
 
     async countOwners(workspaceId: string, trx: Queryable = knex): Promise<number> {
       const [row] = await trx('memberships').where({ workspace_id: workspaceId, role: 'owner' }).count<{ count: string }[]>('* as count');

@@ -84,20 +84,29 @@ export function createWorkspaceService(deps: { transactions: Transactions; repo:
     type, actorId: origin.actorId, subjectId, clientId: origin.clientId ?? null, ip: origin.ip ?? null, userAgent: origin.userAgent ?? null, data,
   });
 
+  /** Organisation sync's mark on a change: the provider in the audit data and, since the upstream
+   * decides who is in (a removed member must lose access), no last-owner refusal: a workspace whose
+   * last owner loses the owner role upstream is flagged `left_without_owner` for an operator. */
+  async function managedData(ws: WorkspaceRow, from: Role, managedBy: string | undefined, trx: Tx): Promise<Record<string, unknown>> {
+    if (!managedBy) return {};
+    const orphaned = from === 'owner' && (await repo.countOwners(ws.id, trx)) === 0;
+    return { managed_by: managedBy, ...(orphaned ? { left_without_owner: true } : {}) };
+  }
+
   /** Changes a role under the workspace lock (rules already checked). */
-  async function applyRole(ws: WorkspaceRow, userId: string, from: Role, to: Role, origin: Origin, trx: Tx) {
+  async function applyRole(ws: WorkspaceRow, userId: string, from: Role, to: Role, origin: Origin, trx: Tx, managedBy?: string) {
     if (from === to) return;
-    if (to !== 'owner') await refuseLastOwner(ws, from, trx, 'be demoted');
+    if (to !== 'owner' && !managedBy) await refuseLastOwner(ws, from, trx, 'be demoted');
     await repo.setRole(ws.id, userId, to, trx);
-    await audit.record(event('workspace.member_role_changed', origin, userId, { workspace_id: ws.id, from, to }), trx);
+    await audit.record(event('workspace.member_role_changed', origin, userId, { workspace_id: ws.id, from, to, ...await managedData(ws, from, managedBy, trx) }), trx);
   }
 
   /** Removes a membership under the workspace lock; the user's active workspace is cleared if it was this one. */
-  async function applyRemoval(ws: WorkspaceRow, userId: string, role: Role, origin: Origin, trx: Tx) {
-    await refuseLastOwner(ws, role, trx, 'leave or be removed');
+  async function applyRemoval(ws: WorkspaceRow, userId: string, role: Role, origin: Origin, trx: Tx, managedBy?: string) {
+    if (!managedBy) await refuseLastOwner(ws, role, trx, 'leave or be removed');
     await repo.deleteMembership(ws.id, userId, trx);
     await deps.accounts.replaceActiveWorkspace(userId, ws.id, null, trx); // the next token names the user's next workspace
-    await audit.record(event('workspace.member_removed', origin, userId, { workspace_id: ws.id, role }), trx);
+    await audit.record(event('workspace.member_removed', origin, userId, { workspace_id: ws.id, role, ...await managedData(ws, role, managedBy, trx) }), trx);
   }
 
   async function create(input: { slug: unknown; name: unknown }, ownerId: string, origin: Origin): Promise<WorkspaceView> {
@@ -290,6 +299,27 @@ export function createWorkspaceService(deps: { transactions: Transactions; repo:
       });
       cache.invalidate(user.id);
       return removed;
+    },
+
+    // Organisation sync (federation/org-sync.ts), inside the caller's sign-in transaction: only
+    // memberships whose managed_by is the provider. The caller locks the workspaces first
+    // (repo.lockWorkspacesBySlug) and drops the user's cache entry after the commit.
+    managed: {
+      /** A workspace a rule asked for: no creator (the upstream made it), audited as the operator's. */
+      async createWorkspace(slug: string, name: string, provider: string, trx: Tx): Promise<WorkspaceRow> {
+        const ws = await repo.insertWorkspaceIfAbsent({ id: randomUUID(), slug, name, created_by: null }, trx);
+        if (ws) await audit.record(event('workspace.created', OPERATOR, null, { workspace_id: ws.id, slug, managed_by: provider }), trx);
+        const [locked] = await repo.lockWorkspacesBySlug([slug], trx);
+        return locked!;
+      },
+      async add(ws: WorkspaceRow, userId: string, role: Role, provider: string, trx: Tx): Promise<void> {
+        await repo.insertMembership({ workspace_id: ws.id, user_id: userId, role, managed_by: provider }, trx);
+        await audit.record(event('workspace.member_added', OPERATOR, userId, { workspace_id: ws.id, role, managed_by: provider }), trx);
+      },
+      changeRole: (ws: WorkspaceRow, userId: string, from: Role, to: Role, provider: string, trx: Tx) =>
+        applyRole(ws, userId, from, to, OPERATOR, trx, provider),
+      remove: (ws: WorkspaceRow, userId: string, role: Role, provider: string, trx: Tx) =>
+        applyRemoval(ws, userId, role, OPERATOR, trx, provider),
     },
 
     // For the invitation service, which shares the lock discipline and the cache.

@@ -4,10 +4,11 @@
 //   GET  /account/email                     email              POST /account/email (recent sign-in)
 //   GET  /account/email/confirm?token=…     confirm a new email by link; POST with the code
 //   GET  /account/verify-email?token=…      verify by link;     POST with the code; POST …/resend
-//   GET  /account/password                  change password    POST
+//   GET  /account/password                  change (or first set) the password    POST
 //   GET  /account/security                  TOTP, passkeys, recovery codes (removal: recent sign-in)
 //   GET  /account/sessions                  sessions; POST …/:uid/end, POST …/end-all
 //   GET  /account/apps                      granted apps; POST …/:grantId/revoke
+//   (GET /account/identities, linked upstream sign-ins: src/federation/identities.pages.ts)
 //   GET  /account/forgot                    password reset (no session needed): POST mails a link
 //   GET  /account/reset?token=…             the mailed link: the token moves into a cookie, then
 //   GET  /account/reset                     the new-password form; POST /account/reset

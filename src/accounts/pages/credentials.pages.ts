@@ -1,5 +1,6 @@
-// Password and email: change the password (current one required), change the email (recent
-// sign-in; the new address is verified first and the old one told), verify the email.
+// Password and email: change the password (current one required; an account with none sets its
+// first one after a recent sign-in), change the email (recent sign-in; the new address is verified
+// first and the old one told), verify the email.
 import type { Context } from 'koa';
 import { AppError } from '../../errors/app-error.ts';
 import { guarded } from '../../http/guard.ts';
@@ -7,7 +8,7 @@ import { requestOrigin } from '../../audit/audit.ts';
 import { PASSWORD_CHANGE_LIMITS, VERIFY_LIMITS, recordFailure, retryAfter } from '../../security/rate-limit.ts';
 import { back, noticeOf, type AccountPageDeps } from './page-deps.ts';
 import { accountForms } from './account-forms.ts';
-import { viewerOf } from './account-sign-in.ts';
+import { RECENT_SIGN_IN_SECONDS, viewerOf } from './account-sign-in.ts';
 
 /** A mailed link (GET, its token in the query) or the code from the same mail typed in (POST, signed in). */
 function mailedSecret(ctx: Context): { token: string } | { userId: string; code: string } {
@@ -22,12 +23,25 @@ export function createCredentialHandlers(deps: AccountPageDeps) {
 
   return {
     passwordForm(ctx: Context, error?: string, status = 200) {
-      deps.page(ctx, 'account/password', { title: 'Password', error, notice: noticeOf(ctx) }, status);
+      // an account made by an upstream sign-in has no password: it sets one, with no current one to give
+      const hasPassword = Boolean(viewerOf(ctx).user.password_hash);
+      deps.page(ctx, 'account/password', { title: hasPassword ? 'Password' : 'Set a password', hasPassword, error, notice: noticeOf(ctx) }, status);
     },
     async changePassword(ctx: Context) {
-      const { user } = viewerOf(ctx);
+      const { user, loginTs } = viewerOf(ctx);
       const form = guarded(ctx, accountForms.password).body;
       if (form.new_password !== form.confirm_password) return this.passwordForm(ctx, 'The two new passwords are not the same.', 400);
+      if (!user.password_hash) {
+        // no current password to prove it is the owner: a recent sign-in instead
+        if (Math.floor(Date.now() / 1000) - loginTs > RECENT_SIGN_IN_SECONDS) return deps.session.signIn(ctx, '/account/password', true);
+        try {
+          await deps.lifecycle.setFirstPassword(user, form.new_password, requestOrigin(ctx));
+        } catch (e) {
+          if (e instanceof AppError && e.status < 500) return this.passwordForm(ctx, e.message, e.status);
+          throw e;
+        }
+        return back(ctx, '/account/password', 'password-set');
+      }
       const wait = await retryAfter([[changeLimit, user.id]]);
       if (wait > 0) {
         ctx.set('Retry-After', String(wait));

@@ -45,7 +45,7 @@ export interface AccountPageDeps extends AccountDeps { page: PageRenderer }
 
 export const NAV = [
   ['/account', 'Profile'], ['/account/email', 'Email'], ['/account/password', 'Password'], ['/account/security', 'Security'],
-  ['/account/sessions', 'Sessions'], ['/account/apps', 'Apps'],
+  ['/account/sessions', 'Sessions'], ['/account/apps', 'Apps'], ['/account/identities', 'Linked sign-ins'],
 ] as const;
 
 /** Every account page: the area's nav, the page it is on, and who is signed in. */
@@ -73,6 +73,9 @@ export const NOTICES = {
   'passkey-removed': 'The passkey was removed.',
   'session-ended': 'Signed out of that session.',
   'app-revoked': 'Access removed.',
+  'password-set': 'Password set. You can now sign in with your email and this password too.',
+  'identity-linked': 'Linked. You can now sign in with it too.',
+  'identity-unlinked': 'Unlinked. It no longer signs you in here.',
 } as const;
 export type NoticeKey = keyof typeof NOTICES;
 
