@@ -161,6 +161,7 @@ export function createRoot({ config, db, redis, log }: RootInputs) {
   // signing in through upstream providers (src/federation/): its routes, and the port the hosted sign-in uses
   const federation = createFederation({
     issuer: config.issuer, providers, identities: identityRepo, users: accountRepo, transactions, audit, orgSync, adapters, oidc,
+    sessionTtlSeconds: config.ttl.session,
   });
 
   return {
@@ -177,7 +178,7 @@ export function createRoot({ config, db, redis, log }: RootInputs) {
     webhookRepo, outbox, webhooks, webhookDelivery, webhookAdmin,
     transferRepo, userImport, userExport,
     /** Builds the provider (the signing keys must exist) and keeps it current; once per root. */
-    startProvider: () => provider.start({ impersonation }),
+    startProvider: () => provider.start({ impersonation, upstreamLogout: federation.upstreamLogout }),
   };
 }
 export type Root = ReturnType<typeof createRoot>;

@@ -20,6 +20,7 @@ import type { FlowState, StartedFlow } from './flow-state.ts';
 import { UpstreamFailure, type UpstreamClient, type UpstreamProfile } from './upstream-client.ts';
 import { FAILURE_TEXT, failurePage } from './failure-page.ts';
 import type { PendingLinks } from './pending-links.ts';
+import type { UpstreamLogout } from './upstream-logout.ts';
 
 export interface FederationRouteDeps extends InteractionDeps {
   providers: Pick<ProviderService, 'get'>;
@@ -27,6 +28,7 @@ export interface FederationRouteDeps extends InteractionDeps {
   flow: FlowState;
   linking: AccountLinking;
   pendingLinks: PendingLinks;
+  upstreamLogout: UpstreamLogout;
   /** the hosted account session (link mode) */
   session: { viewer(ctx: Context): Promise<AccountViewer | undefined>; signIn(ctx: Context, returnTo: string): void };
 }
@@ -164,6 +166,7 @@ export function createFederationRouter(input: FederationRouteDeps): Router {
         return see(ctx, `/interaction/${details.uid}?choose=1`);
       }
       const mfa = p.trustMfa && upstreamUsedMfa(returned.profile);
+      await deps.upstreamLogout.remember(ctx, p, returned.profile.idToken);
       await secondFactor.afterPrimary(ctx, details, resolution.user, ['fed'], { provider: p.name, mfa });
     } catch (err) {
       if (!(err instanceof UpstreamFailure)) throw err;
@@ -171,5 +174,6 @@ export function createFederationRouter(input: FederationRouteDeps): Router {
     }
   });
 
+  router.use(deps.upstreamLogout.router().routes());
   return router;
 }

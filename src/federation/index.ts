@@ -13,6 +13,7 @@ import type { OrgSync } from './org-sync.ts';
 import { createPendingLinks } from './pending-links.ts';
 import { createUpstreamClient } from './upstream-client.ts';
 import { createUpstreamPort } from './upstream-port.ts';
+import { createUpstreamLogout } from './upstream-logout.ts';
 
 export interface FederationDeps {
   issuer: string;
@@ -24,6 +25,8 @@ export interface FederationDeps {
   orgSync: OrgSync;
   adapters: AdapterFactory;
   oidc: ProviderFacade;
+  /** how long a hosted session lives (the upstream ID token for signing out there lives as long) */
+  sessionTtlSeconds: number;
   /** tests only: reach local stand-ins in-process */
   fetch?: typeof fetch;
 }
@@ -34,6 +37,9 @@ export function createFederation(deps: FederationDeps) {
   const linking = createAccountLinking({ transactions: deps.transactions, users: deps.users, identities: deps.identities, audit: deps.audit, orgSync: deps.orgSync });
   const pendingLinks = createPendingLinks(deps.adapters);
   const port = createUpstreamPort({ providers: deps.providers, oidc: deps.oidc, linking, pendingLinks });
-  return { upstreamClient, flow, linking, pendingLinks, port, providers: deps.providers };
+  const upstreamLogout = createUpstreamLogout({
+    issuer: deps.issuer, adapters: deps.adapters, providers: deps.providers, upstreamClient, oidc: deps.oidc, sessionTtlSeconds: deps.sessionTtlSeconds,
+  });
+  return { upstreamClient, flow, linking, pendingLinks, port, upstreamLogout, providers: deps.providers };
 }
 export type Federation = ReturnType<typeof createFederation>;

@@ -194,13 +194,14 @@ export function createUpstreamClient(deps: UpstreamClientDeps) {
     },
 
     /** The upstream's end_session_endpoint, if it has one (for logout_upstream). */
-    async endSessionUrl(p: FlowProvider, idTokenHint: string | undefined, postLogoutRedirectUri?: string): Promise<string | undefined> {
+    async endSessionUrl(p: FlowProvider, idTokenHint: string | undefined, postLogoutRedirectUri?: string, state?: string): Promise<string | undefined> {
       if (!p.oidc) return undefined;
       const config = await configFor(p).catch(() => undefined);
       if (!config?.serverMetadata().end_session_endpoint) return undefined;
       const params: Record<string, string> = { client_id: p.clientId };
       if (idTokenHint) params.id_token_hint = idTokenHint;
       if (postLogoutRedirectUri) params.post_logout_redirect_uri = postLogoutRedirectUri;
+      if (state) params.state = state;
       return client.buildEndSessionUrl(config, params).href;
     },
 

@@ -17,7 +17,8 @@ import { createClientAdapter } from './adapters/client-adapter.ts';
 import { createProvider } from './provider.ts';
 import { createProviderHost, type ProviderHost } from './host.ts';
 import { createProviderFacade, type ProviderFacade } from './facade.ts';
-import type { AccountsPort, ImpersonationPort, SessionLog, WorkspacesPort } from './ports.ts';
+import type { AccountsPort, ImpersonationPort, SessionLog, UpstreamLogoutPort, WorkspacesPort } from './ports.ts';
+import { signOutUpstream } from './upstream-logout.ts';
 import { trackSessions } from './session-tracking.ts';
 import { registerTokenExchange } from './grants/token-exchange.ts';
 import { observeProvider } from './events.ts';
@@ -59,7 +60,7 @@ export interface Oidc {
    * Builds the provider from the signing keys (they must exist: KeyService.ensureKeys) and keeps it
    * current. `impersonation`: the token-exchange grant's, which mints through the facade. Once.
    */
-  start(late: { impersonation: ImpersonationPort }): Promise<ProviderHost>;
+  start(late: { impersonation: ImpersonationPort; upstreamLogout?: UpstreamLogoutPort }): Promise<ProviderHost>;
 }
 
 export function createOidc(deps: OidcDeps): Oidc {
@@ -75,15 +76,15 @@ export function createOidc(deps: OidcDeps): Oidc {
   return {
     facade,
     cookieKeys,
-    async start({ impersonation }) {
+    async start({ impersonation, upstreamLogout }) {
       if (host) throw new Error('the provider is already started: one provider host per root');
       host = await createProviderHost({
         keys: deps.keys,
         refreshSeconds: config.keyRefreshSeconds,
         log,
-        build: (jwks) => registerTokenExchange(trackSessions(guardProviderInput(observeProvider(createProvider({
+        build: (jwks) => signOutUpstream(registerTokenExchange(trackSessions(guardProviderInput(observeProvider(createProvider({
           config, adapters, redis: deps.redis, clientAdapter, accounts: deps.accounts, workspaces: deps.workspaces, resources: deps.resources, views, jwks, cookieKeys,
-        }), { views, log }), views), deps.sessionLog, log), { accounts: deps.accounts, impersonation }),
+        }), { views, log }), views), deps.sessionLog, log), { accounts: deps.accounts, impersonation }), upstreamLogout),
       });
       return host;
     },

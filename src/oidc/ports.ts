@@ -1,3 +1,5 @@
+import type { Context } from 'koa';
+
 // What the provider needs from the domains above it, as interfaces it owns. oidc/ sits below
 // accounts/, workspaces/ and admin/ (it imports only the ground floor and clients, keys, audit), so
 // it cannot import them; they implement these ports (accounts/account.oidc-port.ts,
@@ -62,4 +64,12 @@ export interface SessionLog {
   saved(session: TrackedSession): Promise<void>;
   /** a session was destroyed (signed out, expired by the provider) */
   ended(uid: string): Promise<void>;
+}
+
+/**
+ * Signing out upstream too (federation/upstream-logout.ts implements it): after Gatehouse signed a
+ * browser out and is sending it to `next`, the upstream sign-out URL to visit first, if any.
+ */
+export interface UpstreamLogoutPort {
+  after(ctx: Context, next: string): Promise<string | undefined>;
 }

@@ -82,6 +82,8 @@ export function createImportService(deps: ImportDeps) {
       const who = { id: typeof hint.id === 'string' ? hint.id.slice(0, 64) : undefined, email: typeof hint.email === 'string' ? hint.email.slice(0, 320) : undefined };
       if (error) { fail({ line, ...who, reason: error }); continue; }
       if (!value || typeof value !== 'object' || Array.isArray(value)) { fail({ line, reason: 'a record must be a JSON object' }); continue; }
+      // Postgres text cannot hold U+0000: refused here, by name, rather than by the store mid-chunk
+      if (JSON.stringify(value).includes('\\u0000')) { fail({ line, ...who, reason: 'contains a NUL character (U+0000), which no field may hold' }); continue; }
       const parsed = importRecordSchema.safeParse(value);
       if (!parsed.success) { fail({ line, ...who, reason: describeIssues(parsed.error) }); continue; }
       const record = parsed.data;
@@ -337,6 +339,7 @@ function storeReason(e: unknown): string {
   if (code === '23505') return `conflicts with an existing row (${constraint || 'a unique value'}); was it created meanwhile?`;
   if (code === '23503') return `refers to something that does not exist (${constraint || 'a foreign key'})`;
   if (code === '23514') return `refused by a check (${constraint || 'a constraint'})`;
+  if (code?.startsWith('22') || code?.startsWith('23')) return `a value the database refuses (SQLSTATE ${code})`;
   throw e; // not the record's fault (the store is down): the caller answers 503
 }
 

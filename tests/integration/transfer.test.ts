@@ -132,9 +132,10 @@ describe('users import', () => {
       JSON.stringify({ email: 'ws@example.com', workspaces: [{ slug: 'Not A Slug!' }] }),
       JSON.stringify({ email: 'stolen@example.com', identities: [{ provider: 'google', subject: '1234' }] }),
       JSON.stringify({ email: 'ok2@example.com', password_hash: hashes.scrypt, roles: ['member'] }),
+      JSON.stringify({ email: 'nul@example.com', password_hash: `${hashes['bcrypt-2b']}\u0000` }),
     ].join('\n');
     const report = await importText(c, text);
-    expect(report).toMatchObject({ total: 13, created: 2, skipped: 1, failed: 10 });
+    expect(report).toMatchObject({ total: 14, created: 2, skipped: 1, failed: 11 });
     const reasons = Object.fromEntries(report.failures.map((f) => [f.line, f.reason]));
     expect(reasons).toEqual({
       2: 'not valid JSON (each line must be one JSON object)',
@@ -147,6 +148,7 @@ describe('users import', () => {
       11: expect.stringMatching(/^email: already the email of another account/),
       12: expect.stringMatching(/^workspaces\.0\.slug: slug: a slug is 2–63/),
       13: 'identities: google 1234 is linked to another account',
+      15: 'contains a NUL character (U+0000), which no field may hold',
     });
     expect(JSON.stringify(report)).not.toContain(hashes.md5); // never echoes a hash
     expect(await c.accounts.findByEmail('ok2@example.com')).toBeDefined();

@@ -37,7 +37,7 @@ async function listen(server: Server): Promise<string> {
 const closeServer = (server: Server) => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()); });
 
 /** A bare oidc-provider at `http://127.0.0.1:<port><path>` whose client may use `callbacks`. */
-export async function startBareOidcProvider(opts: { path?: string; callbacks: () => string[] }): Promise<BareOidc> {
+export async function startBareOidcProvider(opts: { path?: string; callbacks: () => string[]; postLogoutRedirects?: () => string[] }): Promise<BareOidc> {
   const path = opts.path ?? '';
   const server = createServer();
   const origin = await listen(server);
@@ -47,7 +47,7 @@ export async function startBareOidcProvider(opts: { path?: string; callbacks: ()
   const accounts = new Map<string, Record<string, unknown>>();
   const authorizeQueries: URLSearchParams[] = [];
   const provider = new Provider(issuer, {
-    clients: [{ client_id: clientId, client_secret: clientSecret, redirect_uris: opts.callbacks(), grant_types: ['authorization_code'], response_types: ['code'] }],
+    clients: [{ client_id: clientId, client_secret: clientSecret, redirect_uris: opts.callbacks(), post_logout_redirect_uris: opts.postLogoutRedirects?.() ?? [], grant_types: ['authorization_code'], response_types: ['code'] }],
     async findAccount(_ctx, id) {
       const claims = accounts.get(id);
       return claims ? { accountId: id, claims: async () => ({ sub: id, ...claims }) } : undefined;
