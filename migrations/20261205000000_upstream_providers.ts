@@ -9,7 +9,8 @@
 //   (issue 15) imports rows here too, so a provider must be registered before its identities.
 // - memberships.managed_by: the provider whose organisation sync made a membership; the sync adds,
 //   updates and removes only those, never memberships made by hand (null). Removing a provider
-//   leaves its memberships as if made by hand.
+//   leaves its memberships as if made by hand. workspaces.managed_by: the provider whose sync
+//   created the workspace (see below).
 import type { Knex } from 'knex';
 
 /** Lower-case letters, digits and single hyphens inside; 2–63 characters (as workspace slugs). */
@@ -49,9 +50,16 @@ export async function up(knex: Knex): Promise<void> {
   await knex.schema.alterTable('memberships', (t) => {
     t.text('managed_by').references('upstream_providers.name').onUpdate('CASCADE').onDelete('SET NULL');
   });
+  // the provider whose organisation sync created a workspace: a rule with a template ('{value}' from
+  // an upstream claim) may join only such workspaces, never one people made by hand (an upstream
+  // user who controls a claim value must not pick an existing workspace to join as admin)
+  await knex.schema.alterTable('workspaces', (t) => {
+    t.text('managed_by').references('upstream_providers.name').onUpdate('CASCADE').onDelete('SET NULL');
+  });
 }
 
 export async function down(knex: Knex): Promise<void> {
+  await knex.schema.alterTable('workspaces', (t) => { t.dropColumn('managed_by'); });
   await knex.schema.alterTable('memberships', (t) => { t.dropColumn('managed_by'); });
   await knex.schema.dropTableIfExists('user_identities');
   await knex.schema.dropTableIfExists('upstream_providers');

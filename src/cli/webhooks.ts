@@ -19,6 +19,8 @@ const table = (rows: string[][]) => {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
   return rows.map((r) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n');
 };
+/** A receiver's words on the operator's terminal: no control characters (escape sequences), one line. */
+const printable = (s: string) => s.replace(/[\u0000-\u001f\u007f-\u009f]+/g, ' ').replace(/\s+/g, ' ').trim();
 const when = (d: string | null | undefined) => (d ? new Date(d).toISOString().slice(0, 19).replace('T', ' ') : '-');
 
 /** enabled, failing (since when), or disabled (and why): what an operator needs at a glance */
@@ -41,8 +43,8 @@ const endpointHuman = (e: any) => [
 
 const deliveryRows = (r: any) => r.deliveries.length
   ? table([['TIME', 'EVENT', 'MESSAGE', 'ATTEMPT', 'STATUS', 'LATENCY', 'NEXT RETRY', 'RESPONSE'], ...r.deliveries.map((d: any) => [
-    when(d.at), d.event_type, d.message_id, String(d.attempt), d.status_code ? String(d.status_code) : (d.error ?? d.outcome ?? '-'),
-    d.latency_ms === null || d.latency_ms === undefined ? '-' : `${d.latency_ms} ms`, when(d.next_retry_at), (d.response_excerpt ?? '').replace(/\s+/g, ' ').slice(0, 40),
+    when(d.at), d.event_type, d.message_id, String(d.attempt), d.status_code ? String(d.status_code) : printable(d.error ?? '-'),
+    d.latency_ms === null || d.latency_ms === undefined ? '-' : `${d.latency_ms} ms`, when(d.next_retry_at), printable(d.response_excerpt ?? '').slice(0, 40),
   ])]) + (r.total > r.offset + r.deliveries.length ? `\n(${r.total} in all: --offset ${r.offset + r.deliveries.length} for more)` : '')
   : 'No deliveries yet.';
 
@@ -104,7 +106,7 @@ export function addWebhookCommands(program: Command, op: Op): void {
     .option('--json', 'print JSON').action(async (id, o) => {
       print(o.json, await op('webhooks.test', { id }), (r) => r.ok
         ? `Ping delivered: ${r.status_code} in ${r.latency_ms} ms.`
-        : `Ping failed: ${r.status_code ? `HTTP ${r.status_code}` : r.error}${r.latency_ms !== undefined ? ` after ${r.latency_ms} ms` : ''}.`);
+        : `Ping failed: ${r.status_code ? `HTTP ${r.status_code}` : printable(String(r.error))} after ${r.latency_ms} ms.`);
     });
   hooks.command('deliveries <id>').description('the delivery log of an endpoint, newest first')
     .addOption(new Option('--limit <n>', 'how many').argParser(count('limit', 100)).default(20))

@@ -73,12 +73,15 @@ export function createAccountLinking(deps: LinkingDeps) {
           return { kind: 'prove', user: existing };
         }
         if (!p.allowSignup) throw new UpstreamFailure('signup_not_allowed', 'the provider may not create accounts');
+        // Never an account under an address the upstream did not vouch for (or that we don't believe
+        // it on): whoever owns that mailbox could later take the account over by a password reset
+        // and find the stranger's upstream identity still linked to it (pre-account takeover).
+        if (!trusted) throw new UpstreamFailure('email_not_trusted', 'upstream email not verified or not trusted');
         const user = await users.insert({
           id: randomUUID(),
           email: profile.email,
           email_normalized: normalizeEmail(profile.email),
-          // believed only from a provider trusted for it
-          email_verified: trusted,
+          email_verified: true, // trusted: see above
           password_hash: null,
           name: field(profile.name, 200),
           given_name: field(profile.givenName, 200),

@@ -67,7 +67,7 @@ export function createFederationRouter(input: FederationRouteDeps): Router {
     failurePage(deps, ctx, {
       status: text.status, title: text.title, message: text.message,
       tryAnother: where.link ? '/account' : where.uid ? `/interaction/${where.uid}?choose=1` : undefined,
-      startAgain: p && !['disabled', 'domain_not_allowed', 'signup_not_allowed', 'tenant_not_allowed', 'hosted_domain', 'no_verified_email'].includes(failure.reason)
+      startAgain: p && !['disabled', 'provider_disabled', 'email_not_trusted', 'domain_not_allowed', 'signup_not_allowed', 'tenant_not_allowed', 'hosted_domain', 'no_verified_email'].includes(failure.reason)
         ? (where.link ? `/providers/${p.name}/start?mode=link` : where.uid ? `/interaction/${where.uid}/upstream/${p.name}` : undefined) : undefined,
       // the user said no upstream: they may rather tell the app (access_denied), as the spec has it
       abortUrl: failure.reason === 'cancelled' && where.uid ? `/interaction/${where.uid}/abort` : undefined,
@@ -119,6 +119,7 @@ export function createFederationRouter(input: FederationRouteDeps): Router {
       return fail(ctx, p, new UpstreamFailure(reason, 'no matching sign-in in this browser'), {});
     }
     const where = flow.mode === 'link' ? { link: true } : { uid: flow.uid };
+    if (!config!.enabled) return fail(ctx, p, new UpstreamFailure('provider_disabled', 'provider disabled'), where);
     let profile: UpstreamProfile;
     try {
       profile = await deps.upstreamClient.finish(p, new URL(ctx.originalUrl, deps.config.issuer), flow);
@@ -152,6 +153,8 @@ export function createFederationRouter(input: FederationRouteDeps): Router {
     if (!returned || !config) return fail(ctx, undefined, new UpstreamFailure('expired', 'nothing returned for this interaction'), { uid: details.uid });
     const p = toFlowProvider(config);
     const where = { uid: details.uid };
+    // switched off while the user was upstream (perhaps because it was compromised): no sign-in through it
+    if (!config.enabled) return fail(ctx, p, new UpstreamFailure('provider_disabled', 'provider disabled'), where);
     try {
       const resolution = await deps.linking.resolve(p, returned.profile, requestOrigin(ctx));
       if (resolution.kind === 'unverified_account') {

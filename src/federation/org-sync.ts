@@ -27,10 +27,14 @@ import type { OrgSyncRule as RegisteredRule } from '../upstream/provider.schema.
 export type OrgSyncRule = Omit<RegisteredRule, 'create_workspace'> & { create_workspace?: boolean };
 
 /** A membership the claims ask for. `name`: the display name a created workspace gets. */
-export interface DesiredMembership { slug: string; role: Role; create: boolean; name: string }
+export interface DesiredMembership {
+  slug: string; role: Role; create: boolean; name: string;
+  /** only templated rules ('{value}') ask for it: it may join an existing workspace only when this provider's sync created it */
+  templated?: boolean;
+}
 
 /** Why part of the rules did nothing this time: recorded in the audit data, never an error. */
-export interface SyncNote { reason: 'invalid_slug' | 'no_such_workspace' | 'managed_elsewhere' | 'too_many'; workspace: string; rule?: number }
+export interface SyncNote { reason: 'invalid_slug' | 'no_such_workspace' | 'managed_elsewhere' | 'too_many' | 'not_synced_workspace'; workspace: string; rule?: number }
 
 /**
  * How many memberships one sign-in may ask for. A groups claim of thousands (Entra's overage, a
@@ -82,8 +86,9 @@ export function desiredMemberships(claims: Record<string, unknown>, rules: reado
       }
       const name = (templated ? displayName(value) : '') || slug;
       const seen = bySlug.get(slug);
-      if (!seen) bySlug.set(slug, { slug, role: rule.role, create: rule.create_workspace === true, name });
+      if (!seen) bySlug.set(slug, { slug, role: rule.role, create: rule.create_workspace === true, name, templated });
       else {
+        if (!templated) seen.templated = false; // a rule names it outright: the operator chose it
         if (RANK[rule.role] > RANK[seen.role]) seen.role = rule.role;
         if (rule.create_workspace === true && !seen.create) { seen.create = true; seen.name = name; }
       }
@@ -111,7 +116,11 @@ export interface SyncPlan {
  * `existing`: the slugs of workspaces that exist (a desired workspace not among them is added only
  * when its rule may create it).
  */
-export function planSync(current: readonly SyncedMembership[], desired: readonly DesiredMembership[], provider: string, existing: ReadonlySet<string>): SyncPlan {
+export function planSync(
+  current: readonly SyncedMembership[], desired: readonly DesiredMembership[], provider: string, existing: ReadonlySet<string>,
+  /** whether a templated rule may join this existing workspace: the sync passes "this provider created it" */
+  joinable: (slug: string) => boolean = () => true,
+): SyncPlan {
   const plan: SyncPlan = { add: [], update: [], remove: [], notes: [] };
   const mine = new Map(current.filter((m) => m.managed_by === provider).map((m) => [m.slug, m]));
   const others = new Map(current.filter((m) => m.managed_by !== provider).map((m) => [m.slug, m]));
@@ -123,6 +132,9 @@ export function planSync(current: readonly SyncedMembership[], desired: readonly
       if (held.role !== d.role) plan.update.push({ slug: d.slug, workspace_id: held.workspace_id, from: held.role, to: d.role });
     } else if (others.has(d.slug)) {
       if (others.get(d.slug)!.managed_by !== null) plan.notes.push({ reason: 'managed_elsewhere', workspace: d.slug });
+    } else if (d.templated && existing.has(d.slug) && !joinable(d.slug)) {
+      // a value from upstream names a workspace people made: never joined through a template
+      plan.notes.push({ reason: 'not_synced_workspace', workspace: d.slug });
     } else if (existing.has(d.slug) || d.create) {
       plan.add.push({ ...d, exists: existing.has(d.slug) });
     } else {
@@ -173,7 +185,7 @@ export async function syncOrganisations(deps: OrgSyncDeps, tx: Tx, { userId, pro
   const touched = new Set([...desired.map((d) => d.slug), ...before.filter((m) => m.managed_by === provider.name).map((m) => m.slug)]);
   const locked = new Map((await deps.repo.lockWorkspacesBySlug([...touched].sort(), tx)).map((w) => [w.slug, w]));
   const current = await deps.repo.membershipsForSync(userId, tx);
-  const plan = planSync(current, desired, provider.name, new Set(locked.keys()));
+  const plan = planSync(current, desired, provider.name, new Set(locked.keys()), (slug) => locked.get(slug)?.managed_by === provider.name);
   result.notes.push(...plan.notes);
 
   const { managed } = deps.workspaces;

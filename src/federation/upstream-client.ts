@@ -45,8 +45,8 @@ export class UpstreamFailure extends Error {
 }
 export type FailureReason =
   | 'cancelled' | 'upstream_error' | 'state_mismatch' | 'iss_mismatch' | 'bad_token' | 'unavailable'
-  | 'no_verified_email' | 'no_email' | 'domain_not_allowed' | 'tenant_not_allowed' | 'hosted_domain'
-  | 'signup_not_allowed' | 'disabled' | 'expired' | 'misconfigured';
+  | 'no_verified_email' | 'no_email' | 'email_not_trusted' | 'domain_not_allowed' | 'tenant_not_allowed' | 'hosted_domain'
+  | 'signup_not_allowed' | 'disabled' | 'provider_disabled' | 'expired' | 'misconfigured';
 
 export interface AuthorizationStart { url: string; state: string; nonce: string; codeVerifier: string }
 

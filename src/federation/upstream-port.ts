@@ -57,7 +57,7 @@ export function createUpstreamPort(deps: UpstreamPortDeps): UpstreamSignIn {
       // only the account the email named: signing in to another account links nothing
       if (pending.targetUserId !== accountId) return;
       const config = await deps.providers.get(pending.provider);
-      if (!config) return;
+      if (!config || !config.enabled) return; // switched off meanwhile: nothing links through it
       await deps.linking.linkProven(toFlowProvider(config), pending.profile, accountId, requestOrigin(ctx), 'proven');
     },
   };

@@ -51,8 +51,10 @@ export function createLoginHandlers(deps: InteractionHandlerDeps, secondFactor: 
       const elsewhere = await deps.upstream?.redirectFor(details, email);
       if (elsewhere) { ctx.status = 303; return ctx.redirect(elsewhere); }
       const view = await deps.upstream?.loginView(details);
-      // proving an existing account for a pending link is a password sign-in, even where the app has none
-      if (view && !view.passwordSignIn && !view.linking) {
+      // proving an existing account for a pending link is a password sign-in, even where the app has
+      // none — for that one account only, never a way around the app's rule for any other
+      const provingLink = !!view?.linking && normalizeEmail(email) === normalizeEmail(view.linking.email);
+      if (view && !view.passwordSignIn && !provingLink) {
         return show(ctx, details, { email, error: 'This app does not accept passwords. Continue with one of the options above.' }, 403);
       }
       const ip = clientIp(ctx);

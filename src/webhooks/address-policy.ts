@@ -43,6 +43,8 @@ export function parseCidrs(list: readonly string[]): Array<[ipaddr.IPv4 | ipaddr
   });
 }
 
+const GLOBAL_UNICAST_V6 = ipaddr.parseCIDR('2000::/3') as [ipaddr.IPv6, number];
+
 /** The address as the family it really is: an IPv4-mapped IPv6 address is its IPv4 one. */
 function normalise(address: string): ipaddr.IPv4 | ipaddr.IPv6 {
   const ip = ipaddr.parse(address);
@@ -58,7 +60,11 @@ export function createAddressPolicy(opts: AddressPolicyOptions, resolver: Resolv
     const ip = normalise(address);
     if (inAllowed(ip)) return true;
     if (!opts.strict) return true;
-    return ip.range() === 'unicast';
+    if (ip.range() !== 'unicast') return false;
+    // IPv6: only global unicast (2000::/3). ipaddr.js calls some other forms "unicast" too — the
+    // deprecated IPv4-compatible ::a.b.c.d (::7f00:1 is 127.0.0.1, ::a9fe:a9fe the metadata
+    // address) among them — which some hosts still route to the embedded IPv4 address.
+    return ip.kind() === 'ipv4' || ip.match(GLOBAL_UNICAST_V6);
   };
 
   return {

@@ -14,6 +14,10 @@ import type { DeliveryRow, EndpointRow, MessageRow, MessageStatus, WebhookRepo }
 import type { Delivery, AttemptOutcome } from './delivery.ts';
 
 /** Who made a change (the audit event's origin): AdminOrigin and OPERATOR_ORIGIN fit. */
+
+/** Where an endpoint points, for the audit trail: origin and path, never a query (it may hold a token). */
+const urlForAudit = (raw: string) => { try { const u = new URL(raw); return `${u.origin}${u.pathname}`; } catch { return ''; } };
+
 export interface WebhookOrigin { actorId?: string | null; clientId?: string | null; ip?: string | null; userAgent?: string | null }
 
 /** The audit trail as this service uses it (src/audit/audit.ts Audit: webhooks sits below audit). */
@@ -121,7 +125,7 @@ export function createWebhookService(deps: WebhookServiceDeps) {
           id: randomUUID(), url, events: v.events, workspace_id: v.workspace_id ?? null,
           secret_encrypted: box.seal(secret), description: v.description ?? '',
         }, tx);
-        await audit.record(event('webhook.created', origin, { endpoint_id: created.id, url, events: v.events, workspace_id: created.workspace_id }), tx);
+        await audit.record(event('webhook.created', origin, { endpoint_id: created.id, url: urlForAudit(url), events: v.events, workspace_id: created.workspace_id }), tx);
         return created;
       });
       return { endpoint: endpointView(row), secret };
@@ -154,7 +158,7 @@ export function createWebhookService(deps: WebhookServiceDeps) {
       await changed(async (tx) => {
         const row = await endpoint(id, tx);
         await repo.deleteEndpoint(id, tx);
-        await audit.record(event('webhook.deleted', origin, { endpoint_id: id, url: row.url }), tx);
+        await audit.record(event('webhook.deleted', origin, { endpoint_id: id, url: urlForAudit(row.url) }), tx);
       });
     },
     /** A new secret, effective for every message sent from now on (retries included). */

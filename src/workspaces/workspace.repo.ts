@@ -11,6 +11,8 @@ export interface WorkspaceRow {
   slug: string;
   name: string;
   created_by: string | null;
+  /** the upstream provider whose organisation sync created it (null: made by people) */
+  managed_by?: string | null;
   created_at: Date;
   updated_at: Date;
 }
@@ -106,7 +108,7 @@ export function createWorkspaceRepo(knex: Knex) {
 
     /** Organisation sync: creates the workspace unless its slug exists (a concurrent sign-in may
      * have just made it); either way the caller then locks it by slug. */
-    async insertWorkspaceIfAbsent(row: Pick<WorkspaceRow, 'id' | 'slug' | 'name' | 'created_by'>, trx: Queryable = knex): Promise<WorkspaceRow | undefined> {
+    async insertWorkspaceIfAbsent(row: Pick<WorkspaceRow, 'id' | 'slug' | 'name' | 'created_by' | 'managed_by'>, trx: Queryable = knex): Promise<WorkspaceRow | undefined> {
       const [created] = await trx<WorkspaceRow>('workspaces').insert(row).onConflict('slug').ignore().returning('*');
       return created as WorkspaceRow | undefined;
     },

@@ -307,7 +307,7 @@ export function createWorkspaceService(deps: { transactions: Transactions; repo:
     managed: {
       /** A workspace a rule asked for: no creator (the upstream made it), audited as the operator's. */
       async createWorkspace(slug: string, name: string, provider: string, trx: Tx): Promise<WorkspaceRow> {
-        const ws = await repo.insertWorkspaceIfAbsent({ id: randomUUID(), slug, name, created_by: null }, trx);
+        const ws = await repo.insertWorkspaceIfAbsent({ id: randomUUID(), slug, name, created_by: null, managed_by: provider }, trx);
         if (ws) await audit.record(event('workspace.created', OPERATOR, null, { workspace_id: ws.id, slug, managed_by: provider }), trx);
         const [locked] = await repo.lockWorkspacesBySlug([slug], trx);
         return locked!;

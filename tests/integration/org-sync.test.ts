@@ -216,6 +216,22 @@ describe.each(backends)('organisation sync on %s', (_name, open) => {
     expect(await c.identityRepo.countForUser(u.id)).toBe(1);
   });
 
+  it('a templated rule never joins a workspace people made (the upstream picks the value), only ones its own sync created', async () => {
+    const owner = await user('owner');
+    const handMade = await workspace(owner);
+    const p = await provider([{ claim: 'groups', workspace: '{value}', role: 'admin', create_workspace: true }]);
+    const intruder = await user('intruder');
+    const made = unique('synced');
+    const result = await sync(intruder.id, p, { groups: [handMade.slug, made] });
+    expect(result.notes).toContainEqual({ reason: 'not_synced_workspace', workspace: handMade.slug });
+    expect(await membershipsOf(intruder.id)).toEqual({ [made]: { role: 'admin', managed_by: p.name } });
+    expect((await c.db.knex('workspaces').where({ slug: made }).first()).managed_by).toBe(p.name);
+    // the workspace the sync created is joinable by the next user of the same provider
+    const colleague = await user('colleague');
+    await sync(colleague.id, p, { groups: [made] });
+    expect(await membershipsOf(colleague.id)).toEqual({ [made]: { role: 'admin', managed_by: p.name } });
+  });
+
   it('two users whose first sign-ins create the same workspace at once: one workspace, both members', async () => {
     const fresh = unique('shared');
     const p = await provider([{ claim: 'groups', workspace: '{value}', role: 'member', create_workspace: true }]);

@@ -37,8 +37,8 @@ describe('desiredMemberships', () => {
       rule({ claim: 'groups', value: 'nobody', workspace: 'never' }),
       rule({ claim: 'hd', workspace: 'Example-Staff' }),
     ]).desired).toEqual([
-      { slug: 'acme', role: 'admin', create: false, name: 'acme' },
-      { slug: 'example-staff', role: 'member', create: false, name: 'example-staff' },
+      { slug: 'acme', role: 'admin', create: false, name: 'acme', templated: false },
+      { slug: 'example-staff', role: 'member', create: false, name: 'example-staff', templated: false },
     ]);
   });
 
@@ -47,8 +47,8 @@ describe('desiredMemberships', () => {
       rule({ claim: 'groups', workspace: 'corp-{value}', create_workspace: true }),
     ]);
     expect(desired).toEqual([
-      { slug: 'corp-engineering-team', role: 'member', create: true, name: 'Engineering Team' },
-      { slug: 'corp-ops', role: 'member', create: true, name: 'ops' },
+      { slug: 'corp-engineering-team', role: 'member', create: true, name: 'Engineering Team', templated: true },
+      { slug: 'corp-ops', role: 'member', create: true, name: 'ops', templated: true },
     ]);
     expect(notes).toEqual([{ reason: 'invalid_slug', workspace: 'corp-', rule: 0 }]);
   });
@@ -59,7 +59,15 @@ describe('desiredMemberships', () => {
       rule({ claim: 'roles', value: 'owner', workspace: 'acme', role: 'owner' }),
       rule({ claim: 'groups', value: 'b', workspace: 'acme', role: 'admin', create_workspace: true }),
     ]);
-    expect(desired).toEqual([{ slug: 'acme', role: 'owner', create: true, name: 'acme' }]);
+    expect(desired).toEqual([{ slug: 'acme', role: 'owner', create: true, name: 'acme', templated: false }]);
+  });
+
+  it('a workspace named outright by any rule counts as the operator\'s choice, not the template\'s', () => {
+    const { desired } = desiredMemberships({ groups: ['acme'] }, [
+      rule({ claim: 'groups', workspace: '{value}', role: 'admin' }),
+      rule({ claim: 'groups', value: 'acme', workspace: 'acme', role: 'member' }),
+    ]);
+    expect(desired).toEqual([{ slug: 'acme', role: 'admin', create: false, name: 'acme', templated: false }]);
   });
 
   it('never a UUID-shaped or malformed slug; at most MAX_SYNCED_MEMBERSHIPS, the rest noted', () => {
@@ -174,5 +182,16 @@ describe('planSync (examples)', () => {
     expect(plan.update).toEqual([{ slug: 'promote', workspace_id: 'id-promote', from: 'member', to: 'admin' }]);
     expect(plan.remove).toEqual([{ slug: 'gone', workspace_id: 'id-gone', role: 'admin' }]);
     expect(plan.notes).toEqual([{ reason: 'managed_elsewhere', workspace: 'theirs' }, { reason: 'no_such_workspace', workspace: 'absent' }]);
+  });
+
+  it('a templated value never joins an existing workspace this provider did not create', () => {
+    const desired: DesiredMembership[] = [
+      { slug: 'acme', role: 'admin', create: true, name: 'ACME!', templated: true }, // made by people
+      { slug: 'team-x', role: 'member', create: true, name: 'x', templated: true }, // made by this provider's sync
+      { slug: 'fresh', role: 'member', create: true, name: 'fresh', templated: true }, // not there yet: created
+    ];
+    const plan = planSync([], desired, PROVIDER, new Set(['acme', 'team-x']), (slug) => slug === 'team-x');
+    expect(plan.add.map((a) => a.slug)).toEqual(['team-x', 'fresh']);
+    expect(plan.notes).toEqual([{ reason: 'not_synced_workspace', workspace: 'acme' }]);
   });
 });

@@ -21,6 +21,8 @@ describe('the webhook address policy in production', () => {
     '127.0.0.1', '127.9.9.9', '10.0.0.1', '172.16.5.4', '192.168.1.1', '169.254.169.254', '100.64.0.1', '0.0.0.0',
     '224.0.0.1', '255.255.255.255', '198.18.0.1', '::1', '::', 'fe80::1', 'fd00:ec2::254', 'fc00::1', 'ff02::1',
     '::ffff:127.0.0.1', '::ffff:169.254.169.254', '64:ff9b::a00:1', '2001:db8::1',
+    // IPv4-compatible (deprecated) forms of loopback and the metadata address: not global unicast
+    '::7f00:1', '::a9fe:a9fe', '::127.0.0.1',
   ])('refuses %s', (address) => {
     expect(production.allowsAddress(address)).toBe(false);
   });
