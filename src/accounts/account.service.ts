@@ -114,9 +114,14 @@ export function createAccountService(deps: { repo: AccountRepo; transactions: Tr
         await burnVerifyTime(password);
         return undefined;
       }
-      if (!(await verifyPassword(user.password_hash, password))) return undefined;
+      // An imported hash may cost far less (or more) than ours: a known account on one also spends
+      // our own verification, so it never answers faster than an unknown address (no enumeration by
+      // timing). Slower legacy formats stay slower until their users have signed in once.
+      const legacy = needsRehash(user.password_hash);
+      const [ok] = await Promise.all([verifyPassword(user.password_hash, password), legacy ? burnVerifyTime(password) : undefined]);
+      if (!ok) return undefined;
       if (user.disabled_at) return undefined;
-      if (needsRehash(user.password_hash)) {
+      if (legacy) {
         await repo.update(user.id, { password_hash: await hashPassword(password) });
       }
       return user;

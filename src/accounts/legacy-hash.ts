@@ -21,17 +21,20 @@ const pbkdf2Async = promisify(pbkdf2);
 const scryptAsync = promisify(scrypt) as (password: BinaryLike, salt: BinaryLike, keylen: number, options: ScryptOptions) => Promise<Buffer>;
 
 /**
- * Bounds on what one sign-in may be made to spend. Wider than any system we import from uses
- * (Django 5's 1,000,000 PBKDF2-SHA256 rounds and 100 MiB argon2, Keycloak's 210,000 PBKDF2-SHA512,
- * pwdlib's 64 MiB argon2id, passlib's 64 MiB scrypt), narrow enough that a crafted import file
- * cannot turn one sign-in into seconds of CPU or a node's memory.
+ * Bounds on what one sign-in may be made to spend: each wrong guess pays the stored hash's full
+ * cost again (a hash is replaced only after the right password). Just above what the systems we
+ * import from use (Django 5's 1,000,000 PBKDF2-SHA256 rounds and argon2 at 100 MiB × 2 passes,
+ * Keycloak's 210,000 PBKDF2-SHA512, pwdlib's argon2id at 64 MiB × 3, bcrypt cost 10–12, passlib's
+ * 64 MiB scrypt), narrow enough that a crafted import file cannot turn sign-in attempts into seconds
+ * of CPU each or a node's memory. Argon2 is bounded by its total work (memory × passes) too.
  */
 export const LEGACY_LIMITS = {
-  pbkdf2MaxIterations: 2_000_000,
-  bcryptMaxCost: 16,
+  pbkdf2MaxIterations: 1_200_000,
+  bcryptMaxCost: 14, // bcryptjs runs on the main thread: 14 is ~4× the usual 12
   argon2MaxMemoryKiB: 256 * 1024, // 256 MiB
-  argon2MaxTime: 32,
-  argon2MaxParallelism: 16,
+  argon2MaxTime: 16,
+  argon2MaxWorkKiB: 256 * 1024, // memory × passes: Django's 100 MiB × 2 and pwdlib's 64 MiB × 3 fit
+  argon2MaxParallelism: 8,
   scryptMaxLogN: 20,
   scryptMaxMemoryBytes: 256 * 1024 * 1024, // 128 · N · r · p
   scryptMaxRP: 64,
@@ -89,6 +92,7 @@ function argon2Check(hash: string) {
   const [memory, time, lanes] = [Number(params.m), Number(params.t), Number(params.p)];
   if (!(memory >= 1 && time >= 1 && lanes >= 1)) return undefined;
   if (memory > LEGACY_LIMITS.argon2MaxMemoryKiB || time > LEGACY_LIMITS.argon2MaxTime || lanes > LEGACY_LIMITS.argon2MaxParallelism) return undefined;
+  if (memory * time > LEGACY_LIMITS.argon2MaxWorkKiB) return undefined;
   return async (password: string) => {
     try { return await argon2.verify(hash, password); } catch { return false; }
   };
@@ -167,7 +171,8 @@ function parseKeycloak(stored: string): LegacyHash | undefined {
   const data = objectOf(outer?.credentialData);
   const secret = objectOf(outer?.secretData);
   if (!data || !secret) return undefined;
-  const digest = KEYCLOAK_DIGESTS[String(data.algorithm)];
+  const algorithm = String(data.algorithm);
+  const digest = Object.hasOwn(KEYCLOAK_DIGESTS, algorithm) ? KEYCLOAK_DIGESTS[algorithm] : undefined; // never a prototype's key
   const iterations = Number(data.hashIterations);
   if (!digest || !Number.isInteger(iterations) || typeof secret.value !== 'string' || typeof secret.salt !== 'string') return undefined;
   return make(`keycloak-${data.algorithm}`, 'pbkdf2', pbkdf2Check(digest, iterations, Buffer.from(secret.salt, 'base64'), Buffer.from(secret.value, 'base64')));

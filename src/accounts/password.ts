@@ -33,6 +33,7 @@ export async function verifyPassword(hash: string, password: string): Promise<bo
 /** True for argon2 with other parameters and for every imported legacy hash (re-hashed at the next sign-in). */
 export function needsRehash(hash: string): boolean {
   if (!isArgon2Phc(hash)) return true;
+  if (!hash.startsWith('$argon2id$')) return true; // argon2i/argon2d: node-argon2's check ignores the type
   try {
     return argon2.needsRehash(hash, ARGON2_OPTIONS);
   } catch {

@@ -144,6 +144,8 @@ export function createResourceService(deps: ResourceServiceDeps) {
       const fields = Object.keys(patch);
       if (!fields.length) throw badRequest('nothing to change: give name, claims, scopes, ttl or enabled', 'invalid_resource');
       const current = await stored(ref);
+      // GATEHOUSE_RESOURCES names it too and wins: a change here would be reported and not applied
+      if (fromEnv(current.audience)) throw readOnly(current.audience);
       const updated = await transactions.run(async (tx) => {
         await repo.update(current.id, {
           ...(patch.name !== undefined ? { name: patch.name } : {}),

@@ -208,6 +208,8 @@ export function createImportService(deps: ImportDeps) {
       // workspaces: found by slug (or the exported id), created when missing
       const mine = memberships.filter((m) => m.user_id === userId);
       const wanted: Array<{ workspace_id: string; role: 'owner' | 'admin' | 'member' }> = [];
+      // each membership the import adds or re-roles is on the record like one made by hand
+      const memberEvents: AuditEvent[] = [];
       let wsProblem: string | undefined;
       for (const w of c.record.workspaces ?? []) {
         const bySlug = wsBySlug.get(w.slug) ?? newWorkspaces.get(w.slug);
@@ -222,7 +224,12 @@ export function createImportService(deps: ImportDeps) {
         }
         const wsId = ws.id;
         const has = mine.find((m) => m.workspace_id === wsId);
-        if (!has || has.role !== w.role) wanted.push({ workspace_id: ws.id, role: w.role });
+        if (!has || has.role !== w.role) {
+          wanted.push({ workspace_id: ws.id, role: w.role });
+          memberEvents.push(has
+            ? { type: 'workspace.member_role_changed', subjectId: userId, ...origin, data: { workspace_id: ws.id, from: has.role, to: w.role, source: 'import' } }
+            : { type: 'workspace.member_added', subjectId: userId, ...origin, data: { workspace_id: ws.id, role: w.role, source: 'import' } });
+        }
       }
       if (wsProblem) { reject(wsProblem); continue; }
 
@@ -238,7 +245,8 @@ export function createImportService(deps: ImportDeps) {
       if (outcome.kind === 'create') {
         newUsers.push(outcome.user);
         report.created++;
-        events.push({ type: 'user.created', subjectId: userId, ...origin, data: { source: 'import' } });
+        // roles are on the record (an import can make admins): the values, never a hash
+        events.push({ type: 'user.created', subjectId: userId, ...origin, data: { source: 'import', roles: outcome.user.roles } });
       } else {
         const fields = [...outcome.fields];
         if (wanted.length) fields.push('workspaces');
@@ -247,8 +255,10 @@ export function createImportService(deps: ImportDeps) {
         if (fields.length === 0) { report.skipped++; continue; }
         if (Object.keys(outcome.patch).length) updates.push({ id: userId, patch: outcome.patch });
         report.updated++;
-        events.push({ type: 'user.updated', subjectId: userId, ...origin, data: { fields, source: 'import' } });
+        const roles = outcome.kind === 'update' && 'roles' in outcome.patch ? { roles: { from: outcome.user.roles, to: outcome.patch.roles } } : {};
+        events.push({ type: 'user.updated', subjectId: userId, ...origin, data: { fields, source: 'import', ...roles } });
       }
+      events.push(...memberEvents);
       newMemberships.push(...wanted.map((m) => ({ ...m, user_id: userId })));
       newIdentities.push(...addIdentities.map((i) => ({ provider: i.provider, subject: i.subject, user_id: userId, email: i.email ?? null })));
       for (const i of addIdentities) linked.set(`${i.provider}\n${i.subject}`, userId);

@@ -109,7 +109,9 @@ describe('users import', () => {
     expect(bob).toMatchObject({ name: 'Bob Builder', roles: ['support'] });
     expect((await c.workspaceRepo.membershipsOf(ids.bob)).memberships.map((m) => m.role)).toEqual(['admin']);
     const event = await store.db.knex('audit_events').where({ type: 'user.updated', subject_id: ids.bob }).first();
-    expect(event.data).toEqual({ fields: ['name', 'roles', 'workspaces'], source: 'import' });
+    expect(event.data).toEqual({ fields: ['name', 'roles', 'workspaces'], source: 'import', roles: { from: [], to: ['support'] } });
+    // the membership the update added is on the record like one made by hand
+    expect(await store.db.knex('audit_events').where({ type: 'workspace.member_role_changed', subject_id: ids.bob }).orWhere({ type: 'workspace.member_added', subject_id: ids.bob }).count({ n: '*' }).first()).not.toEqual({ n: '0' });
     // by email when the record has no id
     const byEmail = await importText(c, jsonl([{ email: 'cy@example.com', name: 'Cy' }]), { update: true });
     expect(byEmail).toMatchObject({ updated: 1 });
