@@ -70,9 +70,23 @@ export async function up(knex: Knex): Promise<void> {
     t.index(['message_id']);
     t.index(['at']);
   });
+
+  // every node keeps the enabled endpoints in memory (src/webhooks/outbox.ts): any change to the
+  // table, from any node or the CLI, tells them to reload (the channel is WEBHOOK_ENDPOINTS_CHANNEL)
+  await knex.raw(`
+    create or replace function gatehouse_notify_webhook_endpoints() returns trigger as $$
+    begin
+      perform pg_notify('gatehouse_webhook_endpoints', 'changed');
+      return null;
+    end $$ language plpgsql`);
+  await knex.raw(`
+    create trigger webhook_endpoints_notify after insert or update or delete on webhook_endpoints
+    for each statement execute function gatehouse_notify_webhook_endpoints()`);
 }
 
 export async function down(knex: Knex): Promise<void> {
+  await knex.raw('drop trigger if exists webhook_endpoints_notify on webhook_endpoints');
+  await knex.raw('drop function if exists gatehouse_notify_webhook_endpoints()');
   await knex.schema.dropTableIfExists('webhook_attempts');
   await knex.schema.dropTableIfExists('webhook_messages');
   await knex.schema.dropTableIfExists('webhook_endpoints');

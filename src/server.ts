@@ -25,6 +25,7 @@ import { breachedListSize } from './accounts/breached.ts';
 import { ACCOUNT_CACHE_CHANNEL } from './accounts/account-cache.ts';
 import { pruneAudit } from './audit/retention.ts';
 import { startWebhookNode } from './webhooks/node.ts';
+import { WEBHOOK_ENDPOINTS_CHANNEL } from './webhooks/outbox.ts';
 import type { NodeState } from './health/health.routes.ts';
 import { listenForClientChanges } from './clients/client-changes.ts';
 import { listenForResourceChanges } from './resources/resource-registry.ts';
@@ -206,6 +207,10 @@ async function startBackgroundJobs(root: Root, host: ProviderHost, cleanups: Cle
   schedule('webhookRetention', WEBHOOK_PRUNE_EVERY_MS, (trx) => root.webhookRepo.prune(config.webhooks.retentionDays, trx), 'old webhook messages pruned');
   // every node delivers webhooks (src/webhooks/delivery.ts); stopped before the stores close
   const webhooks = await startWebhookNode({ outbox: root.outbox, delivery: root.webhookDelivery, repo: root.webhookRepo,
-    onError: (err) => log.warn({ err: err.message }, 'webhook endpoints not reloaded') });
+    onError: (err) => log.warn({ err: err.message }, 'webhook endpoints not reloaded'),
+    // endpoints changed by another node or the CLI: Postgres says so (a gap in listening reloads too)
+    watch: config.databaseDirectUrl
+      ? ((url) => (changed: () => void) => listenChannel(url, WEBHOOK_ENDPOINTS_CHANNEL, { onPayload: changed, onGap: changed }, log))(config.databaseDirectUrl)
+      : undefined });
   cleanups.push(() => webhooks.stop());
 }

@@ -70,6 +70,8 @@ export interface DeliveryDeps {
   sender: Sender;
   settings: DeliverySettings;
   log: Logger;
+  /** whether any endpoint is enabled (the outbox's list): when none is, the loop does not poll the database */
+  busy?: () => boolean;
 }
 
 /** The body, fields in the documented order (jsonb does not keep key order). */
@@ -154,7 +156,7 @@ export function createDelivery(deps: DeliveryDeps): Delivery {
         while (running) {
           let claimed = 0;
           try {
-            claimed = await runOnce();
+            if (deps.busy?.() !== false) claimed = await runOnce();
           } catch (err) {
             log.warn({ err: (err as Error).message }, 'webhook delivery could not claim messages');
           }

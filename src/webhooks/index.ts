@@ -11,7 +11,7 @@ import { createSender } from './sender.ts';
 import { createWebhookService, type WebhookAuditPort } from './webhook.service.ts';
 import type { WebhookRepo } from './webhook.repo.ts';
 
-export { createOutbox, ENDPOINT_REFRESH_MS, type Outbox } from './outbox.ts';
+export { createOutbox, WEBHOOK_ENDPOINTS_CHANNEL, type Outbox } from './outbox.ts';
 export { createWebhookRepo, type WebhookRepo } from './webhook.repo.ts';
 export { WEBHOOK_EVENTS, WEBHOOK_EVENT_TYPES, ALL_EVENTS, TEST_EVENT_TYPE, type WebhookEventSpec } from './events.ts';
 export type { WebhookService, EndpointView, EndpointInput, EndpointPatch, WebhookOrigin } from './webhook.service.ts';
@@ -42,6 +42,7 @@ export function createWebhooks(deps: WebhooksDeps, settings: WebhookSettings) {
   const sender = createSender(policy, timeoutMs);
   const delivery = createDelivery({
     repo: deps.repo, transactions: deps.transactions, box: deps.box, sender, log: deps.log,
+    busy: () => deps.outbox.hasEndpoints(),
     settings: { retrySchedule: settings.retrySchedule, disableAfterSeconds: settings.disableAfterSeconds, pollMs: settings.pollMs, timeoutMs },
   });
   const webhooks = createWebhookService({

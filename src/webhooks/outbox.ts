@@ -6,21 +6,24 @@
 // The hot path pays nothing it does not need: an event no webhook fires (a sign-in, a token) costs
 // a Map look-up; a matching event routes against the endpoints held in memory and writes only its
 // rows, in one INSERT … SELECT per batch (a bulk import of 100k users is 50 statements per endpoint
-// list). The list is loaded once, reloaded at once after a change made here, and every
-// ENDPOINT_REFRESH_MS by the server for changes made on other nodes.
+// list). The list is loaded once, reloaded at once after a change made here, and — for changes made
+// on other nodes or by the CLI — when Postgres says the table changed (a trigger notifies
+// WEBHOOK_ENDPOINTS_CHANNEL; src/server.ts listens). On the embedded default there is one process.
 import type { Queryable } from '../storage/transactions.ts';
 import { ALL_EVENTS, toWebhookEvent, type SourceEvent, type WebhookEvent } from './events.ts';
 import { newMessageId } from './signing.ts';
 import type { NewMessage, RoutingRow, WebhookRepo } from './webhook.repo.ts';
 
-/** How stale another node's endpoint change may be here: a new endpoint hears events from then on. */
-export const ENDPOINT_REFRESH_MS = 5_000;
+/** The channel the webhook_endpoints trigger notifies (migrations/20261205030000_webhooks.ts). */
+export const WEBHOOK_ENDPOINTS_CHANNEL = 'gatehouse_webhook_endpoints';
 
 export interface Outbox {
   /** The audit sink: writes the messages of `events` in `tx`. */
   sink(events: readonly SourceEvent[], tx: Queryable | undefined): Promise<void>;
-  /** Reloads the endpoint list (after a change, and on the server's timer). */
+  /** Reloads the endpoint list (after a change here, or a notification from another node). */
   refresh(): Promise<void>;
+  /** False only when the list is loaded and no endpoint is enabled: nothing to deliver, no polling. */
+  hasEndpoints(): boolean;
   /** Writes one message for one endpoint now (a test ping, a replayed event), in `tx`. */
   enqueue(endpointId: string, event: Pick<WebhookEvent, 'type' | 'subject' | 'data'>, tx?: Queryable): Promise<string>;
 }
@@ -59,6 +62,7 @@ export function createOutbox(repo: Pick<WebhookRepo, 'routing' | 'insertMessages
       loading ??= repo.routing().finally(() => { loading = undefined; });
       endpoints = await loading;
     },
+    hasEndpoints: () => endpoints === undefined || endpoints.length > 0,
     async enqueue(endpointId, event, tx) {
       const row = message(endpointId, event, new Date().toISOString());
       await repo.insertMessages([row], tx);

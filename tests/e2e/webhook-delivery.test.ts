@@ -36,7 +36,7 @@ const FAST = {
   GATEHOUSE_WEBHOOK_POLL_MS: '100',
   GATEHOUSE_WEBHOOK_TIMEOUT_SECONDS: '1',
 };
-/** The server reloads its endpoint list this often (ENDPOINT_REFRESH_MS) plus a margin. */
+/** Nodes hear of a new endpoint from Postgres at once (LISTEN); a margin for a loaded machine. */
 const ENDPOINT_RELOAD_WAIT_MS = 6_000;
 
 // ── a receiver that verifies like an app would ──
