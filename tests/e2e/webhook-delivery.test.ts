@@ -100,7 +100,7 @@ function receiver(secret: () => string) {
 }
 
 // ── Gatehouse nodes as plain processes (SIGKILL included) ──
-interface Node { child: ChildProcess; output: string[]; kill(signal: NodeJS.Signals): Promise<void> }
+interface Node { child: ChildProcess; output: string[]; url: string; kill(signal: NodeJS.Signals): Promise<void> }
 
 async function startNode(env: NodeJS.ProcessEnv): Promise<Node> {
   const port = await freePort();
@@ -125,7 +125,7 @@ async function startNode(env: NodeJS.ProcessEnv): Promise<Node> {
     if (await fetch(`http://127.0.0.1:${port}/readyz`).then((r) => r.ok, () => false)) break;
     await new Promise((r) => setTimeout(r, 100));
   }
-  return { child, output, kill };
+  return { child, output, url: `http://127.0.0.1:${port}`, kill };
 }
 
 async function until(what: string, check: () => boolean | Promise<boolean>, ms = 30_000): Promise<void> {
@@ -206,6 +206,13 @@ describe('webhook delivery', () => {
     // down: connection refused, retried
     await until('failed attempts while the receiver is down', async () => Number((await knex('webhook_attempts').count({ n: '*' }))[0]!.n) >= 4);
     expect(rx.accepted).toHaveLength(0);
+    // the backlog shows in the metrics: messages waiting, and the oldest one's age
+    const metric = async (name: string) => {
+      const text = await (await fetch(`${nodes[0]!.url}/metrics`)).text();
+      return Number(text.split('\n').find((l) => l.startsWith(`${name} `))?.split(' ')[1] ?? NaN);
+    };
+    expect(await metric('gatehouse_webhook_messages{status="pending"}') + await metric('gatehouse_webhook_messages{status="delivering"}')).toBeGreaterThan(0);
+    expect(await metric('gatehouse_webhook_oldest_pending_seconds')).toBeGreaterThan(0);
     // up, answering 500
     rx.setMode({ kind: 'status', status: 500 });
     await rx.up(port);
@@ -223,6 +230,9 @@ describe('webhook delivery', () => {
     expect(log.some((l) => l.error?.includes('ECONNREFUSED'))).toBe(true);
     expect(log.some((l) => l.status_code === 500 && l.response_excerpt === 'not now')).toBe(true);
     expect((await messages()).every((m) => m.status === 'delivered')).toBe(true);
+    await new Promise((r) => setTimeout(r, 1100)); // past the metrics' shared read
+    expect(await metric('gatehouse_webhook_messages{status="delivered"}')).toBe(5);
+    expect(await metric('gatehouse_webhook_oldest_pending_seconds')).toBe(0);
   }, 90_000);
 
   it('honours Retry-After', async () => {
