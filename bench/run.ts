@@ -40,6 +40,8 @@ const REFRESH_POOL_PER_CONNECTION = 3;
  */
 const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 2));
 const ONLY = process.env.BENCH_ONLY?.split(',').filter(Boolean);
+/** Webhook endpoints registered on the Gatehouse under test, subscribed to every event. */
+const WEBHOOK_ENDPOINTS = Number(process.env.BENCH_WEBHOOK_ENDPOINTS ?? 10);
 
 const REDIRECT = 'http://127.0.0.1:7999/cb';
 const CONF = { client_id: 'bench-conf', client_secret: randomBytes(32).toString('base64url') };
@@ -385,11 +387,14 @@ async function main(): Promise<void> {
 
     // BENCH_PROFILE=<dir>: V8 CPU profiles of both servers, written when they stop
     const profile = process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${resolve(process.env.BENCH_PROFILE)}`] : [];
-    const gatehouse = start(pin(0, [process.execPath, ...profile, 'src/main.ts']), {
+    const ghEnv = {
       NODE_ENV: 'production', PORT: String(ghPort), GATEHOUSE_ISSUER: ghIssuer, GATEHOUSE_DATA_DIR: join(scratch, 'data'),
       DATABASE_URL: db.url, REDIS_URL: redisUrl, GATEHOUSE_REDIS_PREFIX: ghPrefix, GATEHOUSE_SECRET: randomBytes(32).toString('base64url'),
       GATEHOUSE_CLIENTS_FILE: clientsFile, GATEHOUSE_ADMIN_EMAIL: USER.email, GATEHOUSE_ADMIN_PASSWORD: USER.password, LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'info',
-    }, ghLog);
+      // the webhook endpoints registered below are local (a production node refuses them otherwise)
+      GATEHOUSE_WEBHOOK_ALLOW_CIDRS: '127.0.0.0/8',
+    };
+    const gatehouse = start(pin(0, [process.execPath, ...profile, 'src/main.ts']), ghEnv, ghLog);
     children.push(gatehouse);
     const bare = start(pin(0, [process.execPath, ...profile, 'bench/bare-server.ts']), {
       PORT: String(barePort), REDIS_URL: redisUrl, BENCH_PREFIX: barePrefix,
@@ -402,6 +407,13 @@ async function main(): Promise<void> {
     children.push(bare);
     await waitFor(`${ghIssuer}/readyz`, gatehouse, ghLog);
     await waitFor(`${bareIssuer}/.well-known/openid-configuration`, bare, bareLog);
+    // Every figure is taken with WEBHOOK_ENDPOINTS webhook endpoints registered for every event
+    // (issue 16: sign-in and token endpoints unchanged with endpoints registered): the outbox routes
+    // each audited event against them and every node's delivery loop polls while any is enabled.
+    for (let i = 0; i < WEBHOOK_ENDPOINTS; i++) {
+      const added = spawnSync(process.execPath, ['bin/gatehouse.js', 'webhooks', 'add', '--url', `https://127.0.0.1:9/bench-${i}`, '--events', '*', '--json'], { env: { ...process.env, ...ghEnv, PORT: undefined } });
+      if (added.status !== 0) throw new Error(`could not register a webhook endpoint: ${added.stderr.toString().slice(0, 300)}`);
+    }
 
     const signInTarget = (issuer: string, pages: 'gatehouse' | 'bare'): SignInTarget => ({
       issuer, clientId: CONF.client_id, clientSecret: CONF.client_secret, redirectUri: REDIRECT, pages, ...USER,
