@@ -27,7 +27,9 @@ export function createUpstreamPort(deps: UpstreamPortDeps): UpstreamSignIn {
       const [offered, client, pending] = await Promise.all([
         deps.providers.offeredTo(clientId), deps.oidc.clientMetadata(clientId), deps.pendingLinks.find(details.uid),
       ]);
-      const linkingProvider = pending ? (await deps.providers.get(pending.provider))?.display_name ?? pending.provider : undefined;
+      // the pending link came through a provider this app offers (the flow checked): its name is in
+      // `offered` — no second read of the registry, and no opening of its secret for a label
+      const linkingProvider = pending ? offered.find((p) => p.name === pending.provider)?.display_name ?? pending.provider : undefined;
       return {
         buttons: offered.map((p) => ({ name: p.name, displayName: p.display_name, icon: p.icon_svg ?? undefined, url: startUrl(details.uid, p.name) })),
         // an app that offers upstream providers only (password_sign_in: false in its registration)
