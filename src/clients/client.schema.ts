@@ -47,7 +47,7 @@ const grantType = z.string().transform((g) => GRANT_ALIASES[g] ?? g).pipe(z.enum
 const scopeToken = /^[\x21\x23-\x5B\x5D-\x7E]+$/; // RFC 6749 §3.3 scope-token
 
 export const clientInputSchema = z.object({
-  client_id: z.string().regex(/^[A-Za-z0-9._~-]{3,128}$/, 'client_id must be 3–128 characters of A–Z, a–z, 0–9, ".", "_", "~", "-"').optional(),
+  client_id: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._~-]{2,127}$/, 'client_id must be 3–128 characters of A–Z, a–z, 0–9, ".", "_", "~", "-", starting with a letter or digit (so a command line never reads it as an option)').optional(),
   client_secret: z.string().min(32, 'client_secret must be at least 32 characters').optional(),
   name: z.string().trim().min(1, 'name is required').max(200),
   redirect_uris: z.array(redirectUri).default([]),

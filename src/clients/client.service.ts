@@ -31,6 +31,14 @@ export interface ClientView {
   created_at: string;
 }
 
+/** 128 random bits, base64url, never starting with "-" or "_": an id that starts with "-" reads as an option to a command line (`gatehouse clients show -Xy…`). */
+export function newClientId(): string {
+  for (;;) {
+    const id = randomBytes(16).toString('base64url');
+    if (/^[A-Za-z0-9]/.test(id)) return id;
+  }
+}
+
 function toMetadata(clientId: string, c: ValidClientInput): Record<string, unknown> {
   const interactive = c.grant_types.includes('authorization_code');
   return {
@@ -112,7 +120,7 @@ export function createClientService(deps: { transactions: Transactions; repo: Cl
   return {
     async create(input: ClientInput): Promise<ClientView & { client_secret?: string }> {
       const c = parse(input);
-      const clientId = c.client_id ?? randomBytes(16).toString('base64url');
+      const clientId = c.client_id ?? newClientId();
       const secret = c.public ? undefined : (c.client_secret ?? randomBytes(SECRET_BYTES).toString('base64url'));
       if (await repo.find(clientId)) throw conflict(`a client with client_id "${clientId}" already exists`);
       await repo.insert(row(clientId, c, secret, 'cli'));

@@ -37,3 +37,15 @@ describe('client input', () => {
     expect(clientInputSchema.safeParse({ name: 'x', grant_types: ['password'] }).success).toBe(false);
   });
 });
+
+describe('client ids are safe on a command line', () => {
+  it('refuses a chosen client_id that starts with "-"', () => {
+    expect(clientInputSchema.safeParse({ name: 'x', public: true, client_id: '-abc' }).success).toBe(false);
+    expect(clientInputSchema.safeParse({ name: 'x', public: true, client_id: 'abc-' }).success).toBe(true);
+  });
+
+  it('never generates one that starts with "-" or "_" (1 in 32 of raw base64url ids would)', async () => {
+    const { newClientId } = await import('../../src/clients/client.service.ts');
+    for (let i = 0; i < 2000; i += 1) expect(newClientId()).toMatch(/^[A-Za-z0-9][A-Za-z0-9_-]{21}$/);
+  });
+});
