@@ -30,7 +30,9 @@ const LAYERS = {
   'webhooks': 1.9,
   // the ground floor
   'http': 1.4, 'mail': 1.3, 'observability': 1.2, 'security': 1.1, 'storage': 1.1,
-  'config': 1, 'errors': 1, 'render': 1,
+  'config': 1, 'errors': 1,
+  // templates, message catalogs and the brand: pure, so configuration can check a brand's colours
+  'render': 0.9,
 };
 
 const names = Object.keys(LAYERS);

@@ -49,7 +49,7 @@ export function createApp(root: Root, { host, node }: AppRuntime): Koa {
   app.use(errorHandler(log, views));
   app.use(requireHttps(config.issuer, views, log, MACHINE_PATHS)); // an https issuer's pages and browser endpoints: https only (421)
   app.use(inputGuard(views)); // no control character past here (bodies: src/http/body.ts, src/oidc/provider-input-guard.ts)
-  app.use(assets());
+  app.use(assets(views.brand));
 
   const health = createHealthRouter({ database: root.probeDatabase, redis: root.redis, node: node ?? { shuttingDown: false } });
   app.use(health.routes());

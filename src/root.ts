@@ -66,7 +66,6 @@ export interface RootInputs {
 }
 
 /** The name the hosted pages, mails and authenticator apps show. */
-const PRODUCT_NAME = 'Gatehouse';
 
 export function createRoot({ config, db, redis, log }: RootInputs) {
   const { knex } = db;
@@ -95,7 +94,7 @@ export function createRoot({ config, db, redis, log }: RootInputs) {
   const adapters = createAdapterFactory({ redis, redisPrefix: config.redisPrefix, records: oidcRecordRepo });
   const limiters = createLimiterFactory(redis, config.redisPrefix);
   const deviceCookies = createDeviceCookies({ secret: config.secret, secure: config.issuer.startsWith('https:') });
-  const views = createViews({ cache: config.env === 'production' });
+  const views = createViews({ cache: config.env === 'production', brand: config.brand });
   const mailer = createMailer({ smtpUrl: config.smtpUrl, from: config.mailFrom, dataDir: config.dataDir, views, log });
 
   // the webhook outbox writes in the transaction of every audited change (src/webhooks/outbox.ts)
@@ -129,7 +128,7 @@ export function createRoot({ config, db, redis, log }: RootInputs) {
   const orgSync = createOrgSync({ repo: workspaceRepo, workspaces, cache: membershipCache, log });
   // the identities linked to an account, as /account/identities shows and unlinks them
   const identities = createIdentities({ transactions, identities: identityRepo, providers, users: accountRepo, audit });
-  const mfa = createMfa({ repos: mfaRepos, transactions, box, adapters, issuer: config.issuer, productName: PRODUCT_NAME });
+  const mfa = createMfa({ repos: mfaRepos, transactions, box, adapters, issuer: config.issuer, productName: config.brand.name });
   const mailTokens = createMailTokens({ repo: mailTokenRepo, transactions });
   const lifecycle = createLifecycle({
     transactions, accounts, users: accountRepo, sessions: accountSessionRepo, tokens: mailTokens, mailer, audit, adapters, issuer: config.issuer, log,

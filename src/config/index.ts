@@ -6,6 +6,7 @@ import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import ipaddr from 'ipaddr.js';
+import { brandColorProblem, type Brand } from '../render/brand.ts';
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -153,7 +154,34 @@ const schema = z.object({
   GATEHOUSE_WEBHOOK_POLL_MS: z.coerce.number().int().min(10).max(60_000).default(1000),
   /** GATEHOUSE_WEBHOOK_RETENTION_DAYS: delivered and failed messages and the delivery log are kept this long. */
   GATEHOUSE_WEBHOOK_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(14),
+  /** The product name on every page, mail, the console and in authenticator apps. */
+  GATEHOUSE_BRAND_NAME: z.string().trim().min(1).max(60).default('Gatehouse'),
+  /** Logo in the page header: an https URL or a path on this server. */
+  GATEHOUSE_BRAND_LOGO_URL: optionalString.refine((v) => v === undefined || isImageUrl(v), 'expected an https:// URL or a path starting with /'),
+  /** Favicon: an https URL or a path on this server (default: the shipped /favicon.ico). */
+  GATEHOUSE_BRAND_FAVICON_URL: optionalString.refine((v) => v === undefined || isImageUrl(v), 'expected an https:// URL or a path starting with /'),
+  /** Accent colour (#rrggbb) for links and buttons; must reach 4.5:1 against white. */
+  GATEHOUSE_BRAND_COLOR: optionalString,
+  /** Accent colour for dark mode; must reach 4.5:1 against the dark page. */
+  GATEHOUSE_BRAND_COLOR_DARK: optionalString,
+  /** Where people get help: an https URL or mailto: address, linked on every page and mail. */
+  GATEHOUSE_SUPPORT_URL: optionalString.refine((v) => v === undefined || /^(https:\/\/|mailto:)/.test(v), 'expected an https:// URL or a mailto: address'),
 });
+
+function isImageUrl(v: string): boolean {
+  return (v.startsWith('/') && !v.startsWith('//')) || /^https:\/\/[^\s]+$/.test(v);
+}
+
+function checkBrand(e: { GATEHOUSE_BRAND_NAME: string; GATEHOUSE_BRAND_LOGO_URL?: string; GATEHOUSE_BRAND_FAVICON_URL?: string; GATEHOUSE_BRAND_COLOR?: string; GATEHOUSE_BRAND_COLOR_DARK?: string; GATEHOUSE_SUPPORT_URL?: string }): Brand {
+  for (const [name, value, dark] of [['GATEHOUSE_BRAND_COLOR', e.GATEHOUSE_BRAND_COLOR, false], ['GATEHOUSE_BRAND_COLOR_DARK', e.GATEHOUSE_BRAND_COLOR_DARK, true]] as const) {
+    const problem = value === undefined ? undefined : brandColorProblem(value, dark);
+    if (problem) throw new ConfigError(`${name}: ${problem}`);
+  }
+  return {
+    name: e.GATEHOUSE_BRAND_NAME, logoUrl: e.GATEHOUSE_BRAND_LOGO_URL, faviconUrl: e.GATEHOUSE_BRAND_FAVICON_URL,
+    color: e.GATEHOUSE_BRAND_COLOR, colorDark: e.GATEHOUSE_BRAND_COLOR_DARK, supportUrl: e.GATEHOUSE_SUPPORT_URL,
+  };
+}
 
 export interface Config {
   env: 'development' | 'production' | 'test';
@@ -198,6 +226,8 @@ export interface Config {
   redisTopology: { sentinels?: Array<{ host: string; port: number }>; cluster?: boolean };
   /** GATEHOUSE_WEBHOOK_*: delivery of webhooks (src/webhooks/) */
   webhooks: { allowCidrs: string[]; retrySchedule: number[]; disableAfterSeconds: number; timeoutSeconds: number; pollMs: number; retentionDays: number };
+  /** GATEHOUSE_BRAND_*, GATEHOUSE_SUPPORT_URL (src/render/brand.ts) */
+  brand: Brand;
 }
 
 const MIN_SECRET_LENGTH = 32; // 256 bits of base64 text, enough for HKDF input keying material
@@ -341,6 +371,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       disableAfterSeconds: e.GATEHOUSE_WEBHOOK_DISABLE_AFTER_SECONDS, timeoutSeconds: e.GATEHOUSE_WEBHOOK_TIMEOUT_SECONDS,
       pollMs: e.GATEHOUSE_WEBHOOK_POLL_MS, retentionDays: e.GATEHOUSE_WEBHOOK_RETENTION_DAYS,
     },
+    brand: checkBrand(e),
     redisTopology: {
       sentinels: e.GATEHOUSE_REDIS_SENTINELS ? e.GATEHOUSE_REDIS_SENTINELS.split(',').map((hp) => {
         const i = hp.lastIndexOf(':');

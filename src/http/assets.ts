@@ -5,12 +5,14 @@ import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import type { Context, Next } from 'koa';
+import { brandCss, type Brand } from '../render/brand.ts';
 
 const ASSETS_DIR = fileURLToPath(new URL('../../views/assets/', import.meta.url));
 const require = createRequire(import.meta.url);
 const TYPES: Record<string, string> = { js: 'text/javascript; charset=utf-8', css: 'text/css; charset=utf-8', svg: 'image/svg+xml', png: 'image/png', ico: 'image/x-icon' };
 
-export function assets() {
+/** Files under /assets/, plus /assets/brand.css made from the deployer's brand. */
+export function assets(brand?: Brand) {
   const files = new Map<string, { body: Buffer; type: string; etag: string }>();
   for (const name of readdirSync(ASSETS_DIR)) {
     const body = readFileSync(ASSETS_DIR + name);
@@ -23,6 +25,10 @@ export function assets() {
   for (const [path, file] of Object.entries(vendor)) {
     const body = readFileSync(file);
     files.set(path, { body, type: 'text/javascript; charset=utf-8', etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 16)}"` });
+  }
+  if (brand) {
+    const body = Buffer.from(brandCss(brand));
+    files.set('/assets/brand.css', { body, type: TYPES.css, etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 16)}"` });
   }
   return async (ctx: Context, next: Next) => {
     const file = ctx.method === 'GET' || ctx.method === 'HEAD' ? files.get(ctx.path) : undefined;

@@ -55,7 +55,7 @@ export function requestLog(log: Logger) {
 // Set before the handler runs, so oidc-provider can add the hash of its one inline script (the
 // form_post response) to script-src.
 const CSP = [
-  "default-src 'none'", "script-src 'self'", "connect-src 'self'", "style-src 'self'", "img-src 'self' data:",
+  "default-src 'none'", "script-src 'self'", "connect-src 'self'", "style-src 'self'", "img-src 'self' data: https:",
   "frame-ancestors 'none'", "base-uri 'none'",
 ].join('; ');
 

@@ -4,6 +4,7 @@
 import type { Context } from 'koa';
 import type { Views } from '../render/views.ts';
 import { csrfToken } from '../security/csrf.ts';
+import { pageLanguage } from './locale.ts';
 
 export interface PageData extends Record<string, unknown> { title: string }
 
@@ -26,8 +27,10 @@ export function createPageRenderer(opts: {
     ctx.status = status;
     ctx.type = 'html';
     ctx.set('Cache-Control', 'no-store');
+    const lang = pageLanguage(ctx);
+    ctx.set('Content-Language', lang);
     ctx.body = opts.views.render(`${opts.prefix ?? ''}${template}`, {
-      ...data, ...opts.extra?.(ctx, data), csrf: csrfToken(ctx, opts.secure),
+      lang, ...data, ...opts.extra?.(ctx, data), csrf: csrfToken(ctx, opts.secure),
     });
   };
 }
