@@ -13,6 +13,8 @@ const LAYERS = {
   // organisation sync; it uses the second factor of the hosted sign-in below it
   'federation': 7.5,
   'interactions': 7, 'admin': 7, 'health': 7,
+  // the first run (setup of the first administrator) and the pages at the site's root
+  'setup': 7,
   // moving users in and out (import/export): over accounts, workspaces and upstream identities
   'transfer': 6.5,
   // domains, each with its pages/API → service → repository

@@ -10,15 +10,19 @@ import { inputGuard } from './http/input-guard.ts';
 import { requireHttps } from './http/require-https.ts';
 import { MACHINE_PATHS } from './oidc/fast-path.ts';
 import { deviceCodeGuard } from './oidc/device-guard.ts';
+import { withRequestLanguage } from './mail/mail-language.ts';
+import { pageLanguage } from './http/locale.ts';
 import { createHealthRouter, type NodeState } from './health/health.routes.ts';
 import { createInteractionRouter } from './interactions/interaction.routes.ts';
 import { createFederationRouter } from './federation/federation.routes.ts';
 import { createIdentitiesRouter } from './federation/identities.pages.ts';
 import { createWorkspacePagesRouter } from './workspaces/workspace.pages.ts';
+import { createWorkspaceManageRouter } from './workspaces/workspace-manage.pages.ts';
 import { createWorkspaceApiRouter } from './workspaces/workspace.api.ts';
 import { createAccountRouter } from './accounts/pages/account.routes.ts';
 import { createMeRouter } from './accounts/me.api.ts';
 import { createAdminConsole } from './admin/console.pages.ts';
+import { createSupportSessionRouter } from './admin/support-session.pages.ts';
 import { createAdminApiRouter } from './admin/admin.api.ts';
 import { createWebhookAdminRouter } from './admin/webhooks.api.ts';
 import { createTransferApiRouter } from './admin/transfer.api.ts';
@@ -26,6 +30,7 @@ import { createResourceApiRouter } from './admin/resources.api.ts';
 import { createProviderApiRouter } from './admin/providers.api.ts';
 import { createApiRouter, apiCorsFor } from './api/api-router.ts';
 import { metricsEndpoint, requestMetrics } from './observability/metrics.ts';
+import { createHomeRouter } from './setup/home.pages.ts';
 
 /** What the app needs besides the root: the started provider, and the server's own state. */
 export interface AppRuntime {
@@ -49,10 +54,13 @@ export function createApp(root: Root, { host, node }: AppRuntime): Koa {
   app.use(errorHandler(log, views));
   app.use(requireHttps(config.issuer, views, log, MACHINE_PATHS)); // an https issuer's pages and browser endpoints: https only (421)
   app.use(inputGuard(views)); // no control character past here (bodies: src/http/body.ts, src/oidc/provider-input-guard.ts)
+  app.use((ctx, next) => withRequestLanguage(() => pageLanguage(ctx), next)); // mail to someone whose language is unknown (src/mail/mail-language.ts)
   app.use(assets(views.brand));
 
   const health = createHealthRouter({ database: root.probeDatabase, redis: root.redis, node: node ?? { shuttingDown: false } });
   app.use(health.routes());
+  // `/`, /favicon.ico and the first-run setup of the first administrator
+  app.use(createHomeRouter({ setup: root.setup, views, config }).routes());
 
   const interactions = createInteractionRouter({
     oidc, workspaces: root.workspaces, accounts: root.accounts, views, mailer: root.mailer,
@@ -72,6 +80,9 @@ export function createApp(root: Root, { host, node }: AppRuntime): Koa {
     signIn: (ctx, returnTo) => root.accountSession.signIn(ctx, returnTo),
   }).routes());
 
+  app.use(createWorkspaceManageRouter({
+    config, workspaces: root.workspaces, invitations: root.invitations, mailer: root.mailer, limiters: root.limiters, views, session: root.accountSession,
+  }).routes());
   app.use(createIdentitiesRouter({ identities: root.identities, session: root.accountSession, views, config }).routes());
   const accountRouter = createAccountRouter({
     oidc, accounts: root.accounts, lifecycle: root.lifecycle, profile: root.profile, sessions: root.accountSessionRepo,
@@ -81,12 +92,15 @@ export function createApp(root: Root, { host, node }: AppRuntime): Koa {
   app.use(accountRouter.routes());
   app.use(accountRouter.allowedMethods());
 
+  // the page behind a console's support-session link, for a private window (src/admin/support-session.pages.ts)
+  app.use(createSupportSessionRouter({ impersonation: root.impersonation, oidc, views, issuer: config.issuer }).routes());
   const adminConsole = createAdminConsole({
     session: root.accountSession, admin: root.admin, impersonation: root.impersonation, clients: root.clients, mfa: root.mfa,
     audit: root.audit, workspaces: root.workspaces, sessions: root.accountSessionRepo, views, config,
     webhooks: root.webhookAdmin,
     resources: root.resources,
     providers: root.providers,
+    keys: root.keys, keysChanged: host.refresh, auditLog: root.auditRepo, oidc,
   });
   app.use(adminConsole.routes());
   app.use(adminConsole.allowedMethods());

@@ -1,7 +1,7 @@
 // Process entry: configuration, logging, start, and a graceful stop on SIGTERM/SIGINT.
 import { loadConfig, ConfigError } from './config/index.ts';
-import { createLogger } from './observability/logger.ts';
-import { startServer } from './server.ts';
+import { createLogger, wantsPrettyLogs } from './observability/logger.ts';
+import { startServer, StartProblem } from './server.ts';
 
 export async function main(): Promise<void> {
   let config;
@@ -16,8 +16,13 @@ export async function main(): Promise<void> {
   try {
     running = await startServer(config, log);
   } catch (err) {
-    log.fatal({ err: (err as Error).message }, 'gatehouse could not start');
-    console.error(`gatehouse: ${(err as Error).message}`);
+    // a problem a setting fixes (a busy port, a refused admin password) is one sentence; anything
+    // else keeps its message too, but never a stack trace on the operator's screen
+    const message = (err as Error).message;
+    if (err instanceof StartProblem) { if (!wantsPrettyLogs()) log.fatal({ problem: true }, message); } // a terminal gets the sentence once, below
+    else log.fatal({ err: message }, 'gatehouse could not start');
+    log.flush?.();
+    console.error(`gatehouse: ${message}`);
     process.exit(1);
   }
   const stop = async (signal: string) => {

@@ -55,6 +55,8 @@ import { createOidcRecordRepo } from './oidc/adapters/oidc-record.repo.ts';
 import { createTransferRepo } from './transfer/transfer.repo.ts';
 import { createImportService } from './transfer/import.service.ts';
 import { createExportService } from './transfer/export.service.ts';
+import { createSetupRepo } from './setup/setup.repo.ts';
+import { createSetup } from './setup/setup.service.ts';
 
 /** What the root is built from: the stores the caller opened (and closes), the config, the log. */
 export interface RootInputs {
@@ -138,10 +140,13 @@ export function createRoot({ config, db, redis, log }: RootInputs) {
   const webhookAdmin = createWebhookAdmin({ webhooks, workspaces: workspaceRepo });
   const admin = createAdminService({
     transactions, accounts: accountRepo, auditEvents: auditRepo, sessions: accountSessionRepo, audit, adapters, mfa,
+    accountService: accounts, lifecycle,
   });
   // the migration kit (src/transfer/): users in and out, with their ids, hashes, workspaces and identities
   const userImport = createImportService({ repo: transferRepo, identities: identityRepo, transactions, audit, box });
   const userExport = createExportService({ repo: transferRepo, audit, box });
+  // first run: the one-time setup link and the first administrator (src/setup/)
+  const setup = createSetup({ repo: createSetupRepo(knex), accounts, accountRepo, transactions, audit, adapters });
 
   // The provider side. Its facade reads the live provider, which startProvider() builds once the
   // signing keys exist (src/server.ts: after keys.ensureKeys); the services over the facade are
@@ -155,7 +160,7 @@ export function createRoot({ config, db, redis, log }: RootInputs) {
     sessionLog: sessionLogFor(accountSessionRepo),
   });
   const oidc = provider.facade;
-  const impersonation = createImpersonation({ oidc, auditEvents: auditRepo, accounts, audit, policy: impersonationPolicy(config) });
+  const impersonation = createImpersonation({ oidc, auditEvents: auditRepo, accounts, audit, policy: impersonationPolicy(config), adapters });
   const accountSession = createAccountSession({ oidc, accounts, issuer: config.issuer });
   // signing in through upstream providers (src/federation/): its routes, and the port the hosted sign-in uses
   const federation = createFederation({
@@ -176,6 +181,7 @@ export function createRoot({ config, db, redis, log }: RootInputs) {
     /** webhooks: the operator's endpoints (CLI, admin API, console); the server starts the delivery loop */
     webhookRepo, outbox, webhooks, webhookDelivery, webhookAdmin,
     transferRepo, userImport, userExport,
+    setup,
     /** Builds the provider (the signing keys must exist) and keeps it current; once per root. */
     startProvider: () => provider.start({ impersonation, upstreamLogout: federation.upstreamLogout }),
   };

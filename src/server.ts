@@ -4,6 +4,7 @@
 // app → listen → background jobs. Each step registers how to undo itself; close() undoes them in
 // reverse order, then closes the stores. Returns a handle whose close() shuts down gracefully.
 import { once } from 'node:events';
+import { relative, isAbsolute } from 'node:path';
 import { createServer, type Server } from 'node:http';
 import type Koa from 'koa';
 import type { Logger } from 'pino';
@@ -31,6 +32,7 @@ import { listenForClientChanges } from './clients/client-changes.ts';
 import { listenForResourceChanges } from './resources/resource-registry.ts';
 import { closeWhenBodyUnread } from './http/unread-body.ts';
 import { countRedisErrors, databaseCounters } from './observability/metrics.ts';
+import { SETUP_TOKEN_TTL_SECONDS, type AdminStatus } from './setup/setup.service.ts';
 
 /** A CLI command holds the embedded database for a moment; wait that long for it. */
 const EMBEDDED_LOCK_WAIT_MS = 15_000;
@@ -54,6 +56,14 @@ const TIMEOUT_CHECK_INTERVAL_MS = 1_000;
 
 export interface RunningServer { url: string; server: Server; close(): Promise<void> }
 
+/**
+ * A reason not to start that the operator fixes with a setting (a busy port, a refused admin
+ * password, a data folder in use): src/main.ts prints its one sentence, never a stack trace.
+ */
+export class StartProblem extends Error {
+  override name = 'StartProblem';
+}
+
 /** What each boot step leaves to undo at shutdown; run last-in, first-out. */
 type Cleanups = Array<() => Promise<unknown> | unknown>;
 
@@ -65,7 +75,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     await migrate(db, config, log);
     const root = createRoot({ config, db, redis, log });
     cleanups.push(() => root.mailer.settled()); // mail queued after an answer goes out before the database closes
-    await ensureBaseline(root);
+    const admin = await ensureBaseline(root);
     const host = await root.startProvider();
     cleanups.push(() => host.stop());
     listenForStoreChanges(root, cleanups);
@@ -76,7 +86,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
 
     const address = server.address();
     const port = typeof address === 'object' && address ? address.port : config.port;
-    log.info({ issuer: config.issuer, port, database: db.kind, redis: !!redis }, 'gatehouse listening');
+    log.info({ issuer: config.issuer, port, database: db.kind, redis: !!redis, admin: admin.kind }, bootLine(config, port, admin));
 
     let closing: Promise<void> | undefined;
     return {
@@ -106,7 +116,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
 async function holdDataDir(config: Config): Promise<DataDirLock | undefined> {
   if (config.databaseUrl) return undefined;
   const lock = await waitForLock(config.dataDir, EMBEDDED_LOCK_WAIT_MS);
-  if (!lock) throw new Error(`Another Gatehouse process is using the data folder ${config.dataDir}. Stop it, or set GATEHOUSE_DATA_DIR to another folder.`);
+  if (!lock) throw new StartProblem(`Another Gatehouse process is using the data folder ${config.dataDir}. Stop it, or set GATEHOUSE_DATA_DIR to another folder.`);
   return lock;
 }
 
@@ -125,17 +135,16 @@ async function migrate(db: Database, config: Config, log: Logger): Promise<void>
   if (applied.length) log.info({ applied }, 'migrations applied');
 }
 
-/** What the provider and the first sign-in need before the first request: keys, clients, an admin. */
-async function ensureBaseline(root: Root): Promise<void> {
+/**
+ * What the provider and the first sign-in need before the first request: keys, clients, an admin
+ * (GATEHOUSE_ADMIN_EMAIL, or one that exists, or a one-time setup link: src/setup/setup.service.ts).
+ */
+async function ensureBaseline(root: Root): Promise<AdminStatus> {
   const { config, log } = root;
   await root.keys.ensureKeys();
   await root.clients.ensureSystemClient(config.issuer);
   breachedListSize(); // load the common-password list now, not during someone's sign-up
-  if (config.admin) {
-    await root.accounts.ensureAdmin(config.admin.email, config.admin.password).catch((e) => {
-      throw new Error(`GATEHOUSE_ADMIN_EMAIL / GATEHOUSE_ADMIN_PASSWORD: ${(e as Error).message}`);
-    });
-  }
+  const admin = await root.setup.atBoot(config.admin).catch((e: Error) => { throw new StartProblem(e.message); });
   if (config.clientsFile) {
     const ids = await root.clients.applyFile(config.clientsFile);
     log.info({ clients: ids }, 'clients file applied');
@@ -144,6 +153,42 @@ async function ensureBaseline(root: Root): Promise<void> {
     const applied = await root.providers.applyFile(config.providersFile);
     log.info(applied, 'providers file applied');
   }
+  return admin;
+}
+
+/** A store's address without its credentials: host, port and database (or key group). */
+function addressOf(url: string): string {
+  try {
+    const u = new URL(url);
+    const path = u.pathname && u.pathname !== '/' ? u.pathname : '';
+    return `${u.hostname}${u.port ? `:${u.port}` : ''}${path}`;
+  } catch {
+    return 'the configured address';
+  }
+}
+
+/** The data folder as the operator wrote it when it is below the working folder (./.gatehouse). */
+function folderOf(dir: string): string {
+  const rel = relative(process.cwd(), dir);
+  return rel && !rel.startsWith('..') && !isAbsolute(rel) ? `./${rel}` : dir;
+}
+
+/**
+ * The one line a person reads at boot: where Gatehouse answers, which stores it uses, and whether
+ * an administrator exists (or how to create the first). No password, secret or credential in it.
+ */
+export function bootLine(config: Config, port: number, admin: AdminStatus): string {
+  const { redisTopology: topology } = config;
+  const database = config.databaseUrl ? `PostgreSQL at ${addressOf(config.databaseUrl)}` : `embedded PGlite in ${folderOf(config.dataDir)}`;
+  const redis = !config.redisUrl ? 'no Redis'
+    : topology.sentinels ? `Redis through Sentinels ${topology.sentinels.map((s) => `${s.host}:${s.port}`).join(', ')}`
+      : `Redis${topology.cluster ? ' Cluster' : ''} at ${addressOf(config.redisUrl)}`;
+  const who = admin.kind === 'none'
+    ? `none yet: open ${config.issuer}${admin.setupPath} to create the first (the link works once, for ${SETUP_TOKEN_TTL_SECONDS / 60} minutes; a restart prints a new one)`
+    : admin.kind === 'created' ? `${admin.email} was just created from GATEHOUSE_ADMIN_EMAIL`
+      : admin.kind === 'promoted' ? `${admin.email} was just made an administrator from GATEHOUSE_ADMIN_EMAIL`
+        : `${admin.email} exists`;
+  return `Gatehouse listening on http://localhost:${port} (issuer ${config.issuer}) — ${database}, ${redis} — admin: ${who}`;
 }
 
 /** Other nodes' changes to clients, accounts and memberships, so this node's caches forget them. */
@@ -172,7 +217,18 @@ async function listen(config: Config, app: Koa, host: ProviderHost, log: Logger,
   }, closeWhenBodyUnread(createRequestHandler(app, host, log))); // one answer per request: src/http/unread-body.ts
   server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
   server.listen(config.port);
-  await once(server, 'listening');
+  try {
+    await once(server, 'listening');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE') {
+      throw new StartProblem(`Port ${config.port} is in use by another program; set PORT to a free port (e.g. PORT=${config.port < 65535 ? config.port + 1 : 3001} npm start)`);
+    }
+    if (code === 'EACCES') {
+      throw new StartProblem(`Port ${config.port} needs privileges this process does not have; set PORT to a port above 1023 (e.g. PORT=3000 npm start)`);
+    }
+    throw e;
+  }
   cleanups.push(() => new Promise<void>((resolve) => {
     server.close(() => resolve());
     // requests in flight finish; a keep-alive connection is closed as soon as it goes idle

@@ -50,7 +50,7 @@ export function createLifecycle(deps: {
 
     async sendVerification(user: UserRow): Promise<void> {
       const { token, code } = await tokens.issue(user.id, 'verify_email', VERIFY_EMAIL_TTL);
-      await mailer.send({ to: user.email, template: 'verify-email', subject: `Verify your email: ${code}`,
+      await mailer.send({ to: user.email, template: 'verify-email', lang: user.locale,
         data: { code, link: link(`/account/verify-email?token=${token}`), hours: VERIFY_EMAIL_TTL / 3600 } });
     },
 
@@ -80,7 +80,7 @@ export function createLifecycle(deps: {
       mailer.later('password reset', async () => {
         const { token } = await tokens.issue(user.id, 'reset_password', RESET_TTL, { keepLive: MAX_LIVE_RESET_LINKS });
         await audit.record({ type: 'password.reset_requested', subjectId: user.id, ...origin });
-        await mailer.send({ to: user.email, template: 'reset-password', subject: 'Reset your password',
+        await mailer.send({ to: user.email, template: 'reset-password', lang: user.locale,
           data: { link: link(`/account/reset?token=${token}`), minutes: RESET_TTL / 60 } });
       });
     },
@@ -103,7 +103,7 @@ export function createLifecycle(deps: {
       });
       if (!user) return undefined;
       await endEverything(user.id);
-      await mailer.send({ to: user.email, template: 'password-changed', subject: 'Your password was changed', data: { issuer } });
+      await mailer.send({ to: user.email, template: 'password-changed', lang: user.locale, data: { issuer } });
       return user;
     },
 
@@ -116,7 +116,7 @@ export function createLifecycle(deps: {
         await audit.record({ type: 'password.changed', actorId: user.id, subjectId: user.id, ...origin }, trx);
       });
       await endEverything(user.id);
-      await mailer.send({ to: user.email, template: 'password-changed', subject: 'Your password was changed', data: { issuer } });
+      await mailer.send({ to: user.email, template: 'password-changed', lang: user.locale, data: { issuer } });
     },
 
     /**
@@ -132,7 +132,7 @@ export function createLifecycle(deps: {
         await users.setPassword(user.id, hash, trx);
         await audit.record({ type: 'password.changed', actorId: user.id, subjectId: user.id, ...origin, data: { first: true } }, trx);
       });
-      await mailer.send({ to: user.email, template: 'password-set', subject: 'A password was set for your account', data: { issuer } });
+      await mailer.send({ to: user.email, template: 'password-set', lang: user.locale, data: { issuer } });
     },
 
     async requestEmailChange(user: UserRow, newEmail: string, origin: Origin): Promise<void> {
@@ -144,11 +144,11 @@ export function createLifecycle(deps: {
         const taken = await accounts.findByEmail(email);
         if (!taken) {
           const { token, code } = await tokens.issue(user.id, 'change_email', CHANGE_EMAIL_TTL, { newEmail: email });
-          await mailer.send({ to: email, template: 'change-email', subject: `Confirm your new email: ${code}`,
+          await mailer.send({ to: email, template: 'change-email', lang: user.locale,
             data: { code, link: link(`/account/email/confirm?token=${token}`), minutes: CHANGE_EMAIL_TTL / 60 } });
         }
         // the old address hears of it either way; the new one learns nothing about other accounts
-        await mailer.send({ to: user.email, template: 'email-change-requested', subject: 'A change of your email address was requested', data: { newEmail: email, issuer } });
+        await mailer.send({ to: user.email, template: 'email-change-requested', lang: user.locale, data: { newEmail: email, issuer } });
       });
     },
 
@@ -170,7 +170,7 @@ export function createLifecycle(deps: {
         if ((e as { code?: string }).code === '23505') throw conflict('That address now belongs to another account.', 'email_taken');
         throw e;
       }
-      await mailer.send({ to: before.email, template: 'email-changed', subject: 'Your email address was changed', data: { newEmail: user.email, issuer } });
+      await mailer.send({ to: before.email, template: 'email-changed', lang: before.locale, data: { newEmail: user.email, issuer } });
       return user;
     },
   };

@@ -1,8 +1,9 @@
 // The admin console: server-rendered pages over the same operations as the admin API, for an
 // admin signed in to the hosted session — with MFA unless GATEHOUSE_ADMIN_CONSOLE_MFA=false.
 //   GET /admin/users (search, pages) · GET /admin/users/:id · POST …/{disable,enable,reset-mfa,revoke-sessions,impersonate}
-//   GET /admin/clients · GET /admin/clients/:id · POST …/rotate-secret, …/delete
-//   GET /admin/workspaces · GET /admin/audit (filters, pages)
+//   /admin/clients… (src/admin/clients.console.ts) · /admin/keys… (src/admin/keys.console.ts)
+//   GET /admin/workspaces · GET /admin/audit (src/admin/audit.console.ts: filters, pages)
+//   POST /admin/sign-out → the provider's end_session as the account client → GET /admin/signed-out
 import Router from '@koa/router';
 import type { Context, Next } from 'koa';
 import { z } from 'zod';
@@ -20,20 +21,34 @@ import { guard, guarded } from '../http/guard.ts';
 import { createPageRenderer } from '../http/page.ts';
 import { AppError } from '../errors/app-error.ts';
 import { requestOrigin } from '../audit/audit.ts';
-import { userView } from '../accounts/account.service.ts';
 import type { AdminService } from './admin.service.ts';
 import type { Impersonation } from './impersonation.ts';
 import { addWebhookConsole } from './webhooks.console.ts';
+import { addUserConsole, USER_NOTICES } from './users.console.ts';
+import { addWorkspaceConsole, WORKSPACE_NOTICES } from './workspaces.console.ts';
 import type { WebhookAdmin } from './webhooks.manage.ts';
 import { addResourceConsole } from './resources.console.ts';
 import type { ResourceService } from '../resources/resource.service.ts';
 import { addProviderConsole } from './providers.console.ts';
 import type { ProviderService } from '../upstream/provider.service.ts';
+import { ACCOUNT_CLIENT_ID } from '../clients/client.service.ts';
+import type { KeyService } from '../keys/key.service.ts';
+import type { AuditRepo } from '../audit/audit.repo.ts';
+import type { ProviderFacade } from '../oidc/facade.ts';
+import { addClientConsole } from './clients.console.ts';
+import { addKeyConsole } from './keys.console.ts';
+import { addAuditConsole } from './audit.console.ts';
 
 const PAGE_SIZE = 25;
 /** Past any real page; a larger number is someone typing, not paging. */
 const MAX_PAGE = 100_000;
-const NAV = [['/admin/users', 'Users'], ['/admin/clients', 'Clients'], ['/admin/workspaces', 'Workspaces'], ['/admin/audit', 'Audit']] as const;
+/** The console's sections, in the nav's order; the current one is the first segment of the path (after a POST too). */
+const NAV = [
+  ['/admin/users', 'Users'], ['/admin/clients', 'Clients'], ['/admin/workspaces', 'Workspaces'], ['/admin/providers', 'Sign-in providers'],
+  ['/admin/resources', 'Resources'], ['/admin/webhooks', 'Webhooks'], ['/admin/keys', 'Signing keys'], ['/admin/audit', 'Audit'],
+] as const;
+/** Where the provider's end_session returns after the console's sign-out (registered for the account client). */
+const SIGNED_OUT_PATH = '/admin/signed-out';
 
 export interface ConsoleDeps {
   session: AccountSession; admin: AdminService; impersonation: Impersonation; clients: ClientService; mfa: Mfa; audit: Audit;
@@ -45,6 +60,12 @@ export interface ConsoleDeps {
   resources: ResourceService;
   /** the upstream-provider pages (src/admin/providers.console.ts) */
   providers: ProviderService;
+  /** the signing-key pages (src/admin/keys.console.ts) and this node's re-read of the keys */
+  keys: KeyService; keysChanged: () => Promise<unknown>;
+  /** the audit log page (src/admin/audit.console.ts): events with names, the types it holds */
+  auditLog: Pick<AuditRepo, 'searchNamed' | 'types'>;
+  /** sign-out: whether the browser is still signed in, and the provider's end_session route */
+  oidc: Pick<ProviderFacade, 'signedInAccountId' | 'routes'>;
 }
 
 /**
@@ -53,11 +74,8 @@ export interface ConsoleDeps {
  * never their words in the console's trusted banner.
  */
 export const CONSOLE_NOTICES = {
-  disabled: 'User disabled; their sessions ended.',
-  enabled: 'User enabled.',
-  'mfa-reset': 'Second factors removed.',
-  'sessions-revoked': 'Every session and grant ended.',
-  'client-deleted': 'Client deleted.',
+  ...USER_NOTICES, // src/admin/users.console.ts
+  ...WORKSPACE_NOTICES, // src/admin/workspaces.console.ts
 } as const;
 export type ConsoleNotice = keyof typeof CONSOLE_NOTICES;
 const noticeOf = (key: unknown): string | undefined =>
@@ -67,10 +85,6 @@ const noticeOf = (key: unknown): string | undefined =>
 // number is the first page; an over-long search is cut), except the audit filters, which must fit.
 const queryText = (max: number) => z.preprocess((v) => (typeof v === 'string' ? v.trim().slice(0, max) : ''), z.string());
 const pageNo = z.preprocess((v) => Math.max(1, Math.min(MAX_PAGE, Number.parseInt(String(v ?? '1'), 10) || 1)), z.number());
-const usersQuery = z.object({ q: queryText(200), page: pageNo });
-const filterText = queryText(200).pipe(z.string().max(100)).transform((s) => s || undefined);
-const auditQuery = z.object({ type: filterText, subject: filterText, actor: filterText, page: pageNo });
-const impersonateForm = z.object({ reason: z.string().default('') });
 
 export function createAdminConsole(deps: ConsoleDeps): Router {
   const router = new Router({ prefix: '/admin' });
@@ -92,64 +106,46 @@ export function createAdminConsole(deps: ConsoleDeps): Router {
   const render = createPageRenderer({
     views: deps.views, secure: deps.config.issuer.startsWith('https:'), prefix: 'admin/',
     extra: (ctx) => ({
-      nav: NAV, current: `/admin/${ctx.path.split('/')[2] ?? ''}`, admin: viewer(ctx).user, notice: noticeOf(ctx.query.notice),
+      nav: NAV, current: `/admin/${ctx.path.split('/')[2] ?? ''}`, admin: (ctx.state.viewer as AccountViewer | undefined)?.user, notice: noticeOf(ctx.query.notice),
     }),
   });
   const back = (ctx: Context, path: string, notice: ConsoleNotice) => { ctx.redirect(`${path}?notice=${notice}`); ctx.status = 303; };
 
+  // Signing out: not behind the gate (a browser whose session already ended may press it too).
+  // Through the provider's RP-initiated logout as the account client, as the account pages do: it
+  // ends the session properly (grants, the upstream sign-out) and returns to the signed-out page.
+  router.post('/sign-out', ...form, (ctx) => {
+    const url = new URL(deps.oidc.routes.end_session, deps.config.issuer);
+    url.search = new URLSearchParams({ client_id: ACCOUNT_CLIENT_ID, post_logout_redirect_uri: `${deps.config.issuer}${SIGNED_OUT_PATH}` }).toString();
+    ctx.status = 303;
+    ctx.redirect(url.toString());
+  });
+  router.get('/signed-out', async (ctx) => {
+    // "No, stay signed in" also comes back here
+    if (await deps.oidc.signedInAccountId(ctx)) return ctx.redirect('/admin');
+    render(ctx, 'signed-out', { title: 'Signed out' });
+  });
+
   router.use(gate);
   router.get('/', (ctx) => ctx.redirect('/admin/users'));
 
-  router.get('/users', guard({ query: usersQuery }), async (ctx) => {
-    const { q, page } = guarded(ctx, { query: usersQuery }).query;
-    const { total, users } = await deps.admin.searchUsers({ query: q || undefined, limit: PAGE_SIZE, offset: (page - 1) * PAGE_SIZE });
-    render(ctx, 'users', { title: 'Users', users: users.map(userView), q, page, pages: Math.max(1, Math.ceil(total / PAGE_SIZE)), total });
-  });
-  router.get('/users/:id', async (ctx) => {
-    const u = await deps.admin.user(ctx.params.id!);
-    const [factors, { events }, sessions] = await Promise.all([
-      deps.mfa.factors(u.id),
-      deps.admin.auditEvents({ subject: u.id, limit: 20, offset: 0 }),
-      deps.sessions.open(u.id, { limit: 20 }),
-    ]);
-    render(ctx, 'user', { title: u.email, user: { ...userView(u), mfa_required: u.mfa_required }, factors, events, sessions, self: u.id === viewer(ctx).user.id });
-  });
-  const action = (name: string, run: (ctx: Context, id: string) => Promise<unknown>, notice: ConsoleNotice) =>
-    router.post(`/users/:id/${name}`, ...form, async (ctx) => { await run(ctx, ctx.params.id!); back(ctx, `/admin/users/${ctx.params.id}`, notice); });
-  action('disable', (ctx, id) => deps.admin.disable(id, origin(ctx)), 'disabled');
-  action('enable', (ctx, id) => deps.admin.enable(id, origin(ctx)), 'enabled');
-  action('reset-mfa', (ctx, id) => deps.admin.resetMfa(id, origin(ctx)), 'mfa-reset');
-  action('revoke-sessions', (ctx, id) => deps.admin.revokeSessions(id, origin(ctx)), 'sessions-revoked');
-  router.post('/users/:id/impersonate', ...form, guard({ body: impersonateForm }), async (ctx) => {
-    const { reason } = guarded(ctx, { body: impersonateForm }).body;
-    const minted = await deps.impersonation.mint({ adminId: viewer(ctx).user.id, targetId: ctx.params.id!, clientId: 'gatehouse-account', reason, origin: requestOrigin(ctx) });
-    const u = await deps.admin.user(ctx.params.id!);
-    render(ctx, 'impersonated', { title: 'Impersonation token', user: userView(u), token: minted.access_token, minutes: Math.round(minted.expires_in / 60) });
+  // users, their sessions, impersonation and support sessions (src/admin/users.console.ts)
+  addUserConsole(router, {
+    admin: deps.admin, impersonation: deps.impersonation, mfa: deps.mfa, render, form, origin,
+    adminId: (ctx) => viewer(ctx).user.id, issuer: deps.config.issuer,
   });
 
-  router.get('/clients', async (ctx) => { render(ctx, 'clients', { title: 'Clients', clients: await deps.clients.list() }); });
-  router.get('/clients/:id', async (ctx) => { render(ctx, 'client', { title: 'Client', client: await deps.clients.show(ctx.params.id!) }); });
-  router.post('/clients/:id/rotate-secret', ...form, async (ctx) => {
-    const rotated = await deps.clients.rotateSecret(ctx.params.id!);
-    await deps.audit.record({ type: 'client.secret_rotated', ...origin(ctx), clientId: rotated.client_id });
-    render(ctx, 'client', { title: 'Client', client: await deps.clients.show(ctx.params.id!), secret: rotated.client_secret });
-  });
-  router.post('/clients/:id/delete', ...form, async (ctx) => {
-    await deps.clients.delete(ctx.params.id!);
-    await deps.audit.record({ type: 'client.deleted', ...origin(ctx), clientId: ctx.params.id! });
-    back(ctx, '/admin/clients', 'client-deleted');
+  addClientConsole(router, { clients: deps.clients, audit: deps.audit, render, form, origin }); // src/admin/clients.console.ts
+  addKeyConsole(router, { // src/admin/keys.console.ts
+    keys: deps.keys, audit: deps.audit, render, form, origin, keysChanged: deps.keysChanged, activationDelaySeconds: deps.config.keyActivationDelaySeconds,
   });
 
   addWebhookConsole(router, { webhooks: deps.webhooks, render, form, origin, retentionDays: deps.config.webhooks.retentionDays });
   addResourceConsole(router, { resources: deps.resources, render, form, origin });
   addProviderConsole(router, { providers: deps.providers, render, form, origin });
 
-  router.get('/workspaces', async (ctx) => { render(ctx, 'workspaces', { title: 'Workspaces', workspaces: await deps.workspaces.operatorList() }); });
+  addWorkspaceConsole(router, { workspaces: deps.workspaces, render, form, origin }); // src/admin/workspaces.console.ts
 
-  router.get('/audit', guard({ query: auditQuery }), async (ctx) => {
-    const { page, ...f } = guarded(ctx, { query: auditQuery }).query;
-    const { total, events } = await deps.admin.auditEvents({ ...f, limit: PAGE_SIZE, offset: (page - 1) * PAGE_SIZE });
-    render(ctx, 'audit', { title: 'Audit', events, filter: f, page, pages: Math.max(1, Math.ceil(total / PAGE_SIZE)) });
-  });
+  addAuditConsole(router, { auditLog: deps.auditLog, clients: deps.clients, render }); // src/admin/audit.console.ts
   return router;
 }

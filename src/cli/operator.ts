@@ -61,9 +61,14 @@ export function addOperatorCommands(program: Command): void {
     .option('--require-email-verification', 'users must have a verified email to sign in to this client')
     .option('--no-password-sign-in', 'the sign-in page offers no password: only the upstream providers this client offers')
     .option('--resource-server-for <uri>', 'this client is the resource server for this resource indicator and may introspect tokens meant for it (repeatable)', list, [])
+    .addOption(new Option('--signup-policy <policy>', 'who may create an account on its sign-in page (default: GATEHOUSE_SIGNUP)').choices(['open', 'invitation', 'closed']))
+    .option('--logo-uri <uri>', 'https logo shown on its sign-in and consent pages')
+    .option('--policy-uri <uri>', 'https privacy policy linked from its sign-in and consent pages')
+    .option('--tos-uri <uri>', 'https terms of service linked from its sign-in and consent pages')
     .option('--json', 'print JSON')
     .action(async (o) => {
       const result = await op('clients.create', {
+        signup_policy: o.signupPolicy, logo_uri: o.logoUri, policy_uri: o.policyUri, tos_uri: o.tosUri,
         require_mfa: !!o.requireMfa, require_email_verification: !!o.requireEmailVerification, resource_server_for: o.resourceServerFor,
         password_sign_in: o.passwordSignIn !== false,
         name: o.name, redirect_uris: o.redirectUri, post_logout_redirect_uris: o.postLogoutRedirectUri,
@@ -101,7 +106,9 @@ export function addOperatorCommands(program: Command): void {
   users.command('list').description('list users').option('--limit <n>', 'page size', '100').option('--offset <n>', 'skip', '0').option('--json', 'print JSON')
     .action(async (o) => {
       const rows = await op('users.list', { limit: Number(o.limit), offset: Number(o.offset) }) as any[];
-      print(o.json, rows, (r) => r.length ? r.map(userHuman).join('\n') : 'No users yet.');
+      print(o.json, rows, (r) => r.length ? table([['ID', 'EMAIL', 'NAME', 'VERIFIED', 'ROLES', 'STATUS'], ...r.map((u: any) => [
+        u.id, u.email, u.name ?? '-', u.email_verified ? 'yes' : 'no', u.roles.join(',') || '-', u.disabled ? 'disabled' : 'active',
+      ])]) : 'No users yet.');
     });
   for (const [name, what] of [['show', 'show a user'], ['disable', 'disable a user (no sign-in, no tokens)'], ['enable', 'enable a disabled user']] as const) {
     users.command(`${name} <id-or-email>`).description(what).option('--json', 'print JSON').action(async (ref, o) => {

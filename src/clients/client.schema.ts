@@ -40,6 +40,11 @@ const redirectUri = z.string().superRefine((v, ctx) => {
   if (problem) ctx.addIssue({ code: 'custom', message: problem });
 });
 
+/** An app's page or image shown on the hosted pages: https only, no credentials. */
+const httpsUri = (field: string) => z.string().trim().max(2000).refine((v) => {
+  try { const u = new URL(v); return u.protocol === 'https:' && !u.username && !u.password; } catch { return false; }
+}, `${field} must be an absolute https:// URL`);
+
 const grantType = z.string().transform((g) => GRANT_ALIASES[g] ?? g).pipe(z.enum(SUPPORTED_GRANTS, {
   message: `grant types must be among authorization_code, refresh_token, client_credentials, device_code, token_exchange`,
 }));
@@ -66,6 +71,16 @@ export const clientInputSchema = z.object({
    * providers it offers (src/upstream/) — e.g. an app whose users all come from the company's IdP.
    */
   password_sign_in: z.boolean().default(true),
+  /**
+   * Who may create an account on this client's sign-in page: `open`, `invitation` (only from a
+   * workspace invitation) or `closed`. Unset: GATEHOUSE_SIGNUP decides. Overrides it either way.
+   */
+  signup_policy: z.enum(['open', 'invitation', 'closed']).optional(),
+  /** Shown next to "to continue to <app>" on the sign-in and consent pages (https only). */
+  logo_uri: httpsUri('logo_uri').optional(),
+  /** Linked from the sign-in and consent pages (https only). */
+  policy_uri: httpsUri('policy_uri').optional(),
+  tos_uri: httpsUri('tos_uri').optional(),
   /**
    * This client is the resource server for these resource indicators (RFC 8707 audiences): it may
    * introspect tokens issued for them (src/oidc/token-access.ts). Absolute https (or loopback http) URIs.

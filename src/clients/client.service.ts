@@ -13,6 +13,18 @@ import { badRequest, conflict, notFound } from '../errors/app-error.ts';
 
 const SECRET_BYTES = 32; // 256 bits
 export const ACCOUNT_CLIENT_ID = 'gatehouse-account';
+/**
+ * Clients Gatehouse itself depends on (written at every boot, `source: 'system'`): the account
+ * pages and the console sign in through them. No interface may delete, change or re-key them —
+ * deleting `gatehouse-account` would break /account and /admin for everyone until a restart.
+ */
+export const BUILT_IN_CLIENT_IDS: readonly string[] = [ACCOUNT_CLIENT_ID];
+const isBuiltIn = (clientId: string, source?: string) => source === 'system' || BUILT_IN_CLIENT_IDS.includes(clientId);
+/** The refusal every interface shows (API: 409 built_in_client; CLI: the sentence, exit code 2; console: a page). */
+const builtInRefusal = (clientId: string, what: string) => conflict(
+  `"${clientId}" is a built-in client: Gatehouse's own account pages and admin console sign in through it, so it cannot be ${what}. Register a client of your own instead.`,
+  'built_in_client',
+);
 
 export interface ClientView {
   client_id: string;
@@ -28,6 +40,13 @@ export interface ClientView {
   /** the sign-in page offers a password (false: upstream providers only) */
   password_sign_in: boolean;
   resource_server_for: string[];
+  /** who may sign up on its sign-in page; absent: GATEHOUSE_SIGNUP */
+  signup_policy?: 'open' | 'invitation' | 'closed';
+  logo_uri?: string;
+  policy_uri?: string;
+  tos_uri?: string;
+  /** part of Gatehouse itself (BUILT_IN_CLIENT_IDS): shown, never changed, re-keyed or deleted */
+  built_in: boolean;
   created_at: string;
 }
 
@@ -56,6 +75,11 @@ function toMetadata(clientId: string, c: ValidClientInput): Record<string, unkno
     require_email_verification: c.require_email_verification,
     password_sign_in: c.password_sign_in,
     resource_server_for: c.resource_server_for,
+    // unset: GATEHOUSE_SIGNUP and no logo or links (src/interactions/app-view.ts)
+    ...(c.signup_policy ? { signup_policy: c.signup_policy } : {}),
+    ...(c.logo_uri ? { logo_uri: c.logo_uri } : {}),
+    ...(c.policy_uri ? { policy_uri: c.policy_uri } : {}),
+    ...(c.tos_uri ? { tos_uri: c.tos_uri } : {}),
   };
 }
 
@@ -74,6 +98,11 @@ function view(row: ClientRow): ClientView {
     require_email_verification: m.require_email_verification === true,
     password_sign_in: m.password_sign_in !== false,
     resource_server_for: Array.isArray(m.resource_server_for) ? m.resource_server_for : [],
+    ...(m.signup_policy ? { signup_policy: m.signup_policy } : {}),
+    ...(m.logo_uri ? { logo_uri: m.logo_uri } : {}),
+    ...(m.policy_uri ? { policy_uri: m.policy_uri } : {}),
+    ...(m.tos_uri ? { tos_uri: m.tos_uri } : {}),
+    built_in: isBuiltIn(row.client_id, row.source),
     created_at: new Date(row.created_at).toISOString(),
   };
 }
@@ -121,6 +150,7 @@ export function createClientService(deps: { transactions: Transactions; repo: Cl
     async create(input: ClientInput): Promise<ClientView & { client_secret?: string }> {
       const c = parse(input);
       const clientId = c.client_id ?? newClientId();
+      if (isBuiltIn(clientId)) throw builtInRefusal(clientId, 'registered again');
       const secret = c.public ? undefined : (c.client_secret ?? randomBytes(SECRET_BYTES).toString('base64url'));
       if (await repo.find(clientId)) throw conflict(`a client with client_id "${clientId}" already exists`);
       await repo.insert(row(clientId, c, secret, 'cli'));
@@ -141,14 +171,15 @@ export function createClientService(deps: { transactions: Transactions; repo: Cl
     async update(clientId: string, patch: Partial<ClientInput>): Promise<ClientView> {
       const found = await repo.find(clientId);
       if (!found) throw notFound(`no client with client_id "${clientId}"`);
-      if (found.source === 'system') throw badRequest('this client is managed by Gatehouse itself');
+      if (isBuiltIn(clientId, found.source)) throw builtInRefusal(clientId, 'changed');
       const current = view(found);
       const c = parse({
         client_id: clientId, name: current.client_name, redirect_uris: current.redirect_uris,
         post_logout_redirect_uris: current.post_logout_redirect_uris, grant_types: current.grant_types, scope: current.scope,
         public: current.token_endpoint_auth_method === 'none', id_token_signed_response_alg: current.id_token_signed_response_alg as 'RS256',
         require_mfa: current.require_mfa, require_email_verification: current.require_email_verification, password_sign_in: current.password_sign_in,
-        resource_server_for: current.resource_server_for, ...patch,
+        resource_server_for: current.resource_server_for, signup_policy: current.signup_policy,
+        logo_uri: current.logo_uri, policy_uri: current.policy_uri, tos_uri: current.tos_uri, ...patch,
       });
       await repo.updateRegistration(clientId, { name: c.name, metadata: toMetadata(clientId, c) });
       changed(clientId);
@@ -156,13 +187,16 @@ export function createClientService(deps: { transactions: Transactions; repo: Cl
     },
 
     async delete(clientId: string): Promise<void> {
-      if (!(await repo.delete(clientId))) throw notFound(`no client with client_id "${clientId}"`);
+      const found = await repo.find(clientId);
+      if (found && isBuiltIn(clientId, found.source)) throw builtInRefusal(clientId, 'deleted');
+      if (!found || !(await repo.delete(clientId))) throw notFound(`no client with client_id "${clientId}"`);
       changed(clientId);
     },
 
     async rotateSecret(clientId: string): Promise<{ client_id: string; client_secret: string }> {
       const found = await repo.find(clientId);
       if (!found) throw notFound(`no client with client_id "${clientId}"`);
+      if (isBuiltIn(clientId, found.source)) throw builtInRefusal(clientId, 'given a secret');
       if (found.metadata.token_endpoint_auth_method === 'none') throw badRequest('a public client has no secret to rotate');
       const secret = randomBytes(SECRET_BYTES).toString('base64url');
       await repo.setSecret(clientId, box.seal(secret));
@@ -187,6 +221,7 @@ export function createClientService(deps: { transactions: Transactions; repo: Cl
         if (!parsed.success) throw badRequest(`clients file entry ${i + 1}: ${describeZodError(parsed.error)}`);
         const c = parsed.data;
         if (!c.client_id) throw badRequest(`clients file entry ${i + 1}: client_id is required`);
+        if (isBuiltIn(c.client_id)) throw builtInRefusal(c.client_id, 'defined in a clients file');
         if (!c.public && !c.client_secret) throw badRequest(`clients file entry ${i + 1}: a confidential client needs client_secret (or public: true)`);
         return row(c.client_id, c, c.client_secret, 'file');
       });
@@ -201,7 +236,7 @@ export function createClientService(deps: { transactions: Transactions; repo: Cl
      */
     async ensureSystemClient(issuer: string): Promise<boolean> {
       const c = parse({ client_id: ACCOUNT_CLIENT_ID, name: 'Your account', public: true, grant_types: ['authorization_code'],
-        redirect_uris: [`${issuer}/account/callback`], post_logout_redirect_uris: [`${issuer}/account`], scope: 'openid' });
+        redirect_uris: [`${issuer}/account/callback`], post_logout_redirect_uris: [`${issuer}/account`, `${issuer}/account/signed-out`, `${issuer}/admin/signed-out`], scope: 'openid' });
       const wanted = row(ACCOUNT_CLIENT_ID, c, undefined, 'system');
       // Every node runs this at boot: write (and tell every node) only when something differs, so
       // ten nodes booting do not rewrite the row ten times and empty each other's client caches.

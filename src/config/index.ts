@@ -166,6 +166,19 @@ const schema = z.object({
   GATEHOUSE_BRAND_COLOR_DARK: optionalString,
   /** Where people get help: an https URL or mailto: address, linked on every page and mail. */
   GATEHOUSE_SUPPORT_URL: optionalString.refine((v) => v === undefined || /^(https:\/\/|mailto:)/.test(v), 'expected an https:// URL or a mailto: address'),
+  /**
+   * GATEHOUSE_SIGNUP: who may create an account on the hosted sign-in: `open` (anyone, the default),
+   * `invitation` (only someone arriving with a valid workspace invitation) or `closed` (nobody:
+   * accounts come from the admin console, the CLI or an upstream provider). An app's own
+   * `signup_policy` overrides it (src/interactions/signup.ts).
+   */
+  GATEHOUSE_SIGNUP: z.enum(['open', 'invitation', 'closed']).default('open'),
+  /**
+   * GATEHOUSE_HOME: what `/` shows once an administrator exists: `page` (a small landing page),
+   * `off` (a 404 page that links to /account) or an https:// URL to redirect to. (Before the first
+   * administrator exists, `/` always explains the first run: src/setup/home.pages.ts.)
+   */
+  GATEHOUSE_HOME: z.string().trim().default('page').refine((v) => v === 'page' || v === 'off' || /^https:\/\/[^\s]+$/.test(v), 'expected page, off or an https:// URL to redirect to'),
 });
 
 function isImageUrl(v: string): boolean {
@@ -182,6 +195,9 @@ function checkBrand(e: { GATEHOUSE_BRAND_NAME: string; GATEHOUSE_BRAND_LOGO_URL?
     color: e.GATEHOUSE_BRAND_COLOR, colorDark: e.GATEHOUSE_BRAND_COLOR_DARK, supportUrl: e.GATEHOUSE_SUPPORT_URL,
   };
 }
+
+/** Who may create an account on the hosted sign-in page. */
+export type SignupPolicy = 'open' | 'invitation' | 'closed';
 
 export interface Config {
   env: 'development' | 'production' | 'test';
@@ -228,6 +244,10 @@ export interface Config {
   webhooks: { allowCidrs: string[]; retrySchedule: number[]; disableAfterSeconds: number; timeoutSeconds: number; pollMs: number; retentionDays: number };
   /** GATEHOUSE_BRAND_*, GATEHOUSE_SUPPORT_URL (src/render/brand.ts) */
   brand: Brand;
+  /** GATEHOUSE_SIGNUP: who may create an account on the hosted sign-in (an app's signup_policy overrides it) */
+  signup: SignupPolicy;
+  /** GATEHOUSE_HOME: `/` once an administrator exists (src/setup/home.pages.ts) */
+  home: { kind: 'page' | 'off' } | { kind: 'redirect'; url: string };
 }
 
 const MIN_SECRET_LENGTH = 32; // 256 bits of base64 text, enough for HKDF input keying material
@@ -372,6 +392,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       pollMs: e.GATEHOUSE_WEBHOOK_POLL_MS, retentionDays: e.GATEHOUSE_WEBHOOK_RETENTION_DAYS,
     },
     brand: checkBrand(e),
+    signup: e.GATEHOUSE_SIGNUP,
+    home: e.GATEHOUSE_HOME === 'page' || e.GATEHOUSE_HOME === 'off' ? { kind: e.GATEHOUSE_HOME } : { kind: 'redirect', url: e.GATEHOUSE_HOME },
     redisTopology: {
       sentinels: e.GATEHOUSE_REDIS_SENTINELS ? e.GATEHOUSE_REDIS_SENTINELS.split(',').map((hp) => {
         const i = hp.lastIndexOf(':');

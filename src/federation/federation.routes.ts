@@ -18,7 +18,8 @@ import type { AccountLinking } from './account-linking.ts';
 import { toFlowProvider, offeredTo, type FlowProvider } from './flow-provider.ts';
 import type { FlowState, StartedFlow } from './flow-state.ts';
 import { UpstreamFailure, type UpstreamClient, type UpstreamProfile } from './upstream-client.ts';
-import { FAILURE_TEXT, failurePage } from './failure-page.ts';
+import { failurePage, failureView } from './failure-page.ts';
+import { pageLanguage } from '../http/locale.ts';
 import type { PendingLinks } from './pending-links.ts';
 import type { UpstreamLogout } from './upstream-logout.ts';
 
@@ -52,7 +53,7 @@ export function createFederationRouter(input: FederationRouteDeps): Router {
   async function providerOr404(ctx: Context, name: string): Promise<FlowProvider | undefined> {
     const config = NAME.test(name) ? await deps.providers.get(name) : undefined;
     if (!config || !config.enabled) {
-      failurePage(deps, ctx, { status: 404, title: 'Sign-in option not available', message: 'That way of signing in is not available. Go back and choose another.' });
+      failurePage(deps, ctx, { status: 404, title: 'errors:federation.unavailableOption', message: 'errors:federation.unavailableOptionMessage' });
       return undefined;
     }
     return toFlowProvider(config);
@@ -63,9 +64,8 @@ export function createFederationRouter(input: FederationRouteDeps): Router {
     if (!(err instanceof UpstreamFailure)) deps.log.warn({ event: 'upstream_failed', err }, 'upstream sign-in failed');
     deps.log.info({ event: 'upstream_signin_failed', provider: p?.name, reason: failure.reason, detail: failure.message }, 'upstream sign-in failed');
     await deps.audit.record({ type: 'signin.upstream_failed', ...requestOrigin(ctx), data: { provider: p?.name ?? null, reason: failure.reason, ...(failure.upstreamError ? { error: failure.upstreamError } : {}) } });
-    const text = FAILURE_TEXT[failure.reason](p?.displayName ?? 'the provider');
     failurePage(deps, ctx, {
-      status: text.status, title: text.title, message: text.message,
+      ...failureView(failure.reason, p?.displayName),
       tryAnother: where.link ? '/account' : where.uid ? `/interaction/${where.uid}?choose=1` : undefined,
       startAgain: p && !['disabled', 'provider_disabled', 'email_not_trusted', 'domain_not_allowed', 'signup_not_allowed', 'tenant_not_allowed', 'hosted_domain', 'no_verified_email'].includes(failure.reason)
         ? (where.link ? `/providers/${p.name}/start?mode=link` : where.uid ? `/interaction/${where.uid}/upstream/${p.name}` : undefined) : undefined,
@@ -93,7 +93,7 @@ export function createFederationRouter(input: FederationRouteDeps): Router {
       return goUpstream(ctx, p, { mode: 'link', userId: viewer.user.id }, { link: true });
     }
     const uid = typeof ctx.query.interaction === 'string' ? ctx.query.interaction : '';
-    if (!UID.test(uid)) return failurePage(deps, ctx, { status: 400, title: 'Start from your app', message: 'This link starts a sign-in only from an app\'s sign-in page. Go back to the app and sign in again.' });
+    if (!UID.test(uid)) return failurePage(deps, ctx, { status: 400, title: 'errors:federation.startFromApp', message: 'errors:federation.startFromAppMessage' });
     see(ctx, `/interaction/${uid}/upstream/${encodeURIComponent(name)}`);
   });
 
@@ -102,7 +102,7 @@ export function createFederationRouter(input: FederationRouteDeps): Router {
     const details = await loadInteraction(deps, ctx, PROMPTS.login);
     const p = await providerOr404(ctx, name); if (!p) return;
     if (!offeredTo(p, String(details.params.client_id ?? ''))) {
-      return failurePage(deps, ctx, { status: 404, title: 'Sign-in option not available', message: `This app does not offer ${p.displayName}.`, tryAnother: `/interaction/${details.uid}?choose=1` });
+      return failurePage(deps, ctx, { status: 404, title: 'errors:federation.unavailableOption', message: 'errors:federation.notOffered', vars: { provider: p.displayName }, tryAnother: `/interaction/${details.uid}?choose=1` });
     }
     await goUpstream(ctx, p, { mode: 'signin', uid: details.uid }, { uid: details.uid });
   });
@@ -131,7 +131,7 @@ export function createFederationRouter(input: FederationRouteDeps): Router {
       if (!viewer || viewer.user.id !== flow.userId) return fail(ctx, p, new UpstreamFailure('expired', 'the account session ended'), where);
       const outcome = await deps.linking.linkProven(p, profile, viewer.user.id, requestOrigin(ctx), 'account');
       if (outcome === 'taken') {
-        return failurePage(deps, ctx, { status: 409, title: 'Already linked elsewhere', message: `That ${p.displayName} account is already linked to another account here. Sign in with it to use that account, or unlink it there first.`, tryAnother: '/account' });
+        return failurePage(deps, ctx, { status: 409, title: 'errors:federation.alreadyLinked', message: 'errors:federation.alreadyLinkedMessage', vars: { provider: p.displayName }, tryAnother: '/account' });
       }
       if (outcome === 'refused') return fail(ctx, p, new UpstreamFailure('disabled', 'account may not be linked'), where);
       return see(ctx, `/account?linked=${encodeURIComponent(p.name)}`);
@@ -160,7 +160,7 @@ export function createFederationRouter(input: FederationRouteDeps): Router {
       if (resolution.kind === 'unverified_account') {
         await deps.audit.record({ type: 'signin.upstream_failed', ...requestOrigin(ctx), data: { provider: p.name, reason: 'unverified_account' } });
         return deps.page(ctx, 'federation/account-exists', {
-          title: 'An account with this email already exists', provider: p.displayName, email: returned.profile.email,
+          title: deps.views.i18n.translator(pageLanguage(ctx))('signin:federation.accountExistsTitle'), provider: p.displayName, email: returned.profile.email,
           tryAnother: `/interaction/${details.uid}?choose=1`,
         }, 409);
       }

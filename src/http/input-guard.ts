@@ -8,6 +8,7 @@
 // in their own schema.
 import type { Context, Next } from 'koa';
 import type { Views } from '../render/views.ts';
+import { renderErrorPage } from './error-page.ts';
 
 /** C0 controls but tab, LF and CR; DEL; the C1 controls. */
 const CONTROL_CHARACTER = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]/;
@@ -64,12 +65,10 @@ export function answerInvalidInput(ctx: Context, views: Views, message: string):
   if (ctx.path.startsWith('/api/')) {
     ctx.body = { error: 'invalid_request', message };
   } else if (ctx.accepts('json', 'html') === 'html') {
-    ctx.type = 'html';
-    ctx.body = views.render('error', {
-      title: 'Something went wrong', heading: 'We could not do that',
-      message: 'The request could not be read. Go back, check what you typed and try again.',
+    renderErrorPage(views, ctx, 400, (t) => ({
+      heading: t('errors:heading.client'), message: t('errors:message.unreadable'),
       error: 'invalid_request', errorDescription: message,
-    });
+    }));
   } else {
     ctx.body = { error: 'invalid_request', error_description: message };
   }

@@ -8,6 +8,8 @@ import { AppError } from '../errors/app-error.ts';
 import type { Views } from '../render/views.ts';
 import { backingServiceFailure, RETRY_AFTER_SECONDS, UNAVAILABLE_MESSAGE } from '../storage/failures.ts';
 import { countUnavailable } from '../observability/metrics.ts';
+import type { Translate } from '../render/i18n.ts';
+import { hasKey, isSessionNotFound, renderErrorPage, translated } from './error-page.ts';
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
 
@@ -96,15 +98,19 @@ function wantsJson(ctx: Context): boolean {
 }
 
 export function errorHandler(log: Logger, views: Views) {
+  const english = views.i18n.translator('en');
   return async (ctx: Context, next: Next) => {
     try {
       await next();
     } catch (err) {
-      let status = 500; let code = 'server_error'; let message = 'Something went wrong on our side. Try again in a moment.';
+      let status = 500; let code = 'server_error'; let message = english('errors:message.server');
       if (err instanceof AppError) {
         status = err.status; code = err.code; if (err.expose) message = err.message;
       } else if (err instanceof ZodError) {
         status = 400; code = 'invalid_request'; message = err.issues[0]?.message ?? 'Invalid input.';
+      } else if (isSessionNotFound(err)) {
+        // oidc-provider's "interaction session not found": plain words, never its technical text
+        status = 400; code = 'session_not_found'; message = 'errors:provider.session_not_found';
       } else if ((err as { expose?: boolean; status?: number }).expose && (err as { status?: number }).status) {
         const e = err as { status: number; message: string; error?: string; error_description?: string };
         status = e.status; code = e.error ?? 'invalid_request'; message = e.error_description ?? e.message;
@@ -116,11 +122,28 @@ export function errorHandler(log: Logger, views: Views) {
       ctx.status = status;
       if (status === 503) ctx.set('Retry-After', String(RETRY_AFTER_SECONDS));
       if (wantsJson(ctx)) {
-        ctx.body = { error: code, message };
+        ctx.body = { error: code, message: translated(views.i18n, english, message) };
       } else {
-        ctx.type = 'html';
-        ctx.body = views.render('error', { title: 'Something went wrong', heading: status >= 500 ? 'Something went wrong' : 'We could not do that', message });
+        renderErrorPage(views, ctx, status, (t) => ({
+          heading: t(status === 503 ? 'errors:heading.unavailable' : status >= 500 ? 'errors:heading.server' : 'errors:heading.client'),
+          message: pageMessage(views, t, code, message),
+        }));
       }
     }
   };
+}
+
+/**
+ * The error page's sentence in the page's language: a catalog key (Gatehouse's own errors may carry
+ * one), the known sentence of a code (errors:code.<code>, e.g. csrf), the store-failure sentence;
+ * else the error's own text (English).
+ */
+function pageMessage(views: Views, t: Translate, code: string, message: string): string {
+  if (message === UNAVAILABLE_MESSAGE) return t('errors:message.unavailable');
+  if (message === views.i18n.translator('en')('errors:message.server')) return t('errors:message.server');
+  const byKey = translated(views.i18n, t, message);
+  if (byKey !== message) return byKey;
+  // English keeps the error's own sentence (it may be more precise); other languages get the code's
+  if (t === views.i18n.translator('en')) return message;
+  return /^[a-z_]+$/.test(code) && hasKey(views.i18n, `errors:code.${code}`) ? t(`errors:code.${code}`) : message;
 }

@@ -19,6 +19,7 @@
 import type { Context, Next } from 'koa';
 import type { Logger } from 'pino';
 import type { Views } from '../render/views.ts';
+import { renderErrorPage } from './error-page.ts';
 
 /** Status for a browser endpoint of an https issuer reached over plain http. */
 export const NOT_OVER_HTTPS_STATUS = 421;
@@ -47,8 +48,9 @@ export function requireHttps(issuer: string, views: Views, log: Logger, provider
     const message = `This page is served over https only. Open ${origin.origin} in your browser.`;
     ctx.status = NOT_OVER_HTTPS_STATUS;
     if (ctx.accepts('json', 'html') === 'html') {
-      ctx.type = 'html';
-      ctx.body = views.render('error', { title: 'Use https', heading: 'Use https', message });
+      renderErrorPage(views, ctx, NOT_OVER_HTTPS_STATUS, (t) => ({
+        title: t('errors:heading.https'), heading: t('errors:heading.https'), message: t('errors:message.https', { origin: origin.origin }),
+      }));
     } else {
       ctx.body = { error: 'invalid_request', error_description: message };
     }

@@ -2,8 +2,9 @@
 // Abort: the "Cancel" of every page that asks something (sign-in, workspace picker, consent) ends
 // the request with access_denied for the app.
 import type { Context } from 'koa';
-import { clientName, finish, loadInteraction, PROMPTS, type Details, type InteractionHandlerDeps } from './interaction-deps.ts';
-import { scopeDescription, WRITE_SCOPE_TEXT } from '../oidc/scopes.ts';
+import { appView, finish, loadInteraction, PROMPTS, translatorFor, type Details, type InteractionHandlerDeps } from './interaction-deps.ts';
+import { scopeLine } from '../render/scope-lines.ts';
+import { WRITE_SCOPE_TEXT } from '../oidc/scopes.ts';
 
 export function createConsentHandlers(deps: InteractionHandlerDeps) {
   return {
@@ -13,12 +14,17 @@ export function createConsentHandlers(deps: InteractionHandlerDeps) {
       // prompt=consent with everything already granted (e.g. offline_access asked again): show what is asked
       const scopes = missing.length ? missing : String(details.params.scope ?? '').split(' ').filter(Boolean);
       const account = details.session?.accountId ? await deps.accounts.findById(details.session.accountId) : undefined;
+      const app = await appView(deps, ctx, details);
+      const t = translatorFor(deps, ctx);
+      // the plain words of each scope: `scopes:<scope>` keys, ':' → '_' (src/render/scope-lines.ts)
+      const line = (s: string) => scopeLine(deps.views.i18n, t, s, deps.views.brand.name);
       deps.page(ctx, 'consent', {
-        title: 'Allow access',
-        clientName: await clientName(deps, details.params.client_id),
+        title: t('signin:consent.title'),
+        app,
+        clientName: app.clientName,
         accountEmail: account?.email,
-        scopes: scopes.filter((s) => !(s in WRITE_SCOPE_TEXT)).map((s) => ({ name: s, description: scopeDescription(s) })),
-        changes: scopes.filter((s) => s in WRITE_SCOPE_TEXT).map((s) => ({ name: s, description: scopeDescription(s) })),
+        scopes: scopes.filter((s) => !(s in WRITE_SCOPE_TEXT)).map(line),
+        changes: scopes.filter((s) => s in WRITE_SCOPE_TEXT).map(line),
         action: `/interaction/${details.uid}/confirm`,
         abortUrl: `/interaction/${details.uid}/abort`,
       });

@@ -4,7 +4,7 @@
 import type { Context } from 'koa';
 import type { Logger } from 'pino';
 import type { AccountService } from '../accounts/account.service.ts';
-import type { Config } from '../config/index.ts';
+import type { Config, SignupPolicy } from '../config/index.ts';
 import type { Mailer } from '../mail/mailer.ts';
 import type { Views } from '../render/views.ts';
 import type { AdapterFactory } from '../storage/short-lived-store.ts';
@@ -17,6 +17,11 @@ import { createPageRenderer, type PageRenderer } from '../http/page.ts';
 import type { DeviceCookies } from '../security/device-cookie.ts';
 import { AppError } from '../errors/app-error.ts';
 import type { Interaction, InteractionResult, ProviderFacade } from '../oidc/facade.ts';
+import type { LocaleState } from '../http/locale.ts';
+import { pageLanguage } from '../http/locale.ts';
+import type { Translate } from '../render/i18n.ts';
+import { appLinks, type AppView } from './app-view.ts';
+import { noteInteraction, rememberReturn } from './dead-end.ts';
 
 export interface InteractionDeps {
   /** the provider, through oidc/'s facade */
@@ -76,22 +81,63 @@ export type PromptName = typeof PROMPTS[keyof typeof PROMPTS];
  */
 export async function loadInteraction(deps: InteractionDeps, ctx: Context, expected?: PromptName | readonly PromptName[]): Promise<Details> {
   const details = await deps.oidc.interactionDetails(ctx);
+  noteInteraction(ctx, details.uid, details.params.client_id);
+  await speakTheirLanguage(deps, ctx, details);
   const allowed: readonly string[] | undefined = typeof expected === 'string' ? [expected] : expected;
   if (allowed && !allowed.includes(details.prompt.name)) {
-    throw new AppError(400, 'interaction_state', 'This step is no longer current. Go back to the app and start again.');
+    throw new AppError(400, 'interaction_state', STALE_STEP);
   }
   return details;
 }
 
-export async function clientName(deps: InteractionDeps, clientId: unknown): Promise<string> {
+/** A catalog key as an AppError message: the error page (src/http/middleware.ts) translates it. */
+export const STALE_STEP = 'errors:message.stale';
+
+/**
+ * The language of this interaction's pages: the app's `ui_locales` wins, then the signed-in
+ * account's `locale` (only looked up when the app named no language), then Accept-Language
+ * (src/http/locale.ts).
+ */
+async function speakTheirLanguage(deps: InteractionDeps, ctx: Context, details: Details): Promise<void> {
+  const state = ctx.state as LocaleState;
+  const uiLocales = details.params.ui_locales;
+  if (typeof uiLocales === 'string' && uiLocales.trim()) { state.uiLocales = uiLocales; return; }
+  if (details.session?.accountId && !state.userLocale) {
+    const account = await deps.accounts.findById(details.session.accountId);
+    if (account?.locale) state.userLocale = account.locale;
+  }
+}
+
+/** The translator of this request's page language. */
+export function translatorFor(deps: InteractionDeps, ctx: Context): Translate {
+  return deps.views.i18n.translator(pageLanguage(ctx));
+}
+
+export async function clientName(deps: InteractionDeps, clientId: unknown, ctx?: Context): Promise<string> {
   const name = typeof clientId === 'string' ? await deps.oidc.clientName(clientId) : undefined;
-  return name ?? 'an application';
+  return name ?? (ctx ? translatorFor(deps, ctx)('signin:anApplication') : 'an application');
+}
+
+/** The app of this request as its pages show it: name, logo, policy and terms links, sign-up policy. */
+export async function appView(deps: InteractionDeps, ctx: Context, details: Details): Promise<AppView> {
+  const clientId = details.params.client_id;
+  const metadata = typeof clientId === 'string' ? await deps.oidc.clientMetadata(clientId) : undefined;
+  const name = typeof metadata?.client_name === 'string' && metadata.client_name ? metadata.client_name : await clientName(deps, clientId, ctx);
+  return { clientName: name, ...appLinks(metadata ?? {}), signupPolicy: signupPolicyOf(deps.config, metadata) };
+}
+
+/** The app's own sign-up policy (client metadata `signup_policy`) overrides GATEHOUSE_SIGNUP. */
+export function signupPolicyOf(config: Config, metadata: Record<string, unknown> | undefined): SignupPolicy {
+  const own = metadata?.signup_policy;
+  return own === 'open' || own === 'invitation' || own === 'closed' ? own : config.signup;
 }
 
 
 /** Ends the interaction and sends the browser back to the authorization endpoint (303, RFC 9700 §4.12). */
 export async function finish(deps: InteractionDeps, ctx: Context, result: InteractionResult, merge: boolean): Promise<void> {
   const url = await deps.oidc.finishInteraction(ctx, result, { merge });
+  // Back after this, or the link opened again, finds the app to start again with (./dead-end.ts)
+  await rememberReturn(deps, ctx);
   ctx.redirect(url);
   ctx.status = 303;
 }

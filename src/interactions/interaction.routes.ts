@@ -11,6 +11,8 @@
 //   POST /interaction/:uid/workspace  workspace picker (several workspaces, none active)
 //   POST /interaction/:uid/confirm    consent
 //   POST /interaction/:uid/abort      decline (access_denied to the app)
+// An interaction that is gone (Back after signing in, another browser, expired) ends on a plain
+// page with "Start again" (./dead-end.ts).
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import { createLoginHandlers } from './sign-in.ts';
@@ -23,6 +25,7 @@ import { formBody, jsonBody } from '../http/body.ts';
 import { createSecondFactor } from './second-factor.ts';
 import { createNewPasswordStep } from './new-password.ts';
 import { MFA_REQUIRED_REASON } from '../oidc/policy.ts';
+import { answerEndedSignIn } from './dead-end.ts';
 
 export function createInteractionRouter(interactionDeps: InteractionDeps): Router {
   const deps = withInteractionPage(interactionDeps);
@@ -40,6 +43,8 @@ export function createInteractionRouter(interactionDeps: InteractionDeps): Route
     ctx.set('Cache-Control', 'no-store');
     await next();
   });
+  // Back after signing in, the link in another browser, an expired sign-in: a plain page with a way on
+  router.use(answerEndedSignIn(deps));
 
   router.get('/', async (ctx) => {
     const details = await loadInteraction(deps, ctx);

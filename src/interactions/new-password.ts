@@ -8,8 +8,9 @@ import { parseOr400 } from '../http/guard.ts';
 import type { UserRow } from '../accounts/account.repo.ts';
 import { requestOrigin } from '../audit/audit.ts';
 import { AppError } from '../errors/app-error.ts';
+import { checkPasswordPolicy, PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from '../accounts/password.ts';
 import type { SecondFactor } from './second-factor.ts';
-import { loadInteraction, PROMPTS, type Details, type InteractionHandlerDeps } from './interaction-deps.ts';
+import { loadInteraction, PROMPTS, translatorFor, type Details, type InteractionHandlerDeps } from './interaction-deps.ts';
 
 /** As long as the other steps of a sign-in may wait (src/interactions/second-factor.ts). */
 const PENDING_TTL_SECONDS = 10 * 60;
@@ -22,9 +23,17 @@ export function createNewPasswordStep(deps: InteractionHandlerDeps, secondFactor
 
   function show(ctx: Context, details: Details, user: UserRow, error?: string, status = 200) {
     deps.page(ctx, 'new-password', {
-      title: 'Choose a new password', email: user.email, error, action: `/interaction/${details.uid}/new-password`,
+      title: translatorFor(deps, ctx)('signin:newPassword.title'), email: user.email, error, action: `/interaction/${details.uid}/new-password`,
       abortUrl: `/interaction/${details.uid}/abort`,
     }, status);
+  }
+
+  /** The account service's refusal, in the page's language. */
+  function problemText(ctx: Context, e: AppError, password: string, email: string): string {
+    const t = translatorFor(deps, ctx);
+    if (e.code === 'same_password') return t('signin:newPassword.same');
+    const problem = e.code === 'weak_password' ? checkPasswordPolicy(password, email) : undefined;
+    return problem ? t(`signin:password.${problem}`, { min: PASSWORD_MIN_LENGTH, max: PASSWORD_MAX_LENGTH }) : e.message;
   }
 
   async function pending(ctx: Context): Promise<{ details: Details; user: UserRow } | undefined> {
@@ -50,12 +59,12 @@ export function createNewPasswordStep(deps: InteractionHandlerDeps, secondFactor
     async submit(ctx: Context) {
       const p = await pending(ctx); if (!p) return;
       const { new_password: next, confirm_password: confirm } = parseOr400(body, ctx.request.body ?? {});
-      if (next !== confirm) return show(ctx, p.details, p.user, 'The two passwords are not the same. Type the new password twice.', 400);
+      if (next !== confirm) return show(ctx, p.details, p.user, translatorFor(deps, ctx)('signin:newPassword.mismatch'), 400);
       try {
         await deps.accounts.replaceRequiredPassword(p.user, next, (trx) =>
           deps.audit.record({ type: 'password.changed', actorId: p.user.id, subjectId: p.user.id, ...requestOrigin(ctx), data: { required: true } }, trx));
       } catch (e) {
-        if (e instanceof AppError && e.status === 400) return show(ctx, p.details, p.user, e.message, 400);
+        if (e instanceof AppError && e.status === 400) return show(ctx, p.details, p.user, problemText(ctx, e, next, p.user.email), 400);
         throw e;
       }
       await store.destroy(p.details.uid);

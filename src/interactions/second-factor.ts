@@ -9,7 +9,7 @@ import { parseOr400 } from '../http/guard.ts';
 import type { UserRow } from '../accounts/account.repo.ts';
 import { MFA_LIMITS, recordFailure, retryAfter } from '../security/rate-limit.ts';
 import { requestOrigin } from '../audit/audit.ts';
-import { clientIp, finish, loadInteraction, PROMPTS, type Details, type InteractionHandlerDeps } from './interaction-deps.ts';
+import { clientIp, finish, loadInteraction, PROMPTS, translatorFor, type Details, type InteractionHandlerDeps } from './interaction-deps.ts';
 import { requestNeedsMfa } from '../oidc/acr.ts';
 
 const PENDING_TTL_SECONDS = 10 * 60;
@@ -42,6 +42,7 @@ export function createSecondFactor(deps: InteractionHandlerDeps) {
   const limits = { account: deps.limiters(MFA_LIMITS.account), ipAccount: deps.limiters(MFA_LIMITS.ipAccount), device: deps.limiters(MFA_LIMITS.device) };
   const { devices } = deps;
   const go = (ctx: Context, path: string) => { ctx.redirect(path); ctx.status = 303; };
+  const t = (ctx: Context, key: string, vars?: Record<string, unknown>) => translatorFor(deps, ctx)(key, vars);
 
   async function complete(ctx: Context, details: Details, pending: PendingLogin, extraAmr: string[]) {
     await store.destroy(details.uid);
@@ -93,7 +94,7 @@ export function createSecondFactor(deps: InteractionHandlerDeps) {
   async function showMfa(ctx: Context, details: Details, user: UserRow, error?: string, status = 200) {
     const factors = await deps.mfa.factors(user.id);
     deps.page(ctx, 'mfa', {
-      title: 'Two-step verification', error, email: user.email, totp: factors.totp, passkeys: factors.passkeys > 0,
+      title: t(ctx, 'signin:mfa.title'), error, email: user.email, totp: factors.totp, passkeys: factors.passkeys > 0,
       action: `/interaction/${details.uid}/mfa`, passkeyOptionsUrl: `/interaction/${details.uid}/mfa/passkey-options`,
       passkeyUrl: `/interaction/${details.uid}/mfa/passkey`,
     }, status);
@@ -128,13 +129,13 @@ export function createSecondFactor(deps: InteractionHandlerDeps) {
       if (wait > 0) {
         ctx.set('Retry-After', String(wait));
         await deps.audit.record({ type: 'mfa.locked_out', subjectId: user.id, ...requestOrigin(ctx) });
-        return showMfa(ctx, p.details, user, `Too many wrong codes. Try again in ${Math.ceil(wait / 60)} minute(s).`, 429);
+        return showMfa(ctx, p.details, user, t(ctx, 'signin:mfa.tooMany', { count: Math.ceil(wait / 60) }), 429);
       }
       const ok = method === 'recovery' ? await deps.mfa.recovery.redeem(user.id, code) : await deps.mfa.totp.check(user.id, code);
       if (!ok) {
         await recordFailure(checks);
         await deps.audit.record({ type: 'mfa.failed', subjectId: user.id, ...requestOrigin(ctx), data: { method } });
-        return showMfa(ctx, p.details, user, method === 'recovery' ? 'That recovery code is not right or was already used.' : 'That code is not right. Check your authenticator app and try again.', 401);
+        return showMfa(ctx, p.details, user, t(ctx, method === 'recovery' ? 'signin:mfa.wrongRecovery' : 'signin:mfa.wrongTotp'), 401);
       }
       await (device ? limits.device.delete(device) : limits.ipAccount.delete(ipAccount));
       if (method === 'recovery') {
@@ -154,7 +155,7 @@ export function createSecondFactor(deps: InteractionHandlerDeps) {
       const ok = assertion.success && await deps.mfa.webauthn.authenticate(p.pending.accountId, p.details.uid, assertion.data as never);
       if (!ok) {
         await deps.audit.record({ type: 'mfa.failed', subjectId: p.pending.accountId, ...requestOrigin(ctx), data: { method: 'passkey' } });
-        ctx.status = 401; ctx.body = { error: 'passkey_failed', message: 'That passkey could not be verified. Try again or use another method.' };
+        ctx.status = 401; ctx.body = { error: 'passkey_failed', message: t(ctx, 'signin:mfa.passkeyFailed') };
         return;
       }
       await complete(ctx, p.details, p.pending, ['hwk']);
@@ -166,7 +167,7 @@ export function createSecondFactor(deps: InteractionHandlerDeps) {
     async verifyEmailForm(ctx: Context) {
       const p = await pendingFor(ctx, 'verify'); if (!p) return;
       const user = await deps.accounts.findById(p.pending.accountId);
-      deps.page(ctx, 'verify-email', { title: 'Verify your email', email: user?.email, action: `/interaction/${p.details.uid}/verify-email` });
+      deps.page(ctx, 'verify-email', { title: t(ctx, 'signin:verifyEmail.title'), email: user?.email, action: `/interaction/${p.details.uid}/verify-email` });
     },
 
     async verifyEmailSubmit(ctx: Context) {
@@ -175,7 +176,7 @@ export function createSecondFactor(deps: InteractionHandlerDeps) {
       const user = await deps.lifecycle.verifyEmail({ userId: p.pending.accountId, code }, requestOrigin(ctx));
       if (!user) {
         const u = await deps.accounts.findById(p.pending.accountId);
-        return deps.page(ctx, 'verify-email', { title: 'Verify your email', email: u?.email, error: 'That code is not right or has expired.', action: `/interaction/${p.details.uid}/verify-email` }, 400);
+        return deps.page(ctx, 'verify-email', { title: t(ctx, 'signin:verifyEmail.title'), email: u?.email, error: t(ctx, 'signin:verify.wrongCode'), action: `/interaction/${p.details.uid}/verify-email` }, 400);
       }
       await next(ctx, p.details, { ...p.pending, step: 'mfa' });
     },
@@ -185,7 +186,7 @@ export function createSecondFactor(deps: InteractionHandlerDeps) {
       const user = await deps.accounts.findActive(p.pending.accountId);
       if (!user) return go(ctx, `/interaction/${p.details.uid}`);
       const enrol = (await deps.mfa.totp.pendingSecret(user.id)) ?? (await deps.mfa.totp.begin(user.id, user.email));
-      deps.page(ctx, 'mfa-setup', { title: 'Set up two-step verification', qr: enrol.qrDataUrl, secret: enrol.secret, action: `/interaction/${p.details.uid}/mfa-setup` });
+      deps.page(ctx, 'mfa-setup', { title: t(ctx, 'signin:mfaSetup.title'), qr: enrol.qrDataUrl, secret: enrol.secret, action: `/interaction/${p.details.uid}/mfa-setup` });
     },
 
     async setupSubmit(ctx: Context) {
@@ -195,13 +196,13 @@ export function createSecondFactor(deps: InteractionHandlerDeps) {
       const code = typedCode(ctx.request.body);
       if (!(await deps.mfa.totp.check(user.id, code, { confirming: true }))) {
         const enrol = (await deps.mfa.totp.pendingSecret(user.id))!;
-        return deps.page(ctx, 'mfa-setup', { title: 'Set up two-step verification', qr: enrol.qrDataUrl, secret: enrol.secret, error: 'That code is not right. Enter the current code from your app.', action: `/interaction/${p.details.uid}/mfa-setup` }, 400);
+        return deps.page(ctx, 'mfa-setup', { title: t(ctx, 'signin:mfaSetup.title'), qr: enrol.qrDataUrl, secret: enrol.secret, error: t(ctx, 'signin:mfaSetup.wrongCode'), action: `/interaction/${p.details.uid}/mfa-setup` }, 400);
       }
       const codes = await deps.mfa.recovery.regenerate(user.id);
       await deps.audit.record({ type: 'mfa.enrolled', actorId: user.id, subjectId: user.id, ...requestOrigin(ctx), data: { factor: 'totp' } });
       // the first code just proved the new factor: the sign-in completes once the codes are saved
       await store.upsert(p.details.uid, { ...p.pending, step: 'enrolled' }, PENDING_TTL_SECONDS);
-      deps.page(ctx, 'recovery-codes', { title: 'Save your recovery codes', codes, continueAction: `/interaction/${p.details.uid}/mfa-setup/done` });
+      deps.page(ctx, 'recovery-codes', { title: t(ctx, 'signin:recoveryCodes.title'), codes, continueAction: `/interaction/${p.details.uid}/mfa-setup/done` });
     },
 
     async setupDone(ctx: Context) {

@@ -11,7 +11,18 @@ import { countLockout, countSignInFailure } from '../observability/metrics.ts';
 import { requestOrigin } from '../audit/audit.ts';
 import type { SecondFactor } from './second-factor.ts';
 import type { NewPasswordStep } from './new-password.ts';
-import { clientIp, clientName, loadInteraction, PROMPTS, type Details, type InteractionHandlerDeps } from './interaction-deps.ts';
+import { appView, clientIp, loadInteraction, PROMPTS, translatorFor, type Details, type InteractionHandlerDeps } from './interaction-deps.ts';
+
+/**
+ * "Forgot your password?": the account pages' reset (src/accounts/pages/) with this interaction, so
+ * the reset can lead back to this sign-in, and the address the page knows (login_hint or the one
+ * just typed), so it is prefilled.
+ */
+export function forgotUrl(uid: string, email: string): string {
+  const query = new URLSearchParams({ interaction: uid });
+  if (email) query.set('email', email);
+  return `/account/forgot?${query}`;
+}
 
 const loginBody = z.object({ email: z.string().max(320).default(''), password: z.string().max(1024).default('') });
 
@@ -26,17 +37,23 @@ export function createLoginHandlers(deps: InteractionHandlerDeps, secondFactor: 
 
   async function show(ctx: Context, details: Details, extra: { email?: string; error?: string } = {}, status = 200) {
     const upstream = await deps.upstream?.loginView(details);
+    const app = await appView(deps, ctx, details);
+    const t = translatorFor(deps, ctx);
+    const email = extra.email ?? (typeof details.params.login_hint === 'string' ? details.params.login_hint : '');
     deps.page(ctx, 'login', {
       providers: upstream?.buttons ?? [],
       passwordSignIn: upstream?.passwordSignIn ?? true,
       linking: upstream?.linking,
-      title: 'Sign in',
+      title: t('signin:login.title'),
       uid: details.uid,
-      clientName: await clientName(deps, details.params.client_id),
-      email: extra.email ?? (typeof details.params.login_hint === 'string' ? details.params.login_hint : ''),
+      app,
+      clientName: app.clientName,
+      email,
       error: extra.error,
       action: `/interaction/${details.uid}/login`,
-      signupUrl: `/interaction/${details.uid}/signup`,
+      // closed or invitation-only: no "Create an account" (src/interactions/signup.ts explains why at its URL)
+      signupUrl: app.signupPolicy === 'open' ? `/interaction/${details.uid}/signup` : undefined,
+      forgotUrl: forgotUrl(details.uid, email),
       abortUrl: `/interaction/${details.uid}/abort`,
     }, status);
   }
@@ -55,7 +72,7 @@ export function createLoginHandlers(deps: InteractionHandlerDeps, secondFactor: 
       // none — for that one account only, never a way around the app's rule for any other
       const provingLink = !!view?.linking && normalizeEmail(email) === normalizeEmail(view.linking.email);
       if (view && !view.passwordSignIn && !provingLink) {
-        return show(ctx, details, { email, error: 'This app does not accept passwords. Continue with one of the options above.' }, 403);
+        return show(ctx, details, { email, error: translatorFor(deps, ctx)('signin:login.noPasswords') }, 403);
       }
       const ip = clientIp(ctx);
       const account = normalizeEmail(email);
@@ -70,7 +87,7 @@ export function createLoginHandlers(deps: InteractionHandlerDeps, secondFactor: 
         ctx.set('Retry-After', String(wait));
         countLockout();
         await deps.audit.record({ type: 'signin.locked_out', ...requestOrigin(ctx), data: { email: account, knownDevice: !!device } });
-        return show(ctx, details, { email, error: `Too many attempts. Try again in ${Math.ceil(wait / 60)} minute(s), or reset your password.` }, 429);
+        return show(ctx, details, { email, error: translatorFor(deps, ctx)('signin:login.tooMany', { count: Math.ceil(wait / 60) }) }, 429);
       }
       const user = email && password ? await deps.accounts.authenticate(email, password) : undefined;
       if (!user) {
@@ -81,7 +98,7 @@ export function createLoginHandlers(deps: InteractionHandlerDeps, secondFactor: 
         deps.log.info({ event: 'login_failed', ip }, 'sign-in failed');
         // keyed by the typed address, so an unknown one is slowed exactly like a real one
         await sleep(failureDelayMs(await countOn(own[0], own[1])));
-        return show(ctx, details, { email, error: 'That email and password do not match an account.' }, 401);
+        return show(ctx, details, { email, error: translatorFor(deps, ctx)('signin:login.badPassword') }, 401);
       }
       await (device ? limits.device.delete(device) : limits.ipAccount.delete(`${ip}|${account}`));
       deps.log.info({ event: 'login_succeeded', sub: user.id }, 'signed in');

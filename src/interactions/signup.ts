@@ -12,7 +12,9 @@ import { requestOrigin } from '../audit/audit.ts';
 import { normalizeEmail } from '../accounts/email.ts';
 import { SIGNUP_LIMITS, recordFailure, retryAfter } from '../security/rate-limit.ts';
 import type { SecondFactor } from './second-factor.ts';
-import { clientIp, clientName, loadInteraction, PROMPTS, type Details, type InteractionHandlerDeps } from './interaction-deps.ts';
+import { checkPasswordPolicy, PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from '../accounts/password.ts';
+import { appView, clientIp, loadInteraction, PROMPTS, translatorFor, type Details, type InteractionHandlerDeps } from './interaction-deps.ts';
+import type { AppView } from './app-view.ts';
 
 const CODE_DIGITS = 6;
 const CODE_TTL_SECONDS = 15 * 60;
@@ -44,9 +46,11 @@ export function createSignupHandlers(deps: InteractionHandlerDeps, secondFactor:
   const addressLimit = deps.limiters(SIGNUP_LIMITS.email);
 
   async function showForm(ctx: Context, details: Details, extra: { name?: string; email?: string; error?: string } = {}, status = 200) {
+    const app = await appView(deps, ctx, details);
     deps.page(ctx, 'signup', {
-      title: 'Create your account',
-      clientName: await clientName(deps, details.params.client_id),
+      title: translatorFor(deps, ctx)('signin:signup.title'),
+      app,
+      clientName: app.clientName,
       name: extra.name ?? '',
       email: extra.email ?? (typeof details.params.login_hint === 'string' ? details.params.login_hint : ''),
       error: extra.error,
@@ -57,7 +61,7 @@ export function createSignupHandlers(deps: InteractionHandlerDeps, secondFactor:
 
   function showVerify(ctx: Context, details: Details, pending: Pick<Pending, 'email'>, error?: string, status = 200) {
     deps.page(ctx, 'verify', {
-      title: 'Check your email',
+      title: translatorFor(deps, ctx)('signin:verify.title'),
       email: pending.email,
       error,
       action: `/interaction/${details.uid}/verify`,
@@ -67,32 +71,63 @@ export function createSignupHandlers(deps: InteractionHandlerDeps, secondFactor:
 
   const passwordsOffered = async (details: Details) => !deps.upstream || (await deps.upstream.loginView(details)).passwordSignIn;
 
+  /**
+   * Sign-up closed (GATEHOUSE_SIGNUP=closed, or the app's signup_policy) or by invitation only (new
+   * accounts come from a workspace invitation's own page, /invitations/accept): a page that says so
+   * and how to get access, instead of the form. 403: the form is not for this request.
+   */
+  function showClosed(ctx: Context, details: Details, app: AppView) {
+    const t = translatorFor(deps, ctx);
+    deps.page(ctx, 'signup-closed', {
+      title: t(app.signupPolicy === 'invitation' ? 'signin:signup.invitationTitle' : 'signin:signup.closedTitle'),
+      app, policy: app.signupPolicy, loginUrl: `/interaction/${details.uid}`,
+    }, 403);
+  }
+
+  /** Whether this request's app lets people sign up here; else the closed page is already answered. */
+  async function signupOpen(ctx: Context, details: Details): Promise<boolean> {
+    const app = await appView(deps, ctx, details);
+    if (app.signupPolicy === 'open') return true;
+    showClosed(ctx, details, app);
+    return false;
+  }
+
+  /** The account service's sentence for a bad address or password, in the page's language. */
+  function problemText(ctx: Context, e: AppError, password: string, email: string): string {
+    const t = translatorFor(deps, ctx);
+    if (e.code === 'invalid_email') return t(email.length > 320 ? 'signin:signup.emailTooLong' : 'signin:signup.invalidEmail');
+    const problem = e.code === 'weak_password' ? checkPasswordPolicy(password, email) : undefined;
+    return problem ? t(`signin:password.${problem}`, { min: PASSWORD_MIN_LENGTH, max: PASSWORD_MAX_LENGTH }) : e.message;
+  }
+
   return {
     async form(ctx: Context) {
       const details = await loadInteraction(deps, ctx, PROMPTS.login);
       // an app without passwords (password_sign_in: false) has no sign-up with one either
       if (!(await passwordsOffered(details))) { ctx.status = 303; return ctx.redirect(`/interaction/${details.uid}`); }
+      if (!(await signupOpen(ctx, details))) return;
       await showForm(ctx, details);
     },
 
     async submit(ctx: Context) {
       const details = await loadInteraction(deps, ctx, PROMPTS.login);
       if (!(await passwordsOffered(details))) {
-        return showForm(ctx, details, { error: 'This app does not accept passwords. Go back and continue with one of its sign-in options.' }, 403);
+        return showForm(ctx, details, { error: translatorFor(deps, ctx)('signin:signup.noPasswords') }, 403);
       }
+      if (!(await signupOpen(ctx, details))) return;
       const input = parseOr400(signupBody, ctx.request.body ?? {});
       const ip = clientIp(ctx);
       const wait = await retryAfter([[ipLimit, ip]]);
       if (wait > 0) {
         ctx.set('Retry-After', String(wait));
-        return showForm(ctx, details, { ...input, error: 'Too many sign-ups from your network. Try again later.' }, 429);
+        return showForm(ctx, details, { ...input, error: translatorFor(deps, ctx)('signin:signup.tooManyNetwork') }, 429);
       }
       let email: string;
       try {
         email = deps.accounts.parseEmail(input.email);
         deps.accounts.checkPassword(input.password, email);
       } catch (e) {
-        if (e instanceof AppError) return showForm(ctx, details, { ...input, error: e.message }, 400);
+        if (e instanceof AppError) return showForm(ctx, details, { ...input, error: problemText(ctx, e, input.password, input.email) }, 400);
         throw e;
       }
       // each sign-up mails the address: a code, or a notice to its owner. Counted per address
@@ -101,7 +136,7 @@ export function createSignupHandlers(deps: InteractionHandlerDeps, secondFactor:
       const addressWait = await retryAfter([address]);
       if (addressWait > 0) {
         ctx.set('Retry-After', String(addressWait));
-        return showForm(ctx, details, { ...input, error: `We sent several messages to this address in the last few minutes. Check that inbox, or try again in ${Math.ceil(addressWait / 60)} minute(s).` }, 429);
+        return showForm(ctx, details, { ...input, error: translatorFor(deps, ctx)('signin:signup.tooManyAddress', { count: Math.ceil(addressWait / 60) }) }, 429);
       }
       await recordFailure([[ipLimit, ip], address]); // every sign-up counts toward both budgets
       const existing = await deps.accounts.findByEmail(email);
@@ -114,8 +149,8 @@ export function createSignupHandlers(deps: InteractionHandlerDeps, secondFactor:
       };
       await store.upsert(details.uid, pending as unknown as Record<string, unknown>, CODE_TTL_SECONDS);
       const mail = existing
-        ? { to: existing.email, template: 'signup-existing', subject: 'Someone tried to create an account with your email', data: { issuer: deps.config.issuer } }
-        : { to: email, template: 'signup-code', subject: `Your Gatehouse code: ${code}`, data: { code, name: input.name, minutes: CODE_TTL_SECONDS / 60 } };
+        ? { to: existing.email, template: 'signup-existing', lang: existing.locale, data: { issuer: deps.config.issuer } }
+        : { to: email, template: 'signup-code', data: { code, name: input.name, minutes: CODE_TTL_SECONDS / 60 } }; // in the page's language
       // after the answer: the two mails must not take different times on the request path
       deps.mailer.later('sign-up mail', () => deps.mailer.send(mail));
       ctx.redirect(`/interaction/${details.uid}/verify`);
@@ -143,17 +178,17 @@ export function createSignupHandlers(deps: InteractionHandlerDeps, secondFactor:
         pending.attempts += 1;
         if (pending.attempts >= MAX_CODE_ATTEMPTS) {
           await store.destroy(details.uid);
-          return showForm(ctx, details, { name: pending.name, email: pending.email, error: 'Too many wrong codes. Start again to get a new one.' }, 429);
+          return showForm(ctx, details, { name: pending.name, email: pending.email, error: translatorFor(deps, ctx)('signin:signup.tooManyCodes') }, 429);
         }
         await store.upsert(details.uid, pending as unknown as Record<string, unknown>, CODE_TTL_SECONDS);
-        return showVerify(ctx, details, pending, 'That code is not right or has expired.', 400);
+        return showVerify(ctx, details, pending, translatorFor(deps, ctx)('signin:verify.wrongCode'), 400);
       }
       await store.destroy(details.uid);
       const user = await deps.accounts.createWithHash({ email: pending.email, name: pending.name, passwordHash: pending.passwordHash! },
         (u, trx) => deps.audit.record({ type: 'user.created', actorId: u.id, subjectId: u.id, ...requestOrigin(ctx), data: { source: 'signup' } }, trx));
       if (!user) {
         // the address was registered meanwhile: same answer as a wrong code
-        return showVerify(ctx, details, pending, 'That code is not right or has expired.', 400);
+        return showVerify(ctx, details, pending, translatorFor(deps, ctx)('signin:verify.wrongCode'), 400);
       }
       deps.log.info({ event: 'signup', sub: user.id }, 'account created');
       await secondFactor.afterPrimary(ctx, details, user, ['pwd']);

@@ -6,18 +6,20 @@ import { z } from 'zod';
 import { parseOr400 } from '../http/guard.ts';
 import { AppError } from '../errors/app-error.ts';
 import { requestOrigin } from '../audit/audit.ts';
-import { clientName, finish, loadInteraction, PROMPTS, type Details, type InteractionHandlerDeps } from './interaction-deps.ts';
+import { appView, finish, loadInteraction, PROMPTS, STALE_STEP, translatorFor, type Details, type InteractionHandlerDeps } from './interaction-deps.ts';
 
 const pickBody = z.object({ workspace_id: z.string().max(100).default('') });
 
 export function createWorkspacePicker(deps: InteractionHandlerDeps) {
   async function show(ctx: Context, details: Details, error?: string, status = 200) {
     const accountId = details.session?.accountId;
-    if (!accountId) throw new AppError(400, 'interaction_state', 'This step is no longer current. Go back to the app and start again.');
+    if (!accountId) throw new AppError(400, 'interaction_state', STALE_STEP);
     const [workspaces, account] = await Promise.all([deps.workspaces.listMine(accountId), deps.accounts.findById(accountId)]);
+    const app = await appView(deps, ctx, details);
     deps.page(ctx, 'workspace-picker', {
-      title: 'Choose a workspace',
-      clientName: await clientName(deps, details.params.client_id),
+      title: translatorFor(deps, ctx)('signin:workspace.title'),
+      app,
+      clientName: app.clientName,
       accountEmail: account?.email,
       workspaces,
       error,
@@ -32,7 +34,7 @@ export function createWorkspacePicker(deps: InteractionHandlerDeps) {
     async submit(ctx: Context) {
       const details = await loadInteraction(deps, ctx, PROMPTS.workspace);
       const accountId = details.session?.accountId;
-      if (!accountId) throw new AppError(400, 'interaction_state', 'This step is no longer current. Go back to the app and start again.');
+      if (!accountId) throw new AppError(400, 'interaction_state', STALE_STEP);
       const { workspace_id: ref } = parseOr400(pickBody, ctx.request.body ?? {});
       let chosen;
       try {
@@ -40,7 +42,7 @@ export function createWorkspacePicker(deps: InteractionHandlerDeps) {
           actorId: accountId, clientId: typeof details.params.client_id === 'string' ? details.params.client_id : null, ...requestOrigin(ctx),
         });
       } catch (e) {
-        if (e instanceof AppError && e.status < 500) return show(ctx, details, 'Choose one of your workspaces.', e.status);
+        if (e instanceof AppError && e.status < 500) return show(ctx, details, translatorFor(deps, ctx)('signin:workspace.chooseOne'), e.status);
         throw e;
       }
       await finish(deps, ctx, { workspace: { id: chosen.id } }, true);

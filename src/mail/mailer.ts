@@ -5,9 +5,28 @@ import { join } from 'node:path';
 import nodemailer from 'nodemailer';
 import type { Logger } from 'pino';
 import type { Views } from '../render/views.ts';
+import { DEFAULT_LANGUAGE, pickLanguage, type Language } from '../render/i18n.ts';
 import { unavailable } from '../errors/app-error.ts';
+import { requestLanguage } from './mail-language.ts';
 
-export interface Mail { to: string; template: string; subject: string; data: Record<string, unknown> }
+/**
+ * One message. Its words come from the `mail` catalog (locales/<lang>/mail.json) in the recipient's
+ * language: the subject is `mail:<template>.subject` with `data` (and the brand's name as
+ * `product`) filled in, the body views/mail/<template>.{txt,html}.eta.
+ */
+export interface Mail {
+  to: string;
+  template: string;
+  data: Record<string, unknown>;
+  /**
+   * The recipient's language (their account's `locale`) when known. Without it, or when it is not
+   * a language we ship, the language of the request that caused the mail (src/mail/mail-language.ts),
+   * else English.
+   */
+  lang?: string | null;
+  /** Only for a template the catalog has no subject for (English then, whatever the language). */
+  subject?: string;
+}
 export interface Mailer {
   /** Sends now; the caller waits (and gets a 503 AppError if SMTP refuses). */
   send(mail: Mail): Promise<void>;
@@ -41,13 +60,26 @@ function background(log: Logger): Pick<Mailer, 'later' | 'settled'> {
 
 export function createMailer(opts: { smtpUrl?: string; from: string; dataDir: string; views: Views; log: Logger }): Mailer {
   const { views, log } = opts;
-  const render = (m: Mail) => ({
-    from: opts.from,
-    to: m.to,
-    subject: m.subject,
-    text: views.render(`mail/${m.template}.txt.eta`, { title: m.subject, ...m.data }),
-    html: views.render(`mail/${m.template}.html.eta`, { title: m.subject, ...m.data }),
-  });
+  const languageOf = (m: Mail): Language => pickLanguage([m.lang, requestLanguage()]) ?? DEFAULT_LANGUAGE;
+  const subjectOf = (m: Mail, lang: Language): string => {
+    const key = `mail:${m.template}.subject`;
+    const context = typeof m.data.context === 'string' ? m.data.context : undefined;
+    if (!views.i18n.catalog(lang, 'mail')[m.template]) return m.subject ?? m.template;
+    return views.i18n.translator(lang)(key, { product: views.brand.name, ...m.data, context });
+  };
+  const render = (m: Mail) => {
+    const lang = languageOf(m);
+    const subject = subjectOf(m, lang);
+    const data = { title: subject, ...m.data, lang };
+    return {
+      from: opts.from,
+      to: m.to,
+      subject,
+      text: views.render(`mail/${m.template}.txt.eta`, data),
+      html: views.render(`mail/${m.template}.html.eta`, data),
+      headers: { 'Content-Language': lang },
+    };
+  };
 
   if (opts.smtpUrl) {
     const transport = nodemailer.createTransport(opts.smtpUrl);

@@ -1,5 +1,8 @@
 // Structured logs (pino). Secrets never reach a log line: these paths are removed wherever they appear.
+// JSON lines wherever a program reads them (a pipe, a file, a container runtime, the tests, CI);
+// on a terminal outside production, the same lines pretty-printed for a person (pino-pretty).
 import pino, { type Logger } from 'pino';
+import pretty from 'pino-pretty';
 
 const REDACT = [
   'password', '*.password', 'client_secret', '*.client_secret', 'code', '*.code', 'token', '*.token',
@@ -18,9 +21,18 @@ const LOG_BATCH_BYTES = 4096;
 const LOG_FLUSH_MS = 200;
 const LOG_BUFFER_MAX_BYTES = 16 * 1024 * 1024;
 
-export function createLogger(level: string): Logger {
+/** Pretty lines for a person: stdout is a terminal and this is not production. */
+export function wantsPrettyLogs(env: NodeJS.ProcessEnv = process.env, stdout: { isTTY?: boolean } = process.stdout): boolean {
+  return stdout.isTTY === true && env.NODE_ENV !== 'production';
+}
+
+export function createLogger(level: string, opts: { pretty?: boolean } = {}): Logger {
+  const options = { level, base: { service: 'gatehouse' }, redact: { paths: REDACT, censor: '[redacted]' } };
+  if (opts.pretty ?? wantsPrettyLogs()) {
+    return pino(options, pretty({ colorize: true, translateTime: 'SYS:HH:MM:ss', ignore: 'pid,hostname,service', sync: true }));
+  }
   return pino(
-    { level, base: { service: 'gatehouse' }, redact: { paths: REDACT, censor: '[redacted]' } },
+    options,
     pino.destination({ dest: 1, sync: false, minLength: LOG_BATCH_BYTES, periodicFlush: LOG_FLUSH_MS, maxLength: LOG_BUFFER_MAX_BYTES }),
   );
 }

@@ -10,11 +10,12 @@ import type Provider from 'oidc-provider';
 import type { Views } from '../render/views.ts';
 import { RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import { DEVICE_LIMITS, type LimiterFactory } from '../security/rate-limit.ts';
+import { pageLanguage } from '../http/locale.ts';
 import { PROVIDER_ROUTES, sessionCookieName } from './internals.ts';
 
 const wrongCodes = new WeakSet<IncomingMessage>();
 
-/** Called by the code page when the provider found no such code. */
+/** Called by the code page when the provider found no such code (an expired one is not wrong: src/oidc/device-expiry.ts). */
 export function markWrongUserCode(req: IncomingMessage): void {
   wrongCodes.add(req);
 }
@@ -37,10 +38,13 @@ export function deviceCodeGuard(deps: { provider: () => Provider; limiters: Limi
       ctx.status = 429;
       ctx.set('Retry-After', String(wait));
       ctx.type = 'html';
+      const lang = pageLanguage(ctx);
+      const t = deps.views.i18n.translator(lang);
       ctx.body = deps.views.render('error', {
-        title: 'Too many wrong codes',
-        heading: 'Too many wrong codes',
-        message: `Wait ${Math.ceil(wait / 60)} minute(s), then enter the code shown in your terminal again.`,
+        title: t('device:throttle.title'),
+        heading: t('device:throttle.title'),
+        message: t('device:throttle.message', { count: Math.ceil(wait / 60) }),
+        lang,
       });
       return;
     }

@@ -9,8 +9,11 @@
 import type { Configuration, CookiesSetOptions, KoaContextWithOIDC, Grant, Session } from 'oidc-provider';
 import type { AccountsPort } from './ports.ts';
 import type { Views } from '../render/views.ts';
-import { scopeDescription } from './scopes.ts';
+import type { Language, Translate } from '../render/i18n.ts';
+import { negotiateLanguage } from '../http/locale.ts';
+import { WRITE_SCOPE_TEXT, SCOPE_TEXT } from './scopes.ts';
 import { markWrongUserCode } from './device-guard.ts';
+import type { IssuedUserCodes } from './device-expiry.ts';
 import { USER_CODE_CHARSET_NAME, USER_CODE_MASK, formatUserCode, normalizeUserCode } from './user-code.ts';
 import {
   confirmingDeviceAccount, denyDeviceCode, DEVICE_CODE_ERRORS, pendingDeviceCode, requestedAuthorization, storeNewSession, typedUserCode,
@@ -24,36 +27,54 @@ export interface DeviceFlowDeps {
   accounts: AccountsPort;
   /** The provider's session lifetime and cookie settings (its configuration's ttl.Session, cookies.long). */
   session: () => { ttl: number | ((ctx: KoaContextWithOIDC, session: Session) => number); cookie: CookiesSetOptions };
+  /** Codes issued and since expired (src/oidc/device-expiry.ts): told "expired", not counted as wrong. */
+  issued?: IssuedUserCodes;
 }
 
-/** What each re-render of the code page says, by the provider's error name. */
+/** What each re-render of the code page says (device catalog keys), by the provider's error name. */
 const CODE_ERRORS: Record<string, string> = {
-  [DEVICE_CODE_ERRORS.notFound]: 'That code is not right. Check the code shown in your terminal and try again.',
-  [DEVICE_CODE_ERRORS.expired]: 'That code has expired. Run the sign-in again in your terminal to get a new one.',
-  [DEVICE_CODE_ERRORS.alreadyUsed]: 'That code has already been used. Run the sign-in again in your terminal to get a new one.',
-  [DEVICE_CODE_ERRORS.noCode]: 'Enter the code shown in your terminal.',
+  [DEVICE_CODE_ERRORS.notFound]: 'device:errors.notFound',
+  [DEVICE_CODE_ERRORS.expired]: 'device:errors.expired',
+  [DEVICE_CODE_ERRORS.alreadyUsed]: 'device:errors.alreadyUsed',
+  [DEVICE_CODE_ERRORS.noCode]: 'device:errors.noCode',
 };
 
-function ago(seconds: number): string {
-  if (seconds < 60) return 'just now';
+function ago(t: Translate, seconds: number): string {
+  if (seconds < 60) return t('device:confirm.justNow');
   const minutes = Math.round(seconds / 60);
-  if (minutes < 60) return `${minutes} minute${minutes === 1 ? '' : 's'} ago`;
-  const hours = Math.round(minutes / 60);
-  return `${hours} hour${hours === 1 ? '' : 's'} ago`;
+  if (minutes < 60) return t('device:confirm.minutesAgo', { count: minutes });
+  return t('device:confirm.hoursAgo', { count: Math.round(minutes / 60) });
 }
 
-async function clientNameOf(ctx: KoaContextWithOIDC): Promise<string> {
+/** One line for a scope in the page's language (src/oidc/scopes.ts has the English and the list). */
+function scopeLine(t: Translate, scope: string, product: string): string {
+  if (scope in SCOPE_TEXT || scope in WRITE_SCOPE_TEXT) return t(`device:scopes.${scope.replace(/\W/g, '_')}`, { product });
+  return t('device:scopes.other', { scope });
+}
+
+async function clientNameOf(ctx: KoaContextWithOIDC, t: Translate): Promise<string> {
   const clientId = pendingDeviceCode(ctx)?.clientId;
   const client = ctx.oidc.client ?? (clientId ? await ctx.oidc.provider.Client.find(clientId) : undefined);
-  return client?.clientName ?? client?.clientId ?? 'the application';
+  return client?.clientName ?? client?.clientId ?? t('device:theApplication');
+}
+
+/** The device's ui_locales when it sent them, then the signed-in user's locale, then the browser's. */
+function languageOf(ctx: KoaContextWithOIDC, userLocale?: unknown): Language {
+  const uiLocales = pendingDeviceCode(ctx)?.params?.ui_locales;
+  return negotiateLanguage({
+    uiLocales: typeof uiLocales === 'string' ? uiLocales : undefined,
+    userLocale: typeof userLocale === 'string' ? userLocale : undefined,
+    acceptLanguage: ctx.get('accept-language'),
+  });
 }
 
 export function createDeviceFlow(deps: DeviceFlowDeps): { feature: DeviceFlowFeature; loadExistingGrant: NonNullable<Configuration['loadExistingGrant']> } {
-  const render = (ctx: KoaContextWithOIDC, template: string, data: Record<string, unknown> & { title: string }, status?: number) => {
+  const render = (ctx: KoaContextWithOIDC, template: string, data: Record<string, unknown> & { title: string; lang: Language }, status?: number) => {
     if (status) ctx.status = status;
     ctx.type = 'html';
     ctx.body = deps.views.render(template, data);
   };
+  const translator = (lang: Language) => deps.views.i18n.translator(lang);
 
   /**
    * The code page re-rendered after an error carries a fresh form token kept in the provider's
@@ -64,7 +85,13 @@ export function createDeviceFlow(deps: DeviceFlowDeps): { feature: DeviceFlowFea
   const keepSession = (ctx: KoaContextWithOIDC) => storeNewSession(ctx, deps.session());
 
   const done = async (ctx: KoaContextWithOIDC, outcome: 'success' | 'denied' | 'disabled') => {
-    render(ctx, 'device-done', { title: outcome === 'success' ? 'Signed in' : 'Access denied', outcome, clientName: await clientNameOf(ctx) });
+    const accountId = ctx.oidc.session?.accountId;
+    const account = accountId ? await deps.accounts.findById(accountId).catch(() => undefined) : undefined;
+    const lang = languageOf(ctx, account?.claims().locale);
+    const t = translator(lang);
+    render(ctx, 'device-done', {
+      title: t(outcome === 'success' ? 'device:done.successTitle' : 'device:done.deniedTitle'), lang, outcome, clientName: await clientNameOf(ctx, t),
+    });
   };
 
   const feature: DeviceFlowFeature = {
@@ -74,16 +101,24 @@ export function createDeviceFlow(deps: DeviceFlowDeps): { feature: DeviceFlowFea
 
     async userCodeInputSource(ctx, form, out, err) {
       if (err?.name === DEVICE_CODE_ERRORS.aborted) return done(ctx, 'denied');
-      if (err?.name === DEVICE_CODE_ERRORS.notFound) markWrongUserCode(ctx.req);
-      if (err) await keepSession(ctx);
       const typed = typedUserCode(err);
-      const message = err && (CODE_ERRORS[err.name] ?? (out?.error === 'server_error'
-        ? 'Something went wrong on our side. Try again in a moment.'
+      let errorName = err?.name;
+      if (errorName === DEVICE_CODE_ERRORS.notFound) {
+        // a code we issued that has expired since (and left the store) is not a wrong guess
+        if (typed !== undefined && await deps.issued?.expired(typed)) errorName = DEVICE_CODE_ERRORS.expired;
+        else markWrongUserCode(ctx.req);
+      }
+      if (err) await keepSession(ctx);
+      const lang = languageOf(ctx);
+      const t = translator(lang);
+      const message = err && t(CODE_ERRORS[errorName!] ?? (out?.error === 'server_error'
+        ? 'device:errors.server'
         : out?.error_description === UNREADABLE_BODY_DESCRIPTION // e.g. a control character (src/oidc/provider-input-guard.ts)
-          ? 'What was sent could not be read. Enter the code shown in your terminal again.'
-          : 'This page has expired. Enter the code again.'));
+          ? 'device:errors.unreadable'
+          : 'device:errors.pageExpired'));
       render(ctx, 'device-code', {
-        title: 'Connect a device',
+        title: t('device:code.title'),
+        lang,
         action: ctx.oidc.urlFor('code_verification'),
         xsrf: xsrfTokenOf(form),
         userCode: typed !== undefined ? formatUserCode(normalizeUserCode(typed)) : '',
@@ -104,13 +139,16 @@ export function createDeviceFlow(deps: DeviceFlowDeps): { feature: DeviceFlowFea
         return done(ctx, 'disabled');
       }
       const requestedAt = (code.issuedAt ?? Math.floor(Date.now() / 1000)) * 1000;
+      const lang = languageOf(ctx, account?.claims().locale);
+      const t = translator(lang);
       render(ctx, 'device-confirm', {
-        title: 'Confirm the sign-in',
+        title: t('device:confirm.title'),
+        lang,
         clientName: client.clientName ?? client.clientId,
         userCode,
-        scopes: scopes.map((s) => ({ name: s, description: scopeDescription(s) })),
+        scopes: scopes.map((s) => ({ name: s, description: scopeLine(t, s, deps.views.brand.name) })),
         workspace: typeof params.workspace === 'string' ? params.workspace : undefined,
-        requestedAgo: ago(Math.max(0, (Date.now() - requestedAt) / 1000)),
+        requestedAgo: ago(t, Math.max(0, (Date.now() - requestedAt) / 1000)),
         requestedAt: new Date(requestedAt).toISOString(),
         requestedAtText: `${new Date(requestedAt).toISOString().slice(0, 16).replace('T', ' ')} UTC`,
         deviceIp: typeof deviceInfo.ip === 'string' ? deviceInfo.ip.replace(/^::ffff:/, '') : undefined, // IPv4-mapped IPv6 → IPv4

@@ -7,6 +7,8 @@ import type { Context } from 'koa';
 import type Provider from 'oidc-provider';
 import { browserSession, sessionByUid, type BrowserSession } from './browser-session.ts';
 import { boundElsewhere, mintAccessToken, PROVIDER_ROUTES } from './internals.ts';
+import type { CookiesSetOptions } from 'oidc-provider';
+import { openSupportSession, type OpenedSupportSession } from './support-session.ts';
 
 export type { BrowserSession } from './browser-session.ts';
 
@@ -60,13 +62,19 @@ export interface ProviderFacade {
   mintAccessToken(input: {
     accountId: string; clientId: string; scope: string; ttlSeconds: number; gty: string; extra: Record<string, unknown>;
   }): Promise<{ value: string; jti: string }>;
+  /**
+   * A support session (src/oidc/support-session.ts): this browser signed in as `accountId` for
+   * `ttlSeconds`, amr "support"; undefined when the browser is already signed in (never replaced).
+   */
+  openSupportSession(ctx: Context, input: { accountId: string; ttlSeconds: number }): Promise<OpenedSupportSession | undefined>;
   /** the provider's route paths (its authorization endpoint for the account pages' own sign-in …) */
   routes: ProviderRoutes;
 }
 
 export type ProviderRoutes = typeof PROVIDER_ROUTES;
 
-export function createProviderFacade(current: () => Provider): ProviderFacade {
+/** `sessionCookie`: the provider's session cookie settings (its cookies.long), for sessions opened outside its routes. */
+export function createProviderFacade(current: () => Provider, opts: { sessionCookie?: CookiesSetOptions } = {}): ProviderFacade {
   return {
     async interactionDetails(ctx) {
       const d = await current().interactionDetails(ctx.req, ctx.res);
@@ -119,6 +127,7 @@ export function createProviderFacade(current: () => Provider): ProviderFacade {
     },
 
     mintAccessToken: (input) => mintAccessToken(current(), input),
+    openSupportSession: (ctx, input) => openSupportSession(current(), ctx, { ...input, cookie: opts.sessionCookie ?? { httpOnly: true, sameSite: 'lax', signed: true } }),
     routes: PROVIDER_ROUTES,
   };
 }

@@ -24,6 +24,7 @@ import { registerTokenExchange } from './grants/token-exchange.ts';
 import { observeProvider } from './events.ts';
 import { guardProviderInput } from './provider-input-guard.ts';
 import { deriveKey } from '../security/secretbox.ts';
+import { sessionCookieOptions } from './authorize-post.ts';
 
 /** The provider's short-lived records: in Redis when configured, else in the database's oidc records. */
 export function createAdapterFactory(stores: { redis?: Redis; redisPrefix: string; records: OidcRecordRepo }): AdapterFactory {
@@ -72,7 +73,7 @@ export function createOidc(deps: OidcDeps): Oidc {
   const facade = createProviderFacade(() => {
     if (!host) throw new Error('the provider is not started yet (Oidc.start)');
     return host.current();
-  });
+  }, { sessionCookie: { httpOnly: true, ...sessionCookieOptions(config), signed: true } }); // as provider.ts's cookies.long
   return {
     facade,
     cookieKeys,

@@ -4,6 +4,7 @@
 import Provider, { errors } from 'oidc-provider';
 import type { Context, Next } from 'koa';
 import type { Views } from '../render/views.ts';
+import { renderErrorPage } from '../http/error-page.ts';
 import { answerInvalidInput, bodyProblem, controlCharacterIn, pathOrQueryProblem } from '../http/input-guard.ts';
 import { setSecurityHeaders } from '../http/middleware.ts';
 import { backingServiceFailure } from '../storage/failures.ts';
@@ -48,11 +49,9 @@ function answerEscapedError(provider: Provider, views: Views, ctx: Context, err:
     ctx.status = status;
     const description = typeof message === 'string' ? message : 'The request was not valid.';
     if (ctx.accepts('json', 'html') === 'html') {
-      ctx.type = 'html';
-      ctx.body = views.render('error', {
-        title: 'Something went wrong', heading: 'We could not do that',
-        message: 'The request could not be read. Go back and try again.', error: 'invalid_request', errorDescription: description,
-      });
+      renderErrorPage(views, ctx, status, (t) => ({
+        heading: t('errors:heading.client'), message: t('errors:message.unreadableShort'), error: 'invalid_request', errorDescription: description,
+      }));
     } else {
       ctx.body = { error: 'invalid_request', error_description: description };
     }
@@ -60,11 +59,7 @@ function answerEscapedError(provider: Provider, views: Views, ctx: Context, err:
   }
   ctx.status = 500;
   if (ctx.accepts('json', 'html') === 'html') {
-    ctx.type = 'html';
-    ctx.body = views.render('error', {
-      title: 'Something went wrong', heading: 'Something went wrong',
-      message: 'Something went wrong on our side. Try again in a moment.',
-    });
+    renderErrorPage(views, ctx, 500, (t) => ({ heading: t('errors:heading.server'), message: t('errors:message.server') }));
   } else {
     ctx.body = { error: 'server_error', error_description: 'Something went wrong on our side. Try again in a moment.' };
   }

@@ -11,6 +11,8 @@ import { SCOPE_CLAIMS, EXTRA_SCOPES, ACR_VALUES } from './claims.ts';
 import { answerStoreFailures, renderProviderError, renderLogout, renderLogoutSuccess } from './provider-pages.ts';
 import { settleRotations } from './adapters/rotation.ts';
 import { createDeviceFlow } from './device.ts';
+import { issuedUserCodes } from './device-expiry.ts';
+import { confidentialClientHint } from './device-client-hint.ts';
 import { devicePolling } from './device-polling.ts';
 import { catchEscapedErrors } from './provider-input-guard.ts';
 import { createPolicy } from './policy.ts';
@@ -23,6 +25,7 @@ import { firstPartyGrant } from './first-party.ts';
 import { introspectionAllowed, revocationAllowed, RESOURCE_SERVER_PROPERTY } from './token-access.ts';
 import { checkImpliedConsentParam, IMPLIED_CONSENT_PARAM, offlineAccessConsent } from './offline-access.ts';
 import { loopbackSecureCookies, sessionCookieOptions } from './authorize-post.ts';
+import { supportAwareSessionTtl } from './support-session.ts';
 import { PROVIDER_ROUTES } from './internals.ts';
 
 export interface ProviderDeps {
@@ -64,7 +67,8 @@ export function createProvider(deps: ProviderDeps): Provider {
 
   const adapters = deps.adapters;
   // the provider's own session settings, read when a code page must store a session (src/oidc/internals.ts)
-  const device = createDeviceFlow({ views: deps.views, accounts, session: () => ({ ttl: configuration.ttl!.Session!, cookie: configuration.cookies!.long! }) });
+  const issued = issuedUserCodes(adapters); // an expired user code is told "expired", not counted as wrong
+  const device = createDeviceFlow({ views: deps.views, accounts, issued, session: () => ({ ttl: configuration.ttl!.Session!, cookie: configuration.cookies!.long! }) });
   const clientAdapter = deps.clientAdapter;
   // oidc-provider constructs adapters with `new`; a constructor may return the object to use.
   class AdapterBridge {
@@ -113,7 +117,8 @@ export function createProvider(deps: ProviderDeps): Provider {
       ClientCredentials: resourceTokenTtl(config.ttl.accessToken),
       IdToken: config.ttl.idToken,
       RefreshToken: config.ttl.refreshToken,
-      Session: config.ttl.session,
+      // a support session (src/oidc/support-session.ts) keeps its own, shorter end
+      Session: supportAwareSessionTtl(config.ttl.session, config.administration.impersonationTtl),
       Grant: config.ttl.refreshToken,
       Interaction: 60 * 60, // an hour to finish signing in
       DeviceCode: config.ttl.deviceCode,
@@ -125,7 +130,9 @@ export function createProvider(deps: ProviderDeps): Provider {
     // the active workspace's flat claims, and the user claims a resource asks for (docs/resources.md)
     extraTokenClaims: withActor(withResourceClaims(deps, workspaceTokenClaims(deps.workspaces))),
     // Gatehouse's per-client policies (set from the CLI, the clients file or the admin API)
-    extraClientMetadata: { properties: ['require_mfa', 'require_email_verification', 'password_sign_in', RESOURCE_SERVER_PROPERTY] },
+    extraClientMetadata: { properties: ['require_mfa', 'require_email_verification', 'password_sign_in', 'signup_policy', RESOURCE_SERVER_PROPERTY] },
+    // the languages of the hosted pages (src/render/i18n.ts LANGUAGES); ui_locales chooses among them
+    discovery: { claim_types_supported: ['normal'], ui_locales_supported: ['en', 'de', 'fr'] },
     features: {
       devInteractions: { enabled: false },
       clientCredentials: { enabled: true },
@@ -184,6 +191,8 @@ export function createProvider(deps: ProviderDeps): Provider {
   catchEscapedErrors(provider, deps.views); // next: no bare 500 from what escapes the handlers
   provider.use(settleRotations(adapters)); // a refresh token's consumption is final once its answer is ready
   provider.use(devicePolling(adapters, deps.redis && { client: deps.redis, prefix: config.redisPrefix }));
+  issued.watch(provider);
+  provider.use(confidentialClientHint()); // `gatehouse login` with a confidential client: say so, not "unknown client"
   provider.use(offlineAccessConsent(provider)); // offline_access asks consent, not prompt=consent
   const loopbackSecure = loopbackSecureCookies(config);
   if (loopbackSecure) provider.use(loopbackSecure);

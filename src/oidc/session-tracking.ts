@@ -4,11 +4,12 @@
 import Provider from 'oidc-provider';
 import type { Logger } from 'pino';
 import type { SessionLog } from './ports.ts';
+import { outsideProviderRequest } from './support-session.ts';
 
 export function trackSessions(provider: Provider, sessions: SessionLog, log: Logger): Provider {
   provider.on('session.saved', (session: { uid?: string; accountId?: string; amr?: string[] }) => {
     if (!session.uid || !session.accountId) return;
-    const ctx = Provider.ctx;
+    const ctx = Provider.ctx ?? outsideProviderRequest.getStore(); // a support session is opened outside its routes
     sessions.saved({
       uid: session.uid, accountId: session.accountId, ip: ctx?.ip ?? null,
       userAgent: ctx?.get('user-agent')?.slice(0, 512) || null, amr: session.amr ?? [], at: new Date(),

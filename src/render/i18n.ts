@@ -1,5 +1,5 @@
 // The message catalogs of every hosted page and mail (locales/<language>/<namespace>.json), read
-// once at boot into one i18next instance. Templates call `it.t('ns:key', { vars })`; which language
+// once at boot into one i18next instance. Templates call `it.t` with a "namespace:key" and its variables; which language
 // a request gets is decided in src/http/locale.ts (ui_locales, then the user's locale, then
 // Accept-Language). Interpolated values are escaped by eta, not by i18next, so nothing is escaped twice.
 import { readdirSync, readFileSync } from 'node:fs';

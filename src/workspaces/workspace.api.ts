@@ -74,13 +74,12 @@ export interface WorkspaceApiDeps {
 function invitationMailer(deps: WorkspaceApiDeps) {
   const { issuer } = deps.config;
   return (n: InvitationNotice) => {
-    const inviter = n.inviter?.name || n.inviter?.email || 'Someone';
+    const inviter = n.inviter?.name || n.inviter?.email || undefined;
     return deps.mailer.send({
       to: n.to,
-      template: 'invitation',
-      subject: `${inviter} invited you to ${n.workspace.name}`,
+      template: 'invitation', // in the inviting request's language (the invitee may have no account yet)
       data: {
-        inviter, workspaceName: n.workspace.name, role: n.role, days: INVITATION_TTL_SECONDS / 86400,
+        inviter, context: inviter ? undefined : 'anonymous', workspaceName: n.workspace.name, role: n.role, days: INVITATION_TTL_SECONDS / 86400,
         url: `${issuer}/invitations/accept?token=${encodeURIComponent(n.token)}`,
       },
     });

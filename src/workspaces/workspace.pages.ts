@@ -1,6 +1,5 @@
-// Hosted workspace pages, authenticated by the provider's session cookie (src/oidc/facade.ts):
-//   GET  /account/workspaces           the switcher: memberships, the active one marked
-//   POST /account/workspaces/active    switch (CSRF-protected form)
+// Hosted invitation pages, authenticated by the provider's session cookie (src/oidc/facade.ts)
+// (/account/workspaces, the owners' pages and the switcher: workspace-manage.pages.ts):
 //   GET  /invitations/accept?token=…   the mailed link: the token moves into a cookie, then
 //   GET  /invitations/accept           accept, or sign in / sign up on the way
 //   POST /invitations/accept           accept as the signed-in account (the invited address only)
@@ -52,12 +51,9 @@ const INVITATION_COOKIE_SECONDS = 3600;
 
 const tokenBody = z.object({ token: z.string().max(200).default('') });
 const signupBody = tokenBody.extend({ name: z.string().trim().max(200).default(''), password: z.string().max(1024).default('') });
-const switchBody = z.object({ workspace_id: z.string().max(100).default('') });
-/** `?switched` after a switch: the notice names the now active workspace (read from the store, never from the URL). */
-const switcherQuery = z.object({ switched: z.unknown().optional().transform((v) => typeof v === 'string') });
 
 export function createWorkspacePagesRouter(deps: WorkspacePagesDeps): Router {
-  const { accounts, workspaces, invitations, config } = deps;
+  const { accounts, invitations, config } = deps;
   const router = new Router();
   const post = [formBody(), requireCsrf(new URL(config.issuer).origin)];
   const secure = config.issuer.startsWith('https:');
@@ -70,36 +66,6 @@ export function createWorkspacePagesRouter(deps: WorkspacePagesDeps): Router {
     const id = await deps.oidc.signedInAccountId(ctx);
     return id ? accounts.findActive(id) : undefined;
   }
-
-  // ── the switcher ──────────────────────────────────────────────────────────────────────────────
-
-  async function showSwitcher(ctx: Context, user: UserRow, extra: { notice?: string; error?: string } = {}, status = 200) {
-    render(ctx, 'account-workspaces', {
-      title: 'Your workspaces', accountEmail: user.email, workspaces: await workspaces.listMine(user.id),
-      action: '/account/workspaces/active', ...extra,
-    }, status);
-  }
-
-  router.get('/account/workspaces', guard({ query: switcherQuery }), async (ctx) => {
-    const user = await signedIn(ctx);
-    if (!user) return deps.signIn(ctx, '/account/workspaces');
-    const switched = guarded(ctx, { query: switcherQuery }).query.switched ? (await workspaces.listMine(user.id)).find((w) => w.active) : undefined;
-    await showSwitcher(ctx, user, { notice: switched ? `${switched.name} is now your active workspace.` : undefined });
-  });
-
-  router.post('/account/workspaces/active', ...post, guard({ body: switchBody }), async (ctx) => {
-    const user = await signedIn(ctx);
-    if (!user) return deps.signIn(ctx, '/account/workspaces');
-    const { workspace_id: ref } = guarded(ctx, { body: switchBody }).body;
-    try {
-      await workspaces.setActive(user.id, ref, { actorId: user.id, clientId: null, ...requestOrigin(ctx) });
-    } catch (e) {
-      if (e instanceof AppError && e.status < 500) return showSwitcher(ctx, user, { error: e.message }, e.status);
-      throw e;
-    }
-    ctx.status = 303;
-    ctx.redirect('/account/workspaces?switched=1');
-  });
 
   // ── invitations ──────────────────────────────────────────────────────────────────────────────
 

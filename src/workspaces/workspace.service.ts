@@ -270,17 +270,17 @@ export function createWorkspaceService(deps: { transactions: Transactions; repo:
     },
 
     /** Adds the user with the role, or changes their role if they are already a member. */
-    async operatorAddMember(ref: unknown, email: string, role: unknown): Promise<MemberView> {
+    async operatorAddMember(ref: unknown, email: string, role: unknown, origin: Origin = OPERATOR): Promise<MemberView> {
       const to = roleSchema.safeParse(role ?? 'member');
       if (!to.success) throw badRequest(firstIssue(to.error), 'invalid_role');
       const user = await findUser(deps.accounts, email);
       const member = await transactions.run(async (trx) => {
         const ws = await load(ref, trx, true);
         const existing = await repo.findMembership(ws.id, user.id, trx);
-        if (existing) await applyRole(ws, user.id, existing.role, to.data, OPERATOR, trx);
+        if (existing) await applyRole(ws, user.id, existing.role, to.data, origin, trx);
         else {
           await repo.insertMembership({ workspace_id: ws.id, user_id: user.id, role: to.data }, trx);
-          await audit.record(event('workspace.member_added', OPERATOR, user.id, { workspace_id: ws.id, role: to.data }), trx);
+          await audit.record(event('workspace.member_added', origin, user.id, { workspace_id: ws.id, role: to.data }), trx);
         }
         return memberView((await repo.listMembers(ws.id, trx)).find((m) => m.user_id === user.id)!);
       });
@@ -288,17 +288,58 @@ export function createWorkspaceService(deps: { transactions: Transactions; repo:
       return member;
     },
 
-    async operatorRemoveMember(ref: unknown, email: string): Promise<{ removed: string; workspace: string }> {
+    async operatorRemoveMember(ref: unknown, email: string, origin: Origin = OPERATOR): Promise<{ removed: string; workspace: string }> {
       const user = await findUser(deps.accounts, email);
       const removed = await transactions.run(async (trx) => {
         const ws = await load(ref, trx, true);
         const m = await repo.findMembership(ws.id, user.id, trx);
         if (!m) throw notFound(`${user.email} is not a member of workspace "${ws.slug}".`, 'member_not_found');
-        await applyRemoval(ws, user.id, m.role, OPERATOR, trx);
+        await applyRemoval(ws, user.id, m.role, origin, trx);
         return { removed: user.id, workspace: ws.id };
       });
       cache.invalidate(user.id);
       return removed;
+    },
+
+    // The admin console's (src/admin/workspaces.console.ts): the operator's powers, the admin as actor.
+    async operatorShow(ref: unknown): Promise<WorkspaceView & { members: MemberView[] }> {
+      const ws = await load(ref);
+      return { ...workspaceView(ws), members: (await repo.listMembers(ws.id)).map(memberView) };
+    },
+    async operatorRename(ref: unknown, name: unknown, origin: Origin): Promise<WorkspaceView> {
+      const parsed = nameSchema.safeParse(name);
+      if (!parsed.success) throw badRequest(firstIssue(parsed.error), 'invalid_workspace');
+      const view = await transactions.run(async (trx) => {
+        const ws = await load(ref, trx, true);
+        const renamed = await repo.renameWorkspace(ws.id, parsed.data, trx);
+        await audit.record(event('workspace.renamed', origin, null, { workspace_id: ws.id, from: ws.name, to: parsed.data }), trx);
+        return workspaceView(renamed);
+      });
+      cache.invalidate();
+      return view;
+    },
+    async operatorDelete(ref: unknown, origin: Origin): Promise<{ deleted: string }> {
+      const deleted = await transactions.run(async (trx) => {
+        const ws = await load(ref, trx, true);
+        await repo.deleteWorkspace(ws.id, trx);
+        await audit.record(event('workspace.deleted', origin, null, { workspace_id: ws.id, slug: ws.slug }), trx);
+        return { deleted: ws.id };
+      });
+      cache.invalidate();
+      return deleted;
+    },
+    /** A member's new role (the last owner stays an owner). */
+    async operatorChangeRole(ref: unknown, userId: unknown, role: unknown, origin: Origin): Promise<MemberView> {
+      const to = roleSchema.safeParse(role);
+      if (!to.success) throw badRequest(firstIssue(to.error), 'invalid_role');
+      const member = await transactions.run(async (trx) => {
+        const ws = await load(ref, trx, true);
+        const target = await targetOf(ws, userId, trx);
+        await applyRole(ws, target.user_id, target.role, to.data, origin, trx);
+        return memberView((await repo.listMembers(ws.id, trx)).find((m) => m.user_id === target.user_id)!);
+      });
+      cache.invalidate(member.user_id);
+      return member;
     },
 
     // Organisation sync (federation/org-sync.ts), inside the caller's sign-in transaction: only

@@ -50,7 +50,8 @@ describe('admin console', () => {
     expect(me.act.sub).toMatch(/^[0-9a-f-]{36}$/);
 
     await page.getByRole('link', { name: 'Back to the user' }).click();
-    await page.getByRole('button', { name: 'Disable' }).click();
+    await page.getByRole('link', { name: 'Disable…' }).click(); // issue 17: a confirmation page says what happens
+    await page.getByRole('button', { name: 'Disable user' }).click();
     await expect(page.getByText('User disabled').isVisible()).resolves.toBe(true);
     expect(new URL(page.url()).searchParams.get('notice')).toBe('disabled'); // a key, never the words
     expect((await gh.cliJson(['users', 'show', 'customer@example.test'])).disabled).toBe(true);

@@ -35,7 +35,7 @@ describe("the README's example", () => {
   it('registers an app, signs in, reads userinfo and refreshes, exactly as README.md shows', async () => {
     const readme = readFileSync(resolve(import.meta.dirname, '../../README.md'), 'utf8');
     const section = readme.slice(readme.indexOf('## Register an app and sign in'));
-    const create = /npx gatehouse (clients create [^\n]+)/.exec(section)![1]!;
+    const create = /^gatehouse (clients create [^\n]+)/m.exec(section)![1]!;
     const args = create.match(/"[^"]*"|\S+/g)!.map((a) => a.replace(/^"|"$/g, ''));
     const app = await gh.cliJson(args.filter((a) => a !== '--json'));
     expect(app.client_secret).toEqual(expect.any(String));

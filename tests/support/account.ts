@@ -15,9 +15,10 @@ export async function openAccount(issuer: string, path: string, who: { email: st
 }
 
 export function secretOn(html: string): string {
-  const m = /class="secret">([A-Z2-7]+)</.exec(html);
+  // the account page shows it in groups of four ("JBSW Y3DP …")
+  const m = /class="secret">([A-Z2-7][A-Z2-7 ]*)</.exec(html);
   if (!m) throw new Error(`no TOTP secret on the page:\n${html.slice(0, 1500)}`);
-  return m[1]!;
+  return m[1]!.replace(/ /g, '');
 }
 
 /**

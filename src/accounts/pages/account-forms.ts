@@ -4,6 +4,8 @@
 import { z } from 'zod';
 
 const text = z.string().default('');
+/** an interaction's uid (oidc-provider's are 21 url-safe characters); anything else is no interaction */
+export const interactionUid = z.string().regex(/^[A-Za-z0-9_-]{10,64}$/).optional().catch(undefined);
 
 export const PROFILE_FIELDS = ['name', 'given_name', 'family_name', 'picture', 'locale'] as const;
 
@@ -16,7 +18,9 @@ export const accountForms = {
   code: { body: z.object({ code: text }) },
   /** a mailed link: GET …?token= */
   link: { query: z.object({ token: text }) },
-  forgot: { body: z.object({ email: text.transform((v) => v.trim()) }) },
+  /** GET /account/forgot?interaction=<uid>&email=<address>: the sign-in page's link (anything odd is dropped) */
+  forgotLink: { query: z.object({ email: z.string().trim().max(320).catch('').default(''), interaction: interactionUid }) },
+  forgot: { body: z.object({ email: text.transform((v) => v.trim()), interaction: interactionUid }) },
   reset: { body: z.object({ new_password: text, confirm_password: text }) },
   /** POST /account/security/passkeys (JSON from the page's script): the browser's answer and a name */
   passkey: { body: z.object({ response: z.unknown(), name: z.string().trim().optional().catch(undefined) }) },

@@ -7,11 +7,14 @@ import type { AccountService } from '../account.service.ts';
 import type { UserRow } from '../account.repo.ts';
 import { ACCOUNT_CLIENT_ID } from '../../clients/client.service.ts';
 import { AppError } from '../../errors/app-error.ts';
+import type { LocaleState } from '../../http/locale.ts';
 
 /** Changing a credential or removing a factor needs a sign-in this recent. */
 export const RECENT_SIGN_IN_SECONDS = 10 * 60;
 const LOGIN_COOKIE = 'gh_account_login';
 const LOGIN_COOKIE_MAX_AGE_MS = 10 * 60 * 1000;
+
+export type SignInOutcome = 'cancelled' | 'expired' | 'failed';
 
 export interface AccountViewer { user: UserRow; sessionUid: string; loginTs: number; amr: string[] }
 
@@ -53,22 +56,26 @@ export function createAccountSession(deps: { oidc: ProviderFacade; accounts: Acc
     viewer,
     signIn,
 
-    /** GET /account/callback: the sign-in finished; the session cookie is set. Burn the code. */
-    async callback(ctx: Context): Promise<void> {
+    /**
+     * GET /account/callback: the sign-in finished; the session cookie is set. Burn the code and go
+     * back where the sign-in started. Otherwise say why, for the router to show a calm page:
+     * `cancelled` (the person chose "Cancel" on the sign-in page), `expired` (no or another
+     * browser's sign-in state), `failed` (any other error the provider answered with).
+     */
+    async callback(ctx: Context): Promise<SignInOutcome | undefined> {
       const raw = ctx.cookies.get(LOGIN_COOKIE, { signed: true });
       ctx.cookies.set(LOGIN_COOKIE, null, { path: '/account' });
       let saved: { state: string; returnTo: string } | undefined;
       try { saved = raw ? JSON.parse(raw) : undefined; } catch { saved = undefined; }
-      if (!saved || typeof ctx.query.state !== 'string' || ctx.query.state !== saved.state) {
-        throw new AppError(400, 'invalid_state', 'This sign-in link has expired. Open your account page again.');
-      }
-      if (typeof ctx.query.error === 'string') {
-        throw new AppError(400, ctx.query.error, typeof ctx.query.error_description === 'string' ? ctx.query.error_description : 'Sign-in was not completed.');
-      }
+      // a cancel needs no state to be believed: it changes nothing
+      if (ctx.query.error === 'access_denied') return 'cancelled';
+      if (!saved || typeof ctx.query.state !== 'string' || ctx.query.state !== saved.state) return 'expired';
+      if (typeof ctx.query.error === 'string') return 'failed';
       if (typeof ctx.query.code === 'string') {
         await deps.oidc.destroyAuthorizationCode(ctx.query.code, ACCOUNT_CLIENT_ID);
       }
       ctx.redirect(saved.returnTo);
+      return undefined;
     },
 
     /** Middleware: a signed-in viewer, or a detour through sign-in. */
@@ -80,6 +87,8 @@ export function createAccountSession(deps: { oidc: ProviderFacade; accounts: Acc
         if (!v) return signIn(ctx, returnTo);
         if (opts.recent && Math.floor(Date.now() / 1000) - v.loginTs > RECENT_SIGN_IN_SECONDS) return signIn(ctx, returnTo, true);
         ctx.state.viewer = v;
+        // the pages speak the signed-in person's language (after an app's ui_locales)
+        if (v.user.locale) (ctx.state as LocaleState).userLocale = v.user.locale;
         await next();
       };
     },

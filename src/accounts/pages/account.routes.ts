@@ -1,5 +1,8 @@
 // Hosted account pages. The order is the map:
-//   GET  /account/callback                  end of the first-party sign-in
+//   GET  /account/callback                  end of the first-party sign-in (a cancel: a calm page)
+//   POST /account/sign-out                  → the provider's end_session (GET /session/end as the
+//                                           account client), which returns to …
+//   GET  /account/signed-out                "You are signed out" + "Sign in again"
 //   GET  /account                           profile            POST /account/profile
 //   GET  /account/email                     email              POST /account/email (recent sign-in)
 //   GET  /account/email/confirm?token=…     confirm a new email by link; POST with the code
@@ -9,7 +12,8 @@
 //   GET  /account/sessions                  sessions; POST …/:uid/end, POST …/end-all
 //   GET  /account/apps                      granted apps; POST …/:grantId/revoke
 //   (GET /account/identities, linked upstream sign-ins: src/federation/identities.pages.ts)
-//   GET  /account/forgot                    password reset (no session needed): POST mails a link
+//   GET  /account/forgot?interaction=&email= password reset (no session needed): POST mails a link;
+//                                           the sign-in it came from is remembered in this browser
 //   GET  /account/reset?token=…             the mailed link: the token moves into a cookie, then
 //   GET  /account/reset                     the new-password form; POST /account/reset
 //   (the token is never in a path: request logs record paths)
@@ -24,6 +28,7 @@ import { createCredentialHandlers } from './credentials.pages.ts';
 import { createRecoveryHandlers } from './password-reset.pages.ts';
 import { createSecurityHandlers } from './security.pages.ts';
 import { createSessionHandlers } from './sessions.pages.ts';
+import { createSignOutHandlers } from './sign-out.pages.ts';
 
 export function createAccountRouter(accountDeps: AccountDeps): Router {
   const router = new Router({ prefix: '/account' });
@@ -38,8 +43,14 @@ export function createAccountRouter(accountDeps: AccountDeps): Router {
   const recovery = createRecoveryHandlers(deps);
   const security = createSecurityHandlers(deps);
   const sessions = createSessionHandlers(deps);
+  const signOut = createSignOutHandlers(deps);
 
-  router.get('/callback', (ctx) => deps.session.callback(ctx));
+  router.get('/callback', async (ctx) => {
+    const outcome = await deps.session.callback(ctx);
+    if (outcome) signOut.signInOutcome(ctx, outcome);
+  });
+  router.post('/sign-out', ...form, (ctx) => signOut.start(ctx));
+  router.get('/signed-out', (ctx) => signOut.done(ctx));
 
   router.get('/', signedIn, (ctx) => profile.show(ctx));
   router.post('/profile', ...form, signedIn, guard(forms.profile), (ctx) => profile.save(ctx));
@@ -70,7 +81,7 @@ export function createAccountRouter(accountDeps: AccountDeps): Router {
   router.get('/apps', signedIn, sessions.apps);
   router.post('/apps/:grantId/revoke', ...form, signedIn, guard(forms.grantId), sessions.revokeApp);
 
-  router.get('/forgot', (ctx) => recovery.forgotForm(ctx));
+  router.get('/forgot', guard(forms.forgotLink), (ctx) => recovery.forgotForm(ctx));
   router.post('/forgot', ...form, guard(forms.forgot), (ctx) => recovery.forgot(ctx));
   router.get('/reset', (ctx) => recovery.landing(ctx));
   router.post('/reset', ...form, guard(forms.reset), (ctx) => recovery.reset(ctx));

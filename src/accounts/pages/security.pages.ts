@@ -3,7 +3,7 @@
 import type { Context } from 'koa';
 import { requestOrigin } from '../../audit/audit.ts';
 import { guarded } from '../../http/guard.ts';
-import { back, noticeOf, withNotice, type AccountPageDeps } from './page-deps.ts';
+import { back, noticeOf, translatorFor, withNotice, type AccountPageDeps } from './page-deps.ts';
 import { accountForms } from './account-forms.ts';
 import { viewerOf } from './account-sign-in.ts';
 
@@ -13,10 +13,26 @@ export function createSecurityHandlers(deps: AccountPageDeps) {
   async function show(ctx: Context, extra: Record<string, unknown> = {}, status = 200) {
     const { user } = viewerOf(ctx);
     const [totp, passkeys, remaining] = await Promise.all([mfa.totp.status(user.id), mfa.webauthn.list(user.id), mfa.recovery.remaining(user.id)]);
-    const pending = totp === 'pending' ? await mfa.totp.pendingSecret(user.id) : undefined;
+    const secret = totp === 'pending' ? await mfa.totp.pendingSecret(user.id) : undefined;
+    // the key typed by hand, in groups of four ("JBSW Y3DP …"); apps ignore the spaces
+    const pending = secret ? { ...secret, groupedSecret: secret.secret.replace(/\s+/g, '').match(/.{1,4}/g)!.join(' ') } : undefined;
     deps.page(ctx, 'account/security', {
-      title: 'Security', notice: noticeOf(ctx), totp, pending, passkeys, remaining, mfaRequired: user.mfa_required, ...extra,
+      title: translatorFor(deps, ctx)('account:security.title'), notice: noticeOf(ctx), totp, pending, passkeys, remaining,
+      // recovery codes come with the first second factor: before it, no "0 unused codes"
+      hasSecondFactor: totp === 'active' || passkeys.length > 0,
+      mfaRequired: user.mfa_required, ...extra,
     }, status);
+  }
+
+  /** The codes, shown once: to copy, download as a text file or print. */
+  function recoveryCodesPage(ctx: Context, codes: string[]) {
+    const { user } = viewerOf(ctx);
+    const t = translatorFor(deps, ctx);
+    const file = [t('account:recoveryCodes.fileHeading', { brand: deps.views.brand.name, email: user.email }), t('account:recoveryCodes.fileNote'), '', ...codes, ''].join('\r\n');
+    deps.page(ctx, 'account/recovery-codes', {
+      title: t('account:recoveryCodes.title'), codes, current: '/account/security',
+      download: { href: `data:text/plain;charset=utf-8,${encodeURIComponent(file)}`, name: t('account:recoveryCodes.fileName') },
+    });
   }
 
   const event = (ctx: Context, type: string, data: Record<string, unknown> = {}) => {
@@ -36,11 +52,11 @@ export function createSecurityHandlers(deps: AccountPageDeps) {
     async totpConfirm(ctx: Context) {
       const { user } = viewerOf(ctx);
       if (!(await mfa.totp.check(user.id, guarded(ctx, accountForms.code).body.code, { confirming: true }))) {
-        return show(ctx, { error: 'That code is not right. Enter the current 6-digit code from your app.' }, 400);
+        return show(ctx, { codeError: translatorFor(deps, ctx)('account:security.totp.wrongCode') }, 400);
       }
       await event(ctx, 'mfa.enrolled', { factor: 'totp' });
       const codes = (await mfa.recovery.remaining(user.id)) === 0 ? await mfa.recovery.regenerate(user.id) : undefined;
-      if (codes) return deps.page(ctx, 'account/recovery-codes', { title: 'Save your recovery codes', codes });
+      if (codes) return recoveryCodesPage(ctx, codes);
       back(ctx, '/account/security', 'totp-on');
     },
     async totpRemove(ctx: Context) {
@@ -53,7 +69,7 @@ export function createSecurityHandlers(deps: AccountPageDeps) {
       const { user } = viewerOf(ctx);
       const codes = await mfa.recovery.regenerate(user.id);
       await event(ctx, 'mfa.recovery_codes_regenerated');
-      deps.page(ctx, 'account/recovery-codes', { title: 'Save your recovery codes', codes });
+      recoveryCodesPage(ctx, codes);
     },
     async passkeyOptions(ctx: Context) {
       const { user } = viewerOf(ctx);
@@ -63,8 +79,9 @@ export function createSecurityHandlers(deps: AccountPageDeps) {
       const { user } = viewerOf(ctx);
       const { body } = guarded(ctx, accountForms.passkey);
       // the browser's answer is checked by @simplewebauthn (a malformed one is a failed registration)
-      const ok = await mfa.webauthn.register(user.id, body.response as never, body.name ?? 'Passkey');
-      if (!ok) { ctx.status = 400; ctx.body = { error: 'passkey_failed', message: 'That passkey could not be registered. Try again.' }; return; }
+      const t = translatorFor(deps, ctx);
+      const ok = await mfa.webauthn.register(user.id, body.response as never, body.name || t('account:security.passkeys.defaultName'));
+      if (!ok) { ctx.status = 400; ctx.body = { error: 'passkey_failed', message: t('account:security.passkeys.failed') }; return; }
       await event(ctx, 'mfa.enrolled', { factor: 'passkey' });
       if ((await mfa.recovery.remaining(user.id)) === 0) await mfa.recovery.regenerate(user.id);
       ctx.body = { redirect: withNotice('/account/security', 'passkey-added') };

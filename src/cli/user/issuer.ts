@@ -13,7 +13,21 @@ export const USER_AGENT = `gatehouse-cli (${platform()}; node ${process.versions
 
 export const SESSION_ENDED = 'Your session has ended: run gatehouse login.';
 
+/**
+ * What an issuer given without its scheme ("localhost:3000", "id.example.com") was most likely
+ * meant to be: http:// for a loopback address (a server on this machine), https:// for the rest.
+ * `new URL('localhost:3000')` parses, as the scheme "localhost:", so this is checked first.
+ */
+export function withLikelyScheme(value: string): string | undefined {
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(value)) return undefined;
+  let host: string;
+  try { host = new URL(`http://${value}`).hostname; } catch { return undefined; }
+  return `${LOOPBACK_HOSTS.has(host) ? 'http' : 'https'}://${value.replace(/\/+$/, '')}`;
+}
+
 export function parseIssuer(value: string): URL {
+  const suggestion = withLikelyScheme(value);
+  if (suggestion) throw new CliError(`--issuer needs its scheme: did you mean --issuer ${suggestion} ?`, 2);
   let url: URL;
   try { url = new URL(value); } catch {
     throw new CliError(`--issuer must be a URL such as https://id.example.com (got "${value}").`, 2);

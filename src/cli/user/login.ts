@@ -4,7 +4,7 @@
 import * as oidc from 'openid-client';
 import QRCode from 'qrcode';
 import { CliError } from '../errors.ts';
-import { connect, explain } from './issuer.ts';
+import { connect, explain, oauthError } from './issuer.ts';
 import { credentialsFrom } from './session.ts';
 import { credentialsPath, readProfile, saveProfile, withLock } from './credential-store.ts';
 import { isInteractive, minutesAndSeconds, onKeys, openBrowser, startSpinner, type Spinner } from './terminal.ts';
@@ -33,6 +33,10 @@ async function start(config: oidc.Configuration, o: LoginOptions, issuer: string
   try {
     return await oidc.initiateDeviceAuthorization(config, { scope: o.scope, ...(o.workspace ? { workspace: o.workspace } : {}) });
   } catch (e) {
+    // the issuer says so when the client exists but has a secret (src/oidc/device-client-hint.ts)
+    if (oauthError(e) === 'invalid_client' && /confidential/i.test((e as oidc.ResponseBodyError).error_description ?? '')) {
+      throw new CliError(`The client "${clientId}" is confidential (it has a secret, for a server); a terminal needs a public client: use a public client (gatehouse clients create --public --grant-types device_code,refresh_token), then gatehouse login --client-id <its id>.`);
+    }
     throw explain(e, issuer, {
       invalid_client: `The issuer does not know the client ID "${clientId}": check --client-id, or ask an operator for one (gatehouse clients create --public --grant-types device_code,refresh_token).`,
       unauthorized_client: `The client "${clientId}" may not use the device flow: an operator can allow it with --grant-types device_code,refresh_token.`,
