@@ -36,7 +36,15 @@ export function requestLines(log: Logger): (line: RequestLine) => void {
  */
 export function loggedPath(ctx: Context): string {
   const matched = (ctx as Context & { _matchedRoute?: unknown })._matchedRoute;
-  return typeof matched === 'string' ? matched : ctx.path;
+  return typeof matched === 'string' ? matched : redactTokens(ctx.path);
+}
+
+/**
+ * A request refused before any route matched (a 421, a 400 for bad input, a wrong method) has no
+ * pattern: every segment that looks like a secret (16+ base64url characters) is replaced.
+ */
+export function redactTokens(path: string): string {
+  return path.split('/').map((seg) => (/^[A-Za-z0-9_-]{16,}$/.test(seg) ? ':redacted' : seg)).join('/');
 }
 
 export function requestLog(log: Logger) {

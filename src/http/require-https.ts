@@ -17,6 +17,7 @@
 // (the provider's paths, src/oidc/fast-path.ts MACHINE_PATHS, handed over by src/app.ts), the
 // bearer-token APIs and static assets.
 import type { Context, Next } from 'koa';
+import { redactTokens } from './middleware.ts';
 import type { Logger } from 'pino';
 import type { Views } from '../render/views.ts';
 import { renderErrorPage } from './error-page.ts';
@@ -42,7 +43,7 @@ export function requireHttps(issuer: string, views: Views, log: Logger, provider
     if (ctx.secure || answeredOverPlainHttp(ctx.path)) return next();
     if (!warned) {
       warned = true; // once per process: the request log counts every one (status 421)
-      log.warn({ path: ctx.path, trustProxy: ctx.app.proxy }, 'a browser request reached Gatehouse over plain http, though the issuer is https: '
+      log.warn({ path: redactTokens(ctx.path), trustProxy: ctx.app.proxy }, 'a browser request reached Gatehouse over plain http, though the issuer is https: '
         + 'it must come through the TLS proxy, and GATEHOUSE_TRUST_PROXY must trust that proxy (its X-Forwarded-Proto); answered 421');
     }
     const message = `This page is served over https only. Open ${origin.origin} in your browser.`;

@@ -5,9 +5,12 @@ import type { Queryable } from '../storage/transactions.ts';
 
 export function createSetupRepo(knex: Knex) {
   return {
-    /** The email of the oldest enabled account with the admin role, or undefined on a fresh install. */
+    /**
+     * The email of the oldest account with the admin role, or undefined on a fresh install. A
+     * disabled admin counts: disabling every admin must not reopen setup to whoever reads the boot log.
+     */
     async firstAdminEmail(db: Queryable = knex): Promise<string | undefined> {
-      const row = await db('users').whereRaw('? = any(roles)', ['admin']).whereNull('disabled_at')
+      const row = await db('users').whereRaw('? = any(roles)', ['admin'])
         .orderBy('created_at', 'asc').first('email') as { email: string } | undefined;
       return row?.email;
     },

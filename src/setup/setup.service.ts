@@ -147,7 +147,9 @@ export function createSetup(deps: {
         });
         if (!created) { adminSeen = true; return { ok: false, reason: 'admin_exists' }; }
         adminSeen = true;
-        await tokens.destroy(sha256(token));
+        // the admin exists now, so every token is dead anyway (canSetUp checks); a failed delete must
+        // not turn a stored admin into a "try again" page
+        await tokens.destroy(sha256(token)).catch(() => undefined);
         return { ok: true, email: created.email };
       } catch (e) {
         if (e instanceof AppError && e.code === 'email_taken') return { ok: false, reason: 'invalid', problems: [{ field: 'email', key: 'emailTaken' }] };
