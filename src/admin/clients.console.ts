@@ -27,6 +27,8 @@ export const GRANT_CHOICES = [
 /** One checkbox per grant, `grant:<n>`: hosted forms refuse a repeated field name. */
 const grantField = (i: number) => `grant:${i}`;
 const ID_TOKEN_ALGS = ['RS256', 'ES256'] as const;
+/** Who may sign up on this app's sign-in page; none chosen: GATEHOUSE_SIGNUP. */
+const SIGNUP_POLICIES = ['open', 'invitation', 'closed'] as const;
 /** The short name of a grant in a list (the device and exchange grants are URNs). */
 export const grantLabel = (g: string) => g.replace('urn:ietf:params:oauth:grant-type:', '');
 
@@ -44,6 +46,7 @@ const clientForm = z.object({
   post_logout_redirect_uris: z.string().max(MAX_LIST_TEXT).default(''),
   scope: z.string().max(4000).default(''),
   id_token_signed_response_alg: z.enum(ID_TOKEN_ALGS).default('RS256'),
+  signup_policy: z.enum(['', ...SIGNUP_POLICIES]).default(''),
   resource_server_for: z.string().max(MAX_LIST_TEXT).default(''),
   require_mfa: z.literal('on').optional(),
   require_email_verification: z.literal('on').optional(),
@@ -53,7 +56,7 @@ const clientForm = z.object({
 /** What the form shows: what was typed (or the client's registration), as text. */
 export interface ClientFormValues {
   name: string; client_id: string; type: 'public' | 'confidential'; redirect_uris: string; post_logout_redirect_uris: string;
-  grants: string[]; scope: string; id_token_signed_response_alg: string; resource_server_for: string;
+  grants: string[]; scope: string; id_token_signed_response_alg: string; signup_policy: string; resource_server_for: string;
   require_mfa: boolean; require_email_verification: boolean; password_sign_in: boolean;
 }
 
@@ -61,21 +64,21 @@ const lines = (text: string) => text.split(/[\r\n]+/).map((s) => s.trim()).filte
 
 const blank = (): ClientFormValues => ({
   name: '', client_id: '', type: 'confidential', redirect_uris: '', post_logout_redirect_uris: '', grants: ['authorization_code', 'refresh_token'],
-  scope: 'openid profile email offline_access', id_token_signed_response_alg: 'RS256', resource_server_for: '',
+  scope: 'openid profile email offline_access', id_token_signed_response_alg: 'RS256', signup_policy: '', resource_server_for: '',
   require_mfa: false, require_email_verification: false, password_sign_in: true,
 });
 
 const valuesOfClient = (c: ClientView): ClientFormValues => ({
   name: c.client_name, client_id: c.client_id, type: c.token_endpoint_auth_method === 'none' ? 'public' : 'confidential',
   redirect_uris: c.redirect_uris.join('\n'), post_logout_redirect_uris: c.post_logout_redirect_uris.join('\n'), grants: c.grant_types,
-  scope: c.scope, id_token_signed_response_alg: c.id_token_signed_response_alg, resource_server_for: c.resource_server_for.join('\n'),
+  scope: c.scope, id_token_signed_response_alg: c.id_token_signed_response_alg, signup_policy: c.signup_policy ?? '', resource_server_for: c.resource_server_for.join('\n'),
   require_mfa: c.require_mfa, require_email_verification: c.require_email_verification, password_sign_in: c.password_sign_in,
 });
 
 /** Which field of the form a schema path belongs to (the error is shown under it). */
 const FIELD_OF_PATH: Record<string, string> = {
   name: 'name', client_id: 'client_id', public: 'type', redirect_uris: 'redirect_uris', post_logout_redirect_uris: 'post_logout_redirect_uris',
-  grant_types: 'grants', scope: 'scope', id_token_signed_response_alg: 'id_token_signed_response_alg', resource_server_for: 'resource_server_for',
+  grant_types: 'grants', scope: 'scope', id_token_signed_response_alg: 'id_token_signed_response_alg', resource_server_for: 'resource_server_for', signup_policy: 'signup_policy',
 };
 /** The schema's messages start lower-case ("name is required"): a sentence on the page. */
 const sentence = (m: string) => {
@@ -103,7 +106,7 @@ export function addClientConsole(router: Router, deps: ClientConsoleDeps): void 
     type: existing ? (existing.token_endpoint_auth_method === 'none' ? 'public' : 'confidential') : (body.type === 'public' ? 'public' : 'confidential'),
     redirect_uris: body.redirect_uris ?? '', post_logout_redirect_uris: body.post_logout_redirect_uris ?? '',
     grants: GRANT_CHOICES.filter((_, i) => body[grantField(i)] === 'on').map((g) => g.grant),
-    scope: body.scope ?? '', id_token_signed_response_alg: body.id_token_signed_response_alg ?? 'RS256',
+    scope: body.scope ?? '', id_token_signed_response_alg: body.id_token_signed_response_alg ?? 'RS256', signup_policy: body.signup_policy ?? '',
     resource_server_for: body.resource_server_for ?? '',
     require_mfa: body.require_mfa === 'on', require_email_verification: body.require_email_verification === 'on', password_sign_in: body.password_sign_in === 'on',
   });
@@ -112,6 +115,7 @@ export function addClientConsole(router: Router, deps: ClientConsoleDeps): void 
     redirect_uris: lines(v.redirect_uris), post_logout_redirect_uris: lines(v.post_logout_redirect_uris), grant_types: v.grants,
     scope: v.scope.trim().split(/\s+/).filter(Boolean).join(' ') || undefined,
     id_token_signed_response_alg: v.id_token_signed_response_alg as 'RS256', resource_server_for: lines(v.resource_server_for),
+    signup_policy: (v.signup_policy || undefined) as ClientInput['signup_policy'],
     require_mfa: v.require_mfa, require_email_verification: v.require_email_verification, password_sign_in: v.password_sign_in,
   });
 
@@ -119,7 +123,7 @@ export function addClientConsole(router: Router, deps: ClientConsoleDeps): void 
     const invalid = !!opts.error || Object.keys(opts.errors ?? {}).length > 0;
     render(ctx, 'client-form', {
       title: opts.client ? `Edit ${opts.client.client_name}` : 'Register a client', values, client: opts.client,
-      grantChoices: GRANT_CHOICES.map((g, i) => ({ ...g, field: grantField(i) })), algs: ID_TOKEN_ALGS,
+      grantChoices: GRANT_CHOICES.map((g, i) => ({ ...g, field: grantField(i) })), algs: ID_TOKEN_ALGS, signupPolicies: SIGNUP_POLICIES,
       errors: opts.errors ?? {}, error: opts.error,
     }, invalid ? 400 : 200);
   };

@@ -1,8 +1,8 @@
 // The admin console: server-rendered pages over the same operations as the admin API, for an
 // admin signed in to the hosted session — with MFA unless GATEHOUSE_ADMIN_CONSOLE_MFA=false.
-//   GET /admin/users (search, pages) · GET /admin/users/:id · POST …/{disable,enable,reset-mfa,revoke-sessions,impersonate}
+//   /admin/users… (src/admin/users.console.ts: create, edit, password, sessions, MFA, disable, delete, impersonation, support sessions)
 //   /admin/clients… (src/admin/clients.console.ts) · /admin/keys… (src/admin/keys.console.ts)
-//   GET /admin/workspaces · GET /admin/audit (src/admin/audit.console.ts: filters, pages)
+//   /admin/workspaces… (src/admin/workspaces.console.ts: members, roles, rename, delete) · GET /admin/audit (src/admin/audit.console.ts: filters, pages)
 //   POST /admin/sign-out → the provider's end_session as the account client → GET /admin/signed-out
 import Router from '@koa/router';
 import type { Context, Next } from 'koa';

@@ -72,6 +72,7 @@ export async function renderProviderError(views: Views, ctx: KoaContextWithOIDC,
 }
 
 export function renderLogout(views: Views, ctx: KoaContextWithOIDC, form: string): void {
+  speakRequestLanguage(ctx); // end_session takes ui_locales too (RP-Initiated Logout §2)
   const lang = pageLanguage(ctx);
   ctx.type = 'html';
   ctx.set('Content-Language', lang);

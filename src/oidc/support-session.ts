@@ -42,7 +42,8 @@ export async function openSupportSession(provider: Provider, ctx: Context, input
   const now = Math.floor(Date.now() / 1000);
   session.loginAccount({ accountId: input.accountId, loginTs: now, amr: [SUPPORT_AMR] });
   const cookies = provider.createContext(ctx.req, ctx.res).cookies;
-  cookies.secure = !cookies.secure && ctx.secure ? true : cookies.secure;
+  // Secure only for an https issuer or GATEHOUSE_AUTHORIZE_POST (then https, or loopback http: src/oidc/authorize-post.ts)
+  cookies.secure = ctx.secure || input.cookie.secure === true ? true : cookies.secure;
   cookies.set(sessionCookieName(provider), session.jti, { ...input.cookie, maxAge: input.ttlSeconds * 1000 });
   await outsideProviderRequest.run(ctx, () => session.save(input.ttlSeconds));
   return { uid: session.uid, expiresAt: new Date((now + input.ttlSeconds) * 1000) };

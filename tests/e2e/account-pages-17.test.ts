@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { startServer, type TestServer } from '../support/server.ts';
-import { launchBrowser, newContext, screenshot, signInAs } from '../support/browser.ts';
+import { launchBrowser, newContext, screenshot, signInAs, VIEWPORTS } from '../support/browser.ts';
 import { expectAccessible } from '../support/axe.ts';
 import { waitForMessages } from '../support/outbox.ts';
 import { createViews } from '../../src/render/views.ts';
@@ -69,6 +69,7 @@ describe('signing out and cancelling', () => {
   it('a cancelled account sign-in shows a calm page with "Sign in" and the home page', async () => {
     const context = await newContext(browser);
     const page = await context.newPage();
+    await page.setViewportSize(VIEWPORTS.phone); // on a phone this time
     await page.goto(`${gh.issuer}/account/security`);
     await page.waitForURL(/\/interaction\//);
     await page.getByRole('button', { name: 'Cancel and return to the app' }).click();
@@ -270,7 +271,7 @@ describe('the profile, the nav and the language', () => {
     await context.close();
   });
 
-  it('every account page passes axe, shows "Chrome on Linux"-style devices and plain scope words', async () => {
+  it('every account page passes axe, fits a phone, and shows devices as "Chrome on Linux"', async () => {
     await user('tour17@example.test');
     const { context, page } = await signedIn('tour17@example.test');
     for (const [path, name] of [['/account', 'Profile'], ['/account/email', 'Email'], ['/account/password', 'Password'], ['/account/security', 'Security'], ['/account/sessions', 'Sessions'], ['/account/apps', 'Apps'], ['/account/identities', 'Linked sign-ins']] as const) {
@@ -278,6 +279,14 @@ describe('the profile, the nav and the language', () => {
       await expect(page.locator('.account-nav a[aria-current=page]').textContent()).resolves.toBe(name);
       await expectAccessible(page, `account ${path}`);
     }
+    // on a phone: the nav and every page fit, no sideways scrolling
+    await page.setViewportSize(VIEWPORTS.phone);
+    for (const path of ['/account', '/account/email', '/account/password', '/account/security', '/account/sessions', '/account/apps']) {
+      await page.goto(`${gh.issuer}${path}`);
+      expect({ path, width: await page.evaluate(() => document.documentElement.scrollWidth) }).toEqual({ path, width: VIEWPORTS.phone.width });
+      await expect(page.locator('.account-nav').getByRole('button', { name: 'Sign out' }).isVisible()).resolves.toBe(true);
+    }
+    await page.setViewportSize(VIEWPORTS.desktop);
     await page.goto(`${gh.issuer}/account/sessions`);
     expect(await page.locator('.item-list strong').first().textContent()).toMatch(/^Chrome on Linux$/);
     await screenshot(page, 'account17-sessions');

@@ -55,7 +55,7 @@ beforeAll(async () => {
     user(main), user(main), user(main, 'Grace Hopper'), user(main), user(main), user(main, 'Grace Hopper'),
   ]);
   people = { signIn, profileA, profileB, replay, disabled, outlived };
-});
+}, 180_000); // two servers and six accounts through the CLI: slow on a busy machine
 afterAll(async () => {
   await Promise.all(contexts.map((c) => c.close()));
   await browser?.close();

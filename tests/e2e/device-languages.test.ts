@@ -45,7 +45,7 @@ beforeAll(async () => {
     deploy({ GATEHOUSE_DEVICE_CODE_TTL: String(SHORT_TTL) }),
     launchBrowser(),
   ]);
-});
+}, 180_000); // two servers: slow on a busy machine
 afterAll(async () => {
   await Promise.all(contexts.map((c) => c.close()));
   await browser?.close();
