@@ -1,5 +1,5 @@
 // Passkey buttons on hosted pages (second-factor sign-in and enrolment). Served from /assets so the
-// page CSP (script-src 'self') holds; uses the @simplewebauthn/browser bundle loaded before it.
+// page CSP (script-src 'self') holds; its words come from the page (data-waiting, data-done, data-failed) in the page's language; uses the @simplewebauthn/browser bundle loaded before it.
 (function () {
   'use strict';
   var box = document.querySelector('[data-options-url]');
@@ -13,7 +13,7 @@
       .then(function (r) { return r.json().then(function (j) { if (!r.ok) throw new Error(j.message || 'failed'); return j; }); });
   }
   button.addEventListener('click', function () {
-    status.textContent = 'Waiting for your passkey…';
+    status.textContent = box.getAttribute('data-waiting') || 'Waiting for your passkey…';
     var registering = box.hasAttribute('data-register');
     post(box.getAttribute('data-options-url'), {})
       .then(function (options) {
@@ -23,7 +23,7 @@
         var body = registering ? { response: response, name: nameInput ? nameInput.value : '' } : response;
         return post(box.getAttribute('data-verify-url'), body);
       })
-      .then(function (result) { status.textContent = 'Done.'; window.location.assign(result.redirect || window.location.href); })
-      .catch(function (e) { status.textContent = (e && e.message) || 'That did not work. Try again.'; });
+      .then(function (result) { status.textContent = box.getAttribute('data-done') || 'Done.'; window.location.assign(result.redirect || window.location.href); })
+      .catch(function (e) { status.textContent = box.getAttribute('data-failed') || 'That did not work. Try again.'; });
   });
 }());
