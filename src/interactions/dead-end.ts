@@ -17,8 +17,11 @@ import type { ProviderFacade } from '../oidc/facade.ts';
 /** What these need of the interaction deps (not imported from there: that module imports this one). */
 interface EndedDeps { adapters: AdapterFactory; log: Logger; views: Views; oidc: ProviderFacade }
 
-/** Back after a sign-in comes within minutes; a day covers a tab left open overnight, no more. */
-const RETURN_TTL_SECONDS = 24 * 3600;
+/**
+ * Back after a sign-in comes within minutes. Anyone can start a sign-in, so the record is kept two
+ * hours (an interaction lives one), not longer; later, the page offers "Go to your account".
+ */
+const RETURN_TTL_SECONDS = 2 * 3600;
 const RETURN_MODEL = 'InteractionReturn';
 /** oidc-provider's interaction ids (nanoid), and nothing else, are looked up. */
 const UID = /^[A-Za-z0-9_-]{1,64}$/;

@@ -166,6 +166,8 @@ export function createSignupHandlers(deps: InteractionHandlerDeps, secondFactor:
 
     async verify(ctx: Context) {
       const details = await loadInteraction(deps, ctx, PROMPTS.login);
+      // the policy may have closed since the code was mailed: no account is made after that
+      if (!(await signupOpen(ctx, details))) return;
       const pending = await store.find(details.uid) as Pending | undefined;
       if (!pending) { ctx.redirect(`/interaction/${details.uid}/signup`); ctx.status = 303; return; }
       // a field that cannot hold a code is a wrong code: the same answer, and it counts as a try

@@ -9,8 +9,11 @@ import type { KoaContextWithOIDC } from 'oidc-provider';
 import type { AdapterFactory } from '../storage/short-lived-store.ts';
 import { normalizeUserCode } from './user-code.ts';
 
-/** How long past its expiry a user code is still recognised: a person back from lunch, or the next morning. */
-export const EXPIRED_CODE_MEMORY_SECONDS = 24 * 3600;
+/**
+ * How long past its expiry a user code is still recognised: a person back from a meeting. Anyone may
+ * start a device flow without credentials, so each record is kept no longer than that.
+ */
+export const EXPIRED_CODE_MEMORY_SECONDS = 2 * 3600;
 /** The short-lived-store model the issued codes are kept under (one record per code, no payload of note). */
 const MODEL = 'IssuedUserCode';
 
