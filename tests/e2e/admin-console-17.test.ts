@@ -96,6 +96,7 @@ describe('clients', () => {
     await page.getByLabel('Post-logout redirect URIs').fill('https://billing.example.test/');
     await page.getByLabel(/Require a second factor/).check();
     await page.getByLabel('ID token signing algorithm').selectOption('ES256');
+    await page.getByLabel('Who may sign up').selectOption('invitation');
     await page.getByRole('button', { name: 'Register client' }).click();
     await expect(page.getByRole('heading', { name: 'Billing portal' }).isVisible()).resolves.toBe(true);
     expect(page.url()).toBe(`${gh.issuer}/admin/clients/new`); // the secret is on this answer, never in a URL
@@ -106,7 +107,7 @@ describe('clients', () => {
     await expectAccessible(page, 'client-created');
     const clientId = (await page.locator('dl.facts code').first().textContent())!.trim();
     const shown = await gh.cliJson(['clients', 'show', clientId]);
-    expect([shown.client_name, shown.require_mfa, shown.id_token_signed_response_alg, shown.redirect_uris.length]).toEqual(['Billing portal', true, 'ES256', 2]);
+    expect([shown.client_name, shown.require_mfa, shown.id_token_signed_response_alg, shown.redirect_uris.length, shown.signup_policy]).toEqual(['Billing portal', true, 'ES256', 2, 'invitation']);
 
     await page.getByRole('link', { name: 'Edit' }).click();
     await expect(page.getByLabel('Redirect URIs', { exact: true }).inputValue()).resolves.toBe('https://billing.example.test/callback\nhttps://billing.example.test/cb2');
@@ -117,7 +118,7 @@ describe('clients', () => {
     await expect(page.getByText('Client saved.').isVisible()).resolves.toBe(true);
     await expect(page.getByRole('heading', { name: 'Billing portal (EU)' }).isVisible()).resolves.toBe(true);
     const edited = await gh.cliJson(['clients', 'show', clientId]);
-    expect([edited.require_mfa, edited.require_email_verification]).toEqual([false, true]);
+    expect([edited.require_mfa, edited.require_email_verification, edited.signup_policy]).toEqual([false, true, 'invitation']); // untouched fields stay
 
     await page.getByRole('link', { name: 'Rotate secret' }).click();
     await expect(page.getByText('The current secret stops working at once').isVisible()).resolves.toBe(true);

@@ -136,7 +136,8 @@ describe('workspace pages', () => {
 
     // revoke the second invitation: a confirmation page first
     await click(page, 'link', `Revoke ${later}`);
-    expect(await heading(page)).toBe(`Revoke the invitation for ${later}?`);
+    expect(await heading(page)).toBe('Revoke this invitation?');
+    await expect(page.locator('.lead').textContent()).resolves.toContain(`The link sent to ${later} stops working at once`);
     await expectAccessible(page, 'revoke confirmation');
     await screenshot(page, 'workspace-revoke-confirm');
     await click(page, 'button', 'Revoke invitation');
@@ -201,6 +202,24 @@ describe('workspace pages', () => {
     await screenshot(page, 'workspace-denied');
     await click(page, 'link', 'Back to the workspace');
     expect(page.url()).toBe(`${gh.issuer}/account/workspaces/${slug}`);
+
+    // a form forged with her own CSRF token changes nothing either: the same 403 page
+    await Promise.all([page.waitForLoadState(), page.evaluate((action) => {
+      const form = document.createElement('form');
+      form.method = 'post';
+      form.action = action;
+      for (const [name, value] of [['_csrf', (document.querySelector('input[name=_csrf]') as HTMLInputElement).value], ['email', 'friend@example.test'], ['role', 'member']]) {
+        const input = document.createElement('input');
+        input.type = 'hidden'; input.name = name; input.value = value;
+        form.append(input);
+      }
+      document.body.append(form);
+      form.submit();
+    }, `${gh.issuer}/account/workspaces/${slug}/invitations`)]);
+    await page.waitForURL(`${gh.issuer}/account/workspaces/${slug}/invitations`);
+    expect(await heading(page)).toBe('Only owners and admins can do this');
+    expect(await knex('invitations').where({ workspace_id: workspaceId, email: 'friend@example.test' }).first()).toBeUndefined();
+    await page.goto(`${gh.issuer}/account/workspaces/${slug}`);
 
     // a workspace that does not exist and one she is not in read the same: 404, with a way back
     const stranger = await gh.cliJson(['workspaces', 'create', '--slug', `elsewhere-${Date.now().toString(36)}`, '--name', 'Elsewhere', '--owner', owner]);
