@@ -6,7 +6,6 @@
 //   POST /admin/sign-out → the provider's end_session as the account client → GET /admin/signed-out
 import Router from '@koa/router';
 import type { Context, Next } from 'koa';
-import { z } from 'zod';
 import type { ClientService } from '../clients/client.service.ts';
 import type { Config } from '../config/index.ts';
 import type { Views } from '../render/views.ts';
@@ -17,7 +16,6 @@ import type { Audit } from '../audit/audit.ts';
 import type { WorkspaceService } from '../workspaces/workspace.service.ts';
 import { formBody } from '../http/body.ts';
 import { requireCsrf } from '../security/csrf.ts';
-import { guard, guarded } from '../http/guard.ts';
 import { createPageRenderer } from '../http/page.ts';
 import { AppError } from '../errors/app-error.ts';
 import { requestOrigin } from '../audit/audit.ts';
@@ -39,9 +37,6 @@ import { addClientConsole } from './clients.console.ts';
 import { addKeyConsole } from './keys.console.ts';
 import { addAuditConsole } from './audit.console.ts';
 
-const PAGE_SIZE = 25;
-/** Past any real page; a larger number is someone typing, not paging. */
-const MAX_PAGE = 100_000;
 /** The console's sections, in the nav's order; the current one is the first segment of the path (after a POST too). */
 const NAV = [
   ['/admin/users', 'Users'], ['/admin/clients', 'Clients'], ['/admin/workspaces', 'Workspaces'], ['/admin/providers', 'Sign-in providers'],
@@ -81,10 +76,6 @@ export type ConsoleNotice = keyof typeof CONSOLE_NOTICES;
 const noticeOf = (key: unknown): string | undefined =>
   typeof key === 'string' && Object.hasOwn(CONSOLE_NOTICES, key) ? CONSOLE_NOTICES[key as ConsoleNotice] : undefined;
 
-// Query strings of the console's lists: lenient, as a person types them into a URL (a bad page
-// number is the first page; an over-long search is cut), except the audit filters, which must fit.
-const queryText = (max: number) => z.preprocess((v) => (typeof v === 'string' ? v.trim().slice(0, max) : ''), z.string());
-const pageNo = z.preprocess((v) => Math.max(1, Math.min(MAX_PAGE, Number.parseInt(String(v ?? '1'), 10) || 1)), z.number());
 
 export function createAdminConsole(deps: ConsoleDeps): Router {
   const router = new Router({ prefix: '/admin' });
@@ -109,7 +100,6 @@ export function createAdminConsole(deps: ConsoleDeps): Router {
       nav: NAV, current: `/admin/${ctx.path.split('/')[2] ?? ''}`, admin: (ctx.state.viewer as AccountViewer | undefined)?.user, notice: noticeOf(ctx.query.notice),
     }),
   });
-  const back = (ctx: Context, path: string, notice: ConsoleNotice) => { ctx.redirect(`${path}?notice=${notice}`); ctx.status = 303; };
 
   // Signing out: not behind the gate (a browser whose session already ended may press it too).
   // Through the provider's RP-initiated logout as the account client, as the account pages do: it

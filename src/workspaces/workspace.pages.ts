@@ -25,6 +25,7 @@ import { AppError } from '../errors/app-error.ts';
 import { formBody } from '../http/body.ts';
 import { requireCsrf } from '../security/csrf.ts';
 import { guard, guarded } from '../http/guard.ts';
+import { pageLanguage } from '../http/locale.ts';
 import { createPageRenderer } from '../http/page.ts';
 import { SIGNUP_LIMITS, recordFailure, retryAfter, type LimiterFactory } from '../security/rate-limit.ts';
 import { linkSecret } from '../security/link-secret.ts';
@@ -44,7 +45,7 @@ export interface WorkspacePagesDeps {
   signIn: (ctx: Context, returnTo: string) => void;
 }
 
-type InvitationState = 'accept' | 'signin' | 'signup' | 'joined';
+type InvitationState = 'accept' | 'signin' | 'signup' | 'closed' | 'joined';
 
 /** Long enough to sign in or sign up on the way; the link stays valid, and opening it again keeps it again. */
 const INVITATION_COOKIE_SECONDS = 3600;
@@ -71,9 +72,10 @@ export function createWorkspacePagesRouter(deps: WorkspacePagesDeps): Router {
 
   function showInvitation(ctx: Context, state: InvitationState, token: string, o: { invitation: InvitationView; workspace: WorkspaceView },
     extra: { error?: string; signedInAs?: string; name?: string } = {}, status = 200) {
-    const action = { accept: '/invitations/accept', signin: '/invitations/signin', signup: '/invitations/signup', joined: '' }[state];
+    const action = { accept: '/invitations/accept', signin: '/invitations/signin', signup: '/invitations/signup', closed: '', joined: '' }[state];
+    const t = deps.views.i18n.translator(pageLanguage(ctx));
     render(ctx, 'invitation', {
-      title: state === 'joined' ? `You joined ${o.workspace.name}` : `Join ${o.workspace.name}`,
+      title: state === 'joined' ? t('signin:invitation.joinedHeading', { workspace: o.workspace.name }) : t('signin:invitation.joinHeading', { workspace: o.workspace.name }),
       state, token, action, workspaceName: o.workspace.name, role: o.invitation.role, email: o.invitation.email, name: extra.name ?? '', ...extra,
     }, status);
   }
@@ -83,7 +85,9 @@ export function createWorkspacePagesRouter(deps: WorkspacePagesDeps): Router {
     const o = await invitations.open(token); // 404 / 410 render as the error page
     const user = await signedIn(ctx);
     const matches = user && normalizeEmail(user.email) === normalizeEmail(o.invitation.email);
-    const state: InvitationState = matches ? 'accept' : o.accountExists ? 'signin' : 'signup';
+    // GATEHOUSE_SIGNUP=closed: nobody makes an account here, an invitation included (an invited
+    // address that already has one still joins)
+    const state: InvitationState = matches ? 'accept' : o.accountExists ? 'signin' : config.signup === 'closed' ? 'closed' : 'signup';
     showInvitation(ctx, state, token, o, { ...extra, signedInAs: matches ? undefined : user?.email }, status);
   }
 
@@ -102,7 +106,7 @@ export function createWorkspacePagesRouter(deps: WorkspacePagesDeps): Router {
   router.post('/invitations/accept', ...post, guard({ body: tokenBody }), async (ctx) => {
     const { token } = guarded(ctx, { body: tokenBody }).body;
     const user = await signedIn(ctx);
-    if (!user) return nextStep(ctx, token, { error: 'Your session has ended. Sign in to accept.' }, 401);
+    if (!user) return nextStep(ctx, token, { error: deps.views.i18n.translator(pageLanguage(ctx))('signin:invitation.sessionEnded') }, 401);
     try {
       const workspace = await invitations.accept(token, user, { actorId: user.id, clientId: null, ...requestOrigin(ctx) });
       await joined(ctx, token, workspace);
@@ -120,11 +124,12 @@ export function createWorkspacePagesRouter(deps: WorkspacePagesDeps): Router {
 
   router.post('/invitations/signup', ...post, guard({ body: signupBody }), async (ctx) => {
     const { token, name, password } = guarded(ctx, { body: signupBody }).body;
+    if (config.signup === 'closed') return nextStep(ctx, token, { name }, 403);
     const ip = ctx.ip || 'unknown';
     const wait = await retryAfter([[limits.signup, ip]]);
     if (wait > 0) {
       ctx.set('Retry-After', String(wait));
-      return nextStep(ctx, token, { name, error: 'Too many sign-ups from your network. Try again later.' }, 429);
+      return nextStep(ctx, token, { name, error: deps.views.i18n.translator(pageLanguage(ctx))('signin:invitation.tooMany') }, 429);
     }
     await recordFailure([[limits.signup, ip]]); // every sign-up counts toward the per-IP budget
     try {

@@ -40,8 +40,8 @@ describe('client input', () => {
 
 describe('client ids are safe on a command line', () => {
   it('refuses a chosen client_id that starts with "-"', () => {
-    expect(clientInputSchema.safeParse({ name: 'x', public: true, client_id: '-abc' }).success).toBe(false);
-    expect(clientInputSchema.safeParse({ name: 'x', public: true, client_id: 'abc-' }).success).toBe(true);
+    expect(clientInputSchema.safeParse({ name: 'x', public: true, client_id: '-abc', redirect_uris: ['https://a.example/cb'] }).success).toBe(false);
+    expect(clientInputSchema.safeParse({ name: 'x', public: true, client_id: 'abc-', redirect_uris: ['https://a.example/cb'] }).success).toBe(true);
   });
 
   it('never generates one that starts with "-" or "_" (1 in 32 of raw base64url ids would)', async () => {

@@ -7,6 +7,7 @@ import type { AccountService } from '../account.service.ts';
 import type { UserRow } from '../account.repo.ts';
 import { ACCOUNT_CLIENT_ID } from '../../clients/client.service.ts';
 import { AppError } from '../../errors/app-error.ts';
+import { SUPPORT_AMR } from '../../oidc/support-session.ts';
 import type { LocaleState } from '../../http/locale.ts';
 
 /** Changing a credential or removing a factor needs a sign-in this recent. */
@@ -85,6 +86,9 @@ export function createAccountSession(deps: { oidc: ProviderFacade; accounts: Acc
         const returnTo = ctx.method === 'GET' ? ctx.originalUrl : ctx.path.split('/').slice(0, 3).join('/');
         const v = await viewer(ctx);
         if (!v) return signIn(ctx, returnTo);
+        // an administrator's support session (src/admin/impersonation.ts) helps, it never changes how
+        // the owner signs in: every page that needs a recent sign-in changes a credential or a factor
+        if (opts.recent && v.amr.includes(SUPPORT_AMR)) throw new AppError(403, 'support_session', 'errors:message.supportSession');
         if (opts.recent && Math.floor(Date.now() / 1000) - v.loginTs > RECENT_SIGN_IN_SECONDS) return signIn(ctx, returnTo, true);
         ctx.state.viewer = v;
         // the pages speak the signed-in person's language (after an app's ui_locales)

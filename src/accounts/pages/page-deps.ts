@@ -100,6 +100,7 @@ export function createAccountPageRenderer(deps: Pick<AccountDeps, 'views' | 'con
         : data.notice;
       return {
         nav: NAV, current: data.current ?? navCurrent(ctx.path), viewer, notice,
+        supportSession: ((ctx.state.viewer as { amr?: string[] } | undefined)?.amr ?? []).includes('support'),
         adminLink: Boolean(viewer?.roles?.includes('admin')),
       };
     },
