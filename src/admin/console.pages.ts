@@ -87,6 +87,8 @@ export function createAdminConsole(deps: ConsoleDeps): Router {
     const v = await deps.session.viewer(ctx);
     // sign in first; ask for the second factor only once we know this is an admin
     if (!v) return deps.session.signIn(ctx, returnTo);
+    // a support session as an admin (GATEHOUSE_IMPERSONATE_ADMINS) helps on the account pages only
+    if (v.amr.includes('support')) throw new AppError(403, 'support_session', 'A support session cannot use the console. Sign in as yourself in another browser.');
     if (!v.user.roles.includes('admin')) throw new AppError(403, 'not_admin', 'The console is for administrators. Your account is not one.');
     if (mfaRequired && !v.amr.includes('mfa')) return deps.session.signIn(ctx, returnTo, false, { mfa: true });
     ctx.state.viewer = v;

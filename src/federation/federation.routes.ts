@@ -7,6 +7,8 @@
 //                                                  then the second-factor step and back to the app
 // The interaction's cookie is scoped to /interaction/<uid>, so the callback hands its result to
 // the interaction's own path (bound to the same browser) before anything is written.
+import { isSupportAmr } from '../oidc/support-session.ts';
+import { AppError } from '../errors/app-error.ts';
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import { requestOrigin } from '../audit/audit.ts';
@@ -89,6 +91,8 @@ export function createFederationRouter(input: FederationRouteDeps): Router {
     if (ctx.query.mode === 'link') {
       const viewer = await deps.session.viewer(ctx);
       if (!viewer) return deps.session.signIn(ctx, ctx.originalUrl);
+      // linking adds a way to sign in: the owner's own session only, never a support session
+      if (isSupportAmr(viewer.amr)) throw new AppError(403, 'support_session', 'errors:message.supportSession');
       const p = await providerOr404(ctx, name); if (!p) return;
       return goUpstream(ctx, p, { mode: 'link', userId: viewer.user.id }, { link: true });
     }
@@ -128,6 +132,7 @@ export function createFederationRouter(input: FederationRouteDeps): Router {
     }
     if (flow.mode === 'link') {
       const viewer = await deps.session.viewer(ctx);
+      if (viewer && isSupportAmr(viewer.amr)) throw new AppError(403, 'support_session', 'errors:message.supportSession');
       if (!viewer || viewer.user.id !== flow.userId) return fail(ctx, p, new UpstreamFailure('expired', 'the account session ended'), where);
       const outcome = await deps.linking.linkProven(p, profile, viewer.user.id, requestOrigin(ctx), 'account');
       if (outcome === 'taken') {

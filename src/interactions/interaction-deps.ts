@@ -15,6 +15,8 @@ import type { Audit } from '../audit/audit.ts';
 import type { WorkspaceService } from '../workspaces/workspace.service.ts';
 import { createPageRenderer, type PageRenderer } from '../http/page.ts';
 import type { DeviceCookies } from '../security/device-cookie.ts';
+import { isSupportAmr } from '../oidc/support-session.ts';
+import { ACCOUNT_CLIENT_ID } from '../clients/client.service.ts';
 import { AppError } from '../errors/app-error.ts';
 import type { Interaction, InteractionResult, ProviderFacade } from '../oidc/facade.ts';
 import type { LocaleState } from '../http/locale.ts';
@@ -83,6 +85,11 @@ export async function loadInteraction(deps: InteractionDeps, ctx: Context, expec
   const details = await deps.oidc.interactionDetails(ctx);
   noteInteraction(ctx, details.uid, details.params.client_id);
   await speakTheirLanguage(deps, ctx, details);
+  // a support session (src/admin/impersonation.ts) is for the account pages only: it signs in to no
+  // app, approves no device, and never signs in again or steps up (that would drop its marking)
+  if (isSupportAmr(details.session?.amr) && (details.params.client_id !== ACCOUNT_CLIENT_ID || details.prompt.name === 'login')) {
+    throw new AppError(403, 'support_session', 'errors:message.supportSessionApps');
+  }
   const allowed: readonly string[] | undefined = typeof expected === 'string' ? [expected] : expected;
   if (allowed && !allowed.includes(details.prompt.name)) {
     throw new AppError(400, 'interaction_state', STALE_STEP);

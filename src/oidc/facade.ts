@@ -19,7 +19,8 @@ export interface Interaction {
   /** the authorization request's parameters */
   params: Record<string, unknown>;
   /** the browser's session, once someone signed in */
-  session?: { accountId: string };
+  /** the browser session behind this interaction: whose, and how it signed in (amr) */
+  session?: { accountId: string; amr?: string[] };
   /** the grant an earlier consent of this account for this client recorded */
   grantId?: string;
 }
@@ -82,7 +83,7 @@ export function createProviderFacade(current: () => Provider, opts: { sessionCoo
         uid: d.uid,
         prompt: { name: d.prompt.name, reasons: d.prompt.reasons, details: d.prompt.details as Record<string, unknown> },
         params: d.params as Record<string, unknown>,
-        session: d.session?.accountId ? { accountId: d.session.accountId } : undefined,
+        session: d.session?.accountId ? { accountId: d.session.accountId, amr: (d.session as { amr?: string[] }).amr } : undefined,
         grantId: d.grantId,
       };
     },

@@ -25,7 +25,7 @@ import { firstPartyGrant } from './first-party.ts';
 import { introspectionAllowed, revocationAllowed, RESOURCE_SERVER_PROPERTY } from './token-access.ts';
 import { checkImpliedConsentParam, IMPLIED_CONSENT_PARAM, offlineAccessConsent } from './offline-access.ts';
 import { loopbackSecureCookies, sessionCookieOptions } from './authorize-post.ts';
-import { supportAwareSessionTtl } from './support-session.ts';
+import { noRefreshTokenFromSupport, supportAwareSessionTtl } from './support-session.ts';
 import { PROVIDER_ROUTES } from './internals.ts';
 
 export interface ProviderDeps {
@@ -110,6 +110,8 @@ export function createProvider(deps: ProviderDeps): Provider {
       id_token_signed_response_alg: 'RS256',
     },
     rotateRefreshToken: true,
+    // the provider's default rule, but never from a support session (src/oidc/support-session.ts)
+    issueRefreshToken: noRefreshTokenFromSupport as never,
     ttl: {
       AuthorizationCode: config.ttl.authorizationCode,
       // a resource's own lifetime (src/oidc/resource-servers.ts), else GATEHOUSE_ACCESS_TOKEN_TTL

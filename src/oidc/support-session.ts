@@ -27,6 +27,24 @@ export function supportAwareSessionTtl(sessionTtl: number, supportTtl: number) {
   };
 }
 
+/** Whether an amr list (a session's, a code's, a token's) is a support session's. */
+export function isSupportAmr(amr: unknown): boolean {
+  return Array.isArray(amr) && amr.includes(SUPPORT_AMR);
+}
+
+/**
+ * issueRefreshToken: the provider's default rule (the grant allows it and offline_access was
+ * granted), except for codes made in a support session: what an administrator does as the user ends
+ * with the session, so nothing it obtains may outlive it.
+ */
+export async function noRefreshTokenFromSupport(
+  _ctx: KoaContextWithOIDC,
+  client: { grantTypeAllowed(type: string): boolean },
+  code: { scopes: Set<string>; amr?: string[] },
+): Promise<boolean> {
+  return client.grantTypeAllowed('refresh_token') && code.scopes.has('offline_access') && !isSupportAmr(code.amr);
+}
+
 export interface OpenedSupportSession { uid: string; expiresAt: Date }
 
 /**

@@ -260,6 +260,27 @@ describe('console users (issue 17)', () => {
     const again = (await priv.cookies()).find((c) => c.name === 'gh_session')!;
     expect(again.expires).toBeLessThanOrEqual(after + SUPPORT_TTL + 1);
 
+    // a support session helps, it never changes how the owner signs in: no password, factor or
+    // passkey added, no new sign-in or step-up (which would drop its marking), no app signed in to
+    const refused = await pp.goto(`${gh.issuer}/account/password`);
+    expect(refused!.status()).toBe(403);
+    await expect(pp.locator('main').textContent()).resolves.toContain('Support-Sitzung');
+    await pp.goto(`${gh.issuer}/account/security`);
+    const csrf = await pp.locator('input[name=_csrf]').first().inputValue();
+    for (const path of ['/account/security/totp', '/account/password']) {
+      const r = await pp.request.post(`${gh.issuer}${path}`, { form: { _csrf: csrf, current_password: 'x', new_password: 'another long passphrase 2026' }, headers: { origin: gh.issuer } });
+      expect({ path, status: r.status() }).toEqual({ path, status: 403 });
+    }
+    const r = await pp.request.post(`${gh.issuer}/account/security/passkeys/options`, { data: { _csrf: csrf }, headers: { origin: gh.issuer } });
+    expect(r.status()).toBe(403);
+    const stepUp = new URL(`${gh.issuer}/auth`);
+    for (const [k, v] of Object.entries({
+      client_id: 'gatehouse-account', response_type: 'code', scope: 'openid', prompt: 'login',
+      redirect_uri: `${gh.issuer}/account/callback`, code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM', code_challenge_method: 'S256', state: 'st',
+    })) stepUp.searchParams.set(k, v);
+    await pp.goto(stepUp.href);
+    await expect(pp.locator('main').textContent()).resolves.toContain('Eine Support-Sitzung kann nur die Kontoseiten öffnen');
+
     // single use: the same link again, anywhere, opens nothing
     const other = await newContext(browser);
     const op = await other.newPage();

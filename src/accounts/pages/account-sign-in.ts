@@ -80,7 +80,12 @@ export function createAccountSession(deps: { oidc: ProviderFacade; accounts: Acc
     },
 
     /** Middleware: a signed-in viewer, or a detour through sign-in. */
-    required(opts: { recent?: boolean } = {}) {
+    /**
+     * `recent`: a sign-in within RECENT_SIGN_IN_SECONDS (changing or removing a credential).
+     * `owner`: the owner's own session, not an administrator's support session (adding a credential).
+     * A route with `recent` is an owner's route too.
+     */
+    required(opts: { recent?: boolean; owner?: boolean } = {}) {
       return async (ctx: Context, next: () => Promise<unknown>) => {
         // after signing in, a GET comes back to itself; a POST to the page its form was on
         const returnTo = ctx.method === 'GET' ? ctx.originalUrl : ctx.path.split('/').slice(0, 3).join('/');
@@ -88,7 +93,7 @@ export function createAccountSession(deps: { oidc: ProviderFacade; accounts: Acc
         if (!v) return signIn(ctx, returnTo);
         // an administrator's support session (src/admin/impersonation.ts) helps, it never changes how
         // the owner signs in: every page that needs a recent sign-in changes a credential or a factor
-        if (opts.recent && v.amr.includes(SUPPORT_AMR)) throw new AppError(403, 'support_session', 'errors:message.supportSession');
+        if ((opts.recent || opts.owner) && v.amr.includes(SUPPORT_AMR)) throw new AppError(403, 'support_session', 'errors:message.supportSession');
         if (opts.recent && Math.floor(Date.now() / 1000) - v.loginTs > RECENT_SIGN_IN_SECONDS) return signIn(ctx, returnTo, true);
         ctx.state.viewer = v;
         // the pages speak the signed-in person's language (after an app's ui_locales)

@@ -38,6 +38,7 @@ export function createAccountRouter(accountDeps: AccountDeps): Router {
   const json = [jsonBody(), csrf];
   const signedIn = deps.session.required();
   const recent = deps.session.required({ recent: true });
+  const owner = deps.session.required({ owner: true }); // adds a credential: never in a support session
   const profile = createProfileHandlers(deps);
   const creds = createCredentialHandlers(deps);
   const recovery = createRecoveryHandlers(deps);
@@ -58,21 +59,21 @@ export function createAccountRouter(accountDeps: AccountDeps): Router {
   router.get('/email', recent, (ctx) => creds.emailForm(ctx));
   router.post('/email', ...form, recent, guard(forms.email), (ctx) => creds.requestEmailChange(ctx));
   router.get('/email/confirm', guard(forms.link), (ctx) => creds.confirmEmailChange(ctx));
-  router.post('/email/confirm', ...form, signedIn, guard(forms.code), (ctx) => creds.confirmEmailChange(ctx));
+  router.post('/email/confirm', ...form, owner, guard(forms.code), (ctx) => creds.confirmEmailChange(ctx));
   router.get('/verify-email', guard(forms.link), (ctx) => creds.verifyEmail(ctx));
   router.post('/verify-email', ...form, signedIn, guard(forms.code), (ctx) => creds.verifyEmail(ctx));
   router.post('/verify-email/resend', ...form, signedIn, (ctx) => creds.resendVerification(ctx));
 
-  router.get('/password', signedIn, (ctx) => creds.passwordForm(ctx));
-  router.post('/password', ...form, signedIn, guard(forms.password), (ctx) => creds.changePassword(ctx));
+  router.get('/password', owner, (ctx) => creds.passwordForm(ctx));
+  router.post('/password', ...form, owner, guard(forms.password), (ctx) => creds.changePassword(ctx));
 
   router.get('/security', signedIn, security.show);
-  router.post('/security/totp', ...form, signedIn, security.totpBegin);
-  router.post('/security/totp/confirm', ...form, signedIn, guard(forms.code), security.totpConfirm);
+  router.post('/security/totp', ...form, owner, security.totpBegin);
+  router.post('/security/totp/confirm', ...form, owner, guard(forms.code), security.totpConfirm);
   router.post('/security/totp/remove', ...form, recent, security.totpRemove);
   router.post('/security/recovery-codes', ...form, recent, security.recoveryRegenerate);
-  router.post('/security/passkeys/options', ...json, signedIn, security.passkeyOptions);
-  router.post('/security/passkeys', ...json, signedIn, guard(forms.passkey), security.passkeyRegister);
+  router.post('/security/passkeys/options', ...json, owner, security.passkeyOptions);
+  router.post('/security/passkeys', ...json, owner, guard(forms.passkey), security.passkeyRegister);
   router.post('/security/passkeys/:id/remove', ...form, recent, guard(forms.passkeyId), security.passkeyRemove);
 
   router.get('/sessions', signedIn, sessions.list);
