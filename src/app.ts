@@ -63,14 +63,14 @@ export function createApp(root: Root, { host, node }: AppRuntime): Koa {
   app.use(createHomeRouter({ setup: root.setup, views, config }).routes());
 
   const interactions = createInteractionRouter({
-    oidc, workspaces: root.workspaces, accounts: root.accounts, views, mailer: root.mailer,
+    oidc, workspaces: root.workspaces, accounts: root.accounts, accountCache: root.accountCache, views, mailer: root.mailer,
     adapters: root.adapters, limiters: root.limiters, config, log, mfa: root.mfa, lifecycle: root.lifecycle, audit: root.audit,
     devices: root.deviceCookies, upstream: root.federation.port,
   });
   app.use(interactions.routes());
   app.use(interactions.allowedMethods());
   app.use(createFederationRouter({
-    oidc, workspaces: root.workspaces, accounts: root.accounts, views, mailer: root.mailer,
+    oidc, workspaces: root.workspaces, accounts: root.accounts, accountCache: root.accountCache, views, mailer: root.mailer,
     adapters: root.adapters, limiters: root.limiters, config, log, mfa: root.mfa, lifecycle: root.lifecycle, audit: root.audit,
     devices: root.deviceCookies, upstream: root.federation.port, session: root.accountSession, ...root.federation,
   }).routes());

@@ -4,6 +4,7 @@
 import type { Context } from 'koa';
 import type { Logger } from 'pino';
 import type { AccountService } from '../accounts/account.service.ts';
+import type { AccountCache } from '../accounts/account-cache.ts';
 import type { Config, SignupPolicy } from '../config/index.ts';
 import type { Mailer } from '../mail/mailer.ts';
 import type { Views } from '../render/views.ts';
@@ -29,6 +30,8 @@ export interface InteractionDeps {
   /** the provider, through oidc/'s facade */
   oidc: ProviderFacade;
   accounts: AccountService;
+  /** the provider's account cache (src/accounts/account-cache.ts): the page language's account lookup, no query when warm */
+  accountCache: Pick<AccountCache, 'findActive'>;
   views: Views;
   mailer: Mailer;
   adapters: AdapterFactory;
@@ -110,7 +113,7 @@ async function speakTheirLanguage(deps: InteractionDeps, ctx: Context, details: 
   const uiLocales = details.params.ui_locales;
   if (typeof uiLocales === 'string' && uiLocales.trim()) { state.uiLocales = uiLocales; return; }
   if (details.session?.accountId && !state.userLocale) {
-    const account = await deps.accounts.findById(details.session.accountId);
+    const account = await deps.accountCache.findActive(details.session.accountId);
     if (account?.locale) state.userLocale = account.locale;
   }
 }
